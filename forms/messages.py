@@ -1,0 +1,62 @@
+"""Error messages in the languages minsheng speaks: Chinese first, English on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+
+SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"zh": "此项必填", "en": "This field is required"},
+    "type": {"zh": "应为{expected}", "en": "Must be {expected_en}"},
+    "enum": {"zh": "不是可选的选项", "en": "Not one of the allowed options"},
+    "const": {"zh": "应为固定值 {value}", "en": "Must be {value}"},
+    "minimum": {"zh": "不能小于 {limit}", "en": "Must be at least {limit}"},
+    "maximum": {"zh": "不能大于 {limit}", "en": "Must be at most {limit}"},
+    "exclusiveMinimum": {"zh": "应大于 {limit}", "en": "Must be more than {limit}"},
+    "exclusiveMaximum": {"zh": "应小于 {limit}", "en": "Must be less than {limit}"},
+    "multipleOf": {"zh": "应为 {limit} 的整数倍", "en": "Must be a multiple of {limit}"},
+    "minLength": {"zh": "至少 {limit} 个字", "en": "Must be at least {limit} characters"},
+    "maxLength": {"zh": "最多 {limit} 个字", "en": "Must be at most {limit} characters"},
+    "pattern": {"zh": "格式不正确", "en": "Wrong format"},
+    "format": {"zh": "应为{format}", "en": "Must be {format_en}"},
+    "minItems": {"zh": "至少 {limit} 项", "en": "Needs at least {limit} items"},
+    "maxItems": {"zh": "最多 {limit} 项", "en": "At most {limit} items"},
+    "uniqueItems": {"zh": "不能重复选择", "en": "Items must not repeat"},
+    "not_applicable": {
+        "zh": "此项不适用，不应填写",
+        "en": "This question does not apply and must be left out",
+    },
+    "invalid": {"zh": "填写不正确", "en": "Invalid value"},
+}
+
+TYPE_NAMES = {
+    "string": ("文字", "text"),
+    "integer": ("整数", "a whole number"),
+    "number": ("数字", "a number"),
+    "boolean": ("是或否", "yes or no"),
+    "object": ("一组问题", "a group of answers"),
+    "array": ("列表", "a list"),
+    "null": ("空值", "empty"),
+}
+
+FORMAT_NAMES = {
+    "date": ("日期（年-月-日）", "a date (YYYY-MM-DD)"),
+    "email": ("电子邮件地址", "an email address"),
+}
+
+
+def _catalogue() -> dict[str, dict[str, str]]:
+    from forms.rules import MESSAGES as RULE_MESSAGES
+
+    return {**SCHEMA_MESSAGES, **RULE_MESSAGES}
+
+
+def render(code: str, params: dict[str, Any], lang: str) -> str:
+    """Put an issue into words; an unknown code still reads as an error, never a crash."""
+    entry = _catalogue().get(code) or SCHEMA_MESSAGES["invalid"]
+    template = entry.get(lang) or entry["zh"]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template

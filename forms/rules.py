@@ -1,0 +1,359 @@
+"""Form rules that JSON Schema cannot express.
+
+A schema checks each answer on its own; these rules check answers against each
+other (an ID number against the birth date and sex typed beside it, the main
+cause of poverty against the members who would explain it) and against the
+world (today's date, the GB 11643 check digit). The server runs them after
+schema validation, on answers that may still be partly invalid, so every rule
+skips what it cannot check instead of raising. Each finding is an `Issue`
+whose path names the exact field a phone should mark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from forms.issues import Issue, pointer
+
+Rule = Callable[[dict[str, Any], date], Iterable[Issue]]
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_ID_PATTERN = re.compile(r"\d{17}[\dX]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_POOR_INCOME_CEILING = 100_000
+_INCOME_FIELDS = ("wages", "business_income", "business_expense", "property_income")
+_TRANSFER_FIELDS = ("dibao", "pension", "eco_compensation", "other")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "id_number.check_digit": {
+        "zh": "身份证号校验位应为 {expected}，实际为 {actual}",
+        "en": "The ID number's check digit should be {expected}, not {actual}",
+    },
+    "id_number.birth_date_invalid": {
+        "zh": "身份证号第7-14位 {digits} 不是有效的出生日期",
+        "en": "Digits 7-14 of the ID number, {digits}, are not a valid date of birth",
+    },
+    "id_number.duplicate": {
+        "zh": "身份证号 {id_number} 与第 {first} 位成员重复",
+        "en": "ID number {id_number} is the same as member {first}'s",
+    },
+    "member.birth_date_mismatch": {
+        "zh": "出生日期 {birth_date} 与身份证号中的 {id_birth_date} 不一致",
+        "en": "Date of birth {birth_date} does not match {id_birth_date} in the ID number",
+    },
+    "member.sex_mismatch": {
+        "zh": "身份证号第17位为 {digit}（奇数为男、偶数为女），与所填性别不符",
+        "en": "The ID number's 17th digit is {digit} (odd for male, even for female), "
+        "which does not match the sex given",
+    },
+    "members.no_head": {
+        "zh": "家庭成员中没有户主，须有且只有一位成员的关系为“户主”",
+        "en": "No member is the head; exactly one member must have the relation Head",
+    },
+    "members.extra_head": {
+        "zh": "第 {first} 位成员已是户主，每户只能有一位户主",
+        "en": "Member {first} is already the head; a household has only one head",
+    },
+    "survey.date_in_future": {
+        "zh": "调查日期 {date} 晚于今天（{today}）",
+        "en": "Survey date {date} is after today ({today})",
+    },
+    "production.irrigated_exceeds_cultivated": {
+        "zh": "有效灌溉面积 {irrigated} 亩超过耕地面积 {cultivated} 亩",
+        "en": "Irrigated land of {irrigated} mu exceeds cultivated land of {cultivated} mu",
+    },
+    "causes.illness_without_ill_member": {
+        "zh": "主要致贫原因为因病，但没有成员的健康状况为长期慢性病或患有大病",
+        "en": "The main cause is illness, but no member has a chronic or serious illness",
+    },
+    "causes.disability_without_disabled_member": {
+        "zh": "主要致贫原因为因残，但没有成员的健康状况为残疾",
+        "en": "The main cause is disability, but no member is disabled",
+    },
+    "causes.schooling_without_student": {
+        "zh": "主要致贫原因为因学，但没有在校生",
+        "en": "The main cause is schooling costs, but no member is in school",
+    },
+    "causes.other_repeats_main": {
+        "zh": "其他致贫原因不能包含主要致贫原因“{cause_zh}”",
+        "en": "Other causes must not include the main cause, {cause_en}",
+    },
+    "income.per_capita_out_of_range": {
+        "zh": "人均纯收入 {per_capita} 元不在 0（不含）到 100000 元之间，请核对收支",
+        "en": "Per-capita net income of {per_capita} yuan is not above 0 and at most "
+        "100000 yuan; check the income figures",
+    },
+}
+
+
+def id_number_check_digit(id17: str) -> str:
+    """The GB 11643 check character ("0"-"9" or "X") for the first 17 digits."""
+    if len(id17) != 17 or not id17.isascii() or not id17.isdigit():
+        raise ValueError(f"need exactly 17 digits, got {id17!r}")
+    total = sum(int(d) * w for d, w in zip(id17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def parse_id_number(idn: str) -> tuple[date | None, str | None]:
+    """The birth date and sex code ("male"/"female") an 18-character ID number states.
+
+    Either is None when the number does not state it: the birth date when
+    digits 7-14 are not a real date from 1900 on, both when the number is not
+    17 digits followed by a digit or X.
+    """
+    if not isinstance(idn, str) or not _ID_PATTERN.fullmatch(idn):
+        return None, None
+    sex = "male" if int(idn[16]) % 2 == 1 else "female"
+    return _parse_compact_date(idn[6:14]), sex
+
+
+def _parse_compact_date(digits: str) -> date | None:
+    try:
+        born = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+    return born if born.year >= 1900 else None
+
+
+def _parse_iso_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float | None:
+    """A JSON number as float; None for anything else (booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _section(answers: Any, name: str) -> dict[str, Any]:
+    value = answers.get(name) if isinstance(answers, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _members(answers: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(index, member) for every member that is an object; indexes stay those of the answers."""
+    members = answers.get("members") if isinstance(answers, dict) else None
+    if not isinstance(members, list):
+        return []
+    return [(i, m) for i, m in enumerate(members) if isinstance(m, dict)]
+
+
+def _format_amount(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@cache
+def _option_labels(field: str) -> dict[str, tuple[str, str]]:
+    """code -> (zh, en) labels of a causes option list, read from the shipped schema."""
+    path = Path(__file__).parent / "surveys" / "household.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    options = schema["properties"]["causes"]["properties"][field]["oneOf"]
+    return {o["const"]: (o["title"], o["x-en"]["title"]) for o in options}
+
+
+# ---------------------------------------------------------------- members
+
+
+def check_id_numbers(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    """Check digit, birth date digits, agreement with birth_date and sex."""
+    for i, member in _members(answers):
+        idn = member.get("id_number")
+        if not isinstance(idn, str) or not _ID_PATTERN.fullmatch(idn):
+            continue  # the schema pattern reports it
+        expected = id_number_check_digit(idn[:17])
+        if expected != idn[17]:
+            yield Issue(
+                pointer("members", i, "id_number"),
+                "id_number.check_digit",
+                {"expected": expected, "actual": idn[17]},
+            )
+        id_birth, id_sex = parse_id_number(idn)
+        if id_birth is None:
+            yield Issue(
+                pointer("members", i, "id_number"),
+                "id_number.birth_date_invalid",
+                {"digits": idn[6:14]},
+            )
+        else:
+            birth = _parse_iso_date(member.get("birth_date"))
+            if birth is not None and birth != id_birth:
+                yield Issue(
+                    pointer("members", i, "birth_date"),
+                    "member.birth_date_mismatch",
+                    {"birth_date": birth.isoformat(), "id_birth_date": id_birth.isoformat()},
+                )
+        sex = member.get("sex")
+        if sex in ("male", "female") and sex != id_sex:
+            yield Issue(
+                pointer("members", i, "sex"),
+                "member.sex_mismatch",
+                {"digit": idn[16], "sex": sex, "id_sex": id_sex},
+            )
+
+
+def check_duplicate_id_numbers(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    """Each later member carrying an ID number already seen is reported at its id_number."""
+    first_seen: dict[str, int] = {}
+    for i, member in _members(answers):
+        idn = member.get("id_number")
+        if not isinstance(idn, str) or not idn:
+            continue
+        if idn in first_seen:
+            yield Issue(
+                pointer("members", i, "id_number"),
+                "id_number.duplicate",
+                {"id_number": idn, "first": first_seen[idn] + 1},
+            )
+        else:
+            first_seen[idn] = i
+
+
+def check_one_head(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    """Exactly one member is the head: none is reported at /members, extras at their relation."""
+    members = _members(answers)
+    if not members:
+        return  # no members at all is the schema's minItems error
+    heads = [i for i, m in members if m.get("relation") == "head"]
+    if not heads:
+        yield Issue(pointer("members"), "members.no_head")
+    for i in heads[1:]:
+        yield Issue(pointer("members", i, "relation"), "members.extra_head", {"first": heads[0] + 1})
+
+
+# ---------------------------------------------------------------- other sections
+
+
+def check_survey_date(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    surveyed = _parse_iso_date(_section(answers, "survey").get("date"))
+    if surveyed is not None and surveyed > today:
+        yield Issue(
+            pointer("survey", "date"),
+            "survey.date_in_future",
+            {"date": surveyed.isoformat(), "today": today.isoformat()},
+        )
+
+
+def check_irrigated_land(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    production = _section(answers, "production")
+    irrigated = _number(production.get("irrigated_land"))
+    cultivated = _number(production.get("cultivated_land"))
+    if irrigated is not None and cultivated is not None and irrigated > cultivated:
+        yield Issue(
+            pointer("production", "irrigated_land"),
+            "production.irrigated_exceeds_cultivated",
+            {"irrigated": _format_amount(irrigated), "cultivated": _format_amount(cultivated)},
+        )
+
+
+def _in_school(member: dict[str, Any]) -> bool:
+    schooling = member.get("schooling")
+    return isinstance(schooling, str) and schooling != "not_in_school"
+
+
+# main cause -> (what a member must show for it, issue code)
+_CAUSE_EVIDENCE: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
+    "illness": (
+        lambda m: m.get("health") in ("chronic", "serious"),
+        "causes.illness_without_ill_member",
+    ),
+    "disability": (lambda m: m.get("health") == "disabled", "causes.disability_without_disabled_member"),
+    "schooling": (_in_school, "causes.schooling_without_student"),
+}
+
+
+def check_main_cause_has_member(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    """因病, 因残 and 因学 need a member who is ill, disabled or in school."""
+    main_cause = _section(answers, "causes").get("main_cause")
+    if not isinstance(main_cause, str) or main_cause not in _CAUSE_EVIDENCE:
+        return
+    if not isinstance(answers.get("members"), list):
+        return
+    shows_cause, code = _CAUSE_EVIDENCE[main_cause]
+    if not any(shows_cause(m) for _, m in _members(answers)):
+        yield Issue(pointer("causes", "main_cause"), code)
+
+
+def check_other_causes(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    causes = _section(answers, "causes")
+    main_cause, other_causes = causes.get("main_cause"), causes.get("other_causes")
+    if isinstance(main_cause, str) and isinstance(other_causes, list) and main_cause in other_causes:
+        zh, en = _option_labels("main_cause").get(main_cause, (main_cause, main_cause))
+        yield Issue(
+            pointer("causes", "other_causes"),
+            "causes.other_repeats_main",
+            {"cause": main_cause, "cause_zh": zh, "cause_en": en},
+        )
+
+
+def net_income(answers: dict[str, Any]) -> float | None:
+    """家庭纯收入, or None unless every income field (the four transfers included) is a number."""
+    income = _section(answers, "income")
+    transfers = income.get("transfers")
+    if not isinstance(transfers, dict):
+        return None
+    figures = [_number(income.get(k)) for k in _INCOME_FIELDS]
+    figures += [_number(transfers.get(k)) for k in _TRANSFER_FIELDS]
+    known = [v for v in figures if v is not None]
+    if len(known) != len(figures):
+        return None
+    wages, business_income, business_expense, property_income, *transfer_figures = known
+    total = wages + business_income - business_expense + property_income + sum(transfer_figures)
+    return round(total, 2)
+
+
+def check_per_capita_income(answers: dict[str, Any], today: date) -> Iterator[Issue]:
+    members = answers.get("members") if isinstance(answers, dict) else None
+    net = net_income(answers)
+    if net is None or not isinstance(members, list) or not members:
+        return
+    per_capita = net / len(members)
+    if not 0 < per_capita <= _POOR_INCOME_CEILING:
+        yield Issue(
+            pointer("income"),
+            "income.per_capita_out_of_range",
+            {"per_capita": _format_amount(per_capita), "net_income": _format_amount(net),
+             "members": len(members)},
+        )
+
+
+RULES: dict[str, list[Rule]] = {
+    "household": [
+        check_survey_date,
+        check_one_head,
+        check_id_numbers,
+        check_duplicate_id_numbers,
+        check_irrigated_land,
+        check_main_cause_has_member,
+        check_other_causes,
+        check_per_capita_income,
+    ],
+}
+
+
+def derive(form_id: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """Figures the server stores beside a submission; {} for a form with none.
+
+    For "household": net_income and per_capita_income are None unless every
+    income field, the four transfers included, is present; members counts the
+    members list (0 when it is missing).
+    """
+    if form_id != "household":
+        return {}
+    members = answers.get("members") if isinstance(answers, dict) else None
+    count = len(members) if isinstance(members, list) else 0
+    net = net_income(answers)
+    per_capita = round(net / count, 2) if net is not None and count else None
+    return {"net_income": net, "per_capita_income": per_capita, "members": count}

@@ -1,0 +1,70 @@
+"""The application factory: controllers, lifespan, error handlers. No work at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+
+from forms.schema import shipped_forms
+from server.db import Database
+from server.errors import EXCEPTION_HANDLERS
+from server.form_versions import FormController, publish
+from server.settings import Settings
+from server.submissions import SubmissionController
+from server.villages import VillageController
+
+log = logging.getLogger("minsheng")
+
+
+def _db(state: State) -> Database:
+    return state.db
+
+
+def _settings(state: State) -> Settings:
+    return state.settings
+
+
+@get("/healthz", tags=["ops"])
+async def healthz(db: Database) -> dict[str, Any]:
+    """Liveness and readiness: the database answers a query."""
+    row = await db.fetch_one("SELECT count(*) FROM form_versions WHERE status = 'published'")
+    return {"status": "ok", "published_forms": row[0]}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the minsheng application; the database opens when it starts."""
+    settings = settings or Settings.from_env()
+    # Checked before anything listens: a broken shipped schema stops start-up.
+    surveys = shipped_forms()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = await Database.open(settings.db_path)
+        try:
+            for form_id, schema in surveys.items():
+                version = await publish(db, form_id, schema, actor="system")
+                log.info("form %s is at version %d", form_id, version)
+            app.state.db = db
+            yield
+        finally:
+            await db.close()
+
+    return Litestar(
+        route_handlers=[healthz, FormController, SubmissionController, VillageController],
+        lifespan=[lifespan],
+        dependencies={"db": Provide(_db, sync_to_thread=False),
+                      "settings": Provide(_settings, sync_to_thread=False)},
+        state=State({"settings": settings}),
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="minsheng", version="0.1.0", path="/schema"),
+    )

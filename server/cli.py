@@ -1,0 +1,157 @@
+"""The `minsheng` command: serve, init-db, load-demo, form check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from server.settings import Settings, SettingsError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        db_path=getattr(args, "db", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    print(f"minsheng: serving {settings.db_path} at http://{settings.host}:{settings.port}/",
+          flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                timeout_graceful_shutdown=10)
+    return 0
+
+
+async def _init_db(settings: Settings) -> list[tuple[str, int]]:
+    from forms.schema import shipped_forms
+    from server.db import Database
+    from server.form_versions import publish
+
+    db = await Database.open(settings.db_path)
+    try:
+        return [(form_id, await publish(db, form_id, schema, actor="cli"))
+                for form_id, schema in shipped_forms().items()]
+    finally:
+        await db.close()
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for form_id, version in asyncio.run(_init_db(settings)):
+        print(f"{settings.db_path}: form {form_id} at version {version}")
+    return 0
+
+
+async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
+    from forms.demo import demo_households, demo_submission_id, demo_villages
+    from forms.schema import shipped_forms
+    from server.db import Database
+    from server.form_versions import publish
+    from server.submissions import SubmissionCreate, create_submission
+    from server.villages import upsert_villages
+
+    db = await Database.open(settings.db_path)
+    created = again = 0
+    try:
+        version = await publish(db, "household", shipped_forms()["household"], actor="cli")
+        villages = demo_villages()
+        await upsert_villages(db, villages, actor="cli")
+        for index, answers in enumerate(demo_households(seed, villages)):
+            body = SubmissionCreate(id=demo_submission_id(seed, index), version=version,  # type: ignore[arg-type]
+                                    answers=answers)
+            _, new = await create_submission(db, "household", body, actor="cli:load-demo")
+            created += new
+            again += not new
+    finally:
+        await db.close()
+    return len(villages), created, again
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    villages, created, again = asyncio.run(_load_demo(settings, args.seed))
+    print(f"{settings.db_path}: {villages} villages, {created} households stored, "
+          f"{again} already there (seed {args.seed})")
+    return 0
+
+
+def cmd_form_check(args: argparse.Namespace) -> int:
+    from forms.schema import SchemaProblem, load_schema_file
+
+    failed = 0
+    for file in args.files:
+        try:
+            schema = load_schema_file(Path(file))
+        except SchemaProblem as problem:
+            print(f"{problem.source}: {problem.where or '/'}: {problem.message}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{file}: ok ({len(schema.get('properties', {}))} sections)")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings_help = "\n".join(f"  {env:26} {help} (default {default})"
+                              for env, default, help in Settings.help())
+    parser = argparse.ArgumentParser(
+        prog="minsheng", description="minsheng 民生: 双联 needs-assessment surveys",
+        epilog="settings (environment):\n" + settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--db", type=Path, help="SQLite file (default $MINSHENG_DB or var/minsheng.db)")
+        return p
+
+    serve = with_db(sub.add_parser("serve", help="run the web server"))
+    serve.add_argument("--host", help="listen address (default $MINSHENG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $MINSHENG_PORT or 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    with_db(sub.add_parser("init-db", help="create or migrate the database and publish the "
+                           "shipped forms")).set_defaults(func=cmd_init_db)
+
+    demo = with_db(sub.add_parser("load-demo", help="store demo villages and households"))
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.set_defaults(func=cmd_load_demo)
+
+    form = sub.add_parser("form", help="work with survey schemas")
+    form_sub = form.add_subparsers(dest="form_command", required=True)
+    check = form_sub.add_parser("check", help="check schema files against JSON Schema 2020-12 "
+                                "and what the renderer can show")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=cmd_form_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"minsheng: bad setting: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from forms.schema import SchemaProblem
+
+        if isinstance(exc, SchemaProblem):
+            print(f"minsheng: broken survey schema: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The one family of errors minsheng raises, and the one place they become responses.
+
+API clients get JSON `{"code", "detail", "errors"?}`; nothing a client sends may
+produce a 500 or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("minsheng")
+
+
+class AppError(Exception):
+    """An error with the status and code a client should see."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+
+
+def not_found(what: str) -> AppError:
+    return AppError(404, "not_found", f"{what} not found")
+
+
+def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    return Response(
+        _body(exc.code, exc.detail, exc.errors), status_code=exc.status, media_type=MediaType.JSON
+    )
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    return Response(
+        _body(_HTTP_CODES.get(status, "http_error"), str(exc.detail)),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=exc.headers or None,
+    )
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        _body("internal_error", "internal error; it has been logged"),
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=MediaType.JSON,
+    )
+
+
+EXCEPTION_HANDLERS = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,138 @@
+"""Forms and their published versions.
+
+A form is an identity; each published version is immutable. Start-up publishes
+the shipped surveys: a schema whose content changed becomes a new version, an
+unchanged one is left as it is.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiosqlite
+import msgspec
+from litestar import Controller, get
+
+from forms.schema import canonical_json, schema_hash
+from server import audit
+from server.db import Database, now_iso
+from server.errors import not_found
+
+
+class FormSummary(msgspec.Struct):
+    id: str
+    title: str
+    title_en: str | None
+    version: int
+    published_at: str
+
+
+class FormVersion(msgspec.Struct):
+    form_id: str
+    version: int
+    status: str
+    published_at: str
+    published_by: str
+    schema: dict[str, Any]
+
+
+def _version(row: Any) -> FormVersion:
+    return FormVersion(
+        form_id=row["form_id"],
+        version=row["version"],
+        status=row["status"],
+        published_at=row["published_at"],
+        published_by=row["published_by"],
+        schema=json.loads(row["schema"]),
+    )
+
+
+async def list_forms(db: Database) -> list[FormSummary]:
+    rows = await db.fetch_all(
+        "SELECT v.form_id, v.version, v.published_at, v.schema FROM form_versions v"
+        " WHERE v.status = 'published' AND v.version = (SELECT max(version) FROM form_versions"
+        "  WHERE form_id = v.form_id AND status = 'published') ORDER BY v.form_id"
+    )
+    summaries = []
+    for row in rows:
+        schema = json.loads(row["schema"])
+        summaries.append(
+            FormSummary(
+                id=row["form_id"],
+                title=schema.get("title", row["form_id"]),
+                title_en=(schema.get("x-en") or {}).get("title"),
+                version=row["version"],
+                published_at=row["published_at"],
+            )
+        )
+    return summaries
+
+
+async def get_version(db: Database, form_id: str, version: int | None = None) -> FormVersion:
+    """A given version, or the current published one; AppError 404 when there is none."""
+    if version is None:
+        row = await db.fetch_one(
+            "SELECT * FROM form_versions WHERE form_id = ? AND status = 'published'"
+            " ORDER BY version DESC LIMIT 1",
+            (form_id,),
+        )
+    else:
+        row = await db.fetch_one(
+            "SELECT * FROM form_versions WHERE form_id = ? AND version = ?", (form_id, version)
+        )
+    if row is None:
+        what = f"form {form_id!r}" if version is None else f"version {version} of form {form_id!r}"
+        raise not_found(what)
+    return _version(row)
+
+
+async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str) -> int:
+    """Publish `schema` as the next version of `form_id` unless it is already the latest."""
+    digest = schema_hash(schema)
+
+    async def work(conn: aiosqlite.Connection) -> int:
+        async with conn.execute(
+            "SELECT version, schema_hash FROM form_versions WHERE form_id = ?"
+            " ORDER BY version DESC LIMIT 1",
+            (form_id,),
+        ) as cursor:
+            latest = await cursor.fetchone()
+        if latest is not None and latest["schema_hash"] == digest:
+            return int(latest["version"])
+        at = now_iso()
+        await conn.execute(
+            "INSERT INTO forms (id, title, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET title = excluded.title",
+            (form_id, schema.get("title", form_id), at),
+        )
+        version = 1 if latest is None else int(latest["version"]) + 1
+        await conn.execute(
+            "INSERT INTO form_versions (form_id, version, schema, schema_hash, status,"
+            " published_by, published_at) VALUES (?, ?, ?, ?, 'published', ?, ?)",
+            (form_id, version, canonical_json(schema), digest, actor, at),
+        )
+        await audit.record(conn, actor, "form.version.publish", f"form:{form_id}", version=version)
+        return version
+
+    return await db.write(work)
+
+
+class FormController(Controller):
+    path = "/api/forms"
+    tags = ["forms"]
+
+    @get("/")
+    async def list(self, db: Database) -> list[FormSummary]:
+        """Every form with its current published version."""
+        return await list_forms(db)
+
+    @get("/{form_id:str}")
+    async def current(self, db: Database, form_id: str) -> FormVersion:
+        """The current published version of a form, with its JSON Schema."""
+        return await get_version(db, form_id)
+
+    @get("/{form_id:str}/versions/{version:int}")
+    async def version(self, db: Database, form_id: str, version: int) -> FormVersion:
+        """One version of a form, published or retired; versions never change."""
+        return await get_version(db, form_id, version)

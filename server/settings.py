@@ -1,0 +1,88 @@
+"""Settings: one typed object read once from the environment.
+
+Every setting has a default that runs the demo on the embedded SQLite file,
+and a bad value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value minsheng cannot use."""
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("must be a port number between 1 and 65535")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
+    return field(default=default, metadata={"env": env, "parse": parse, "help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = _setting(
+        "MINSHENG_DB", Path("var/minsheng.db"), Path, "SQLite database file (created if missing)"
+    )
+    host: str = _setting("MINSHENG_HOST", "127.0.0.1", str, "address the server listens on")
+    port: int = _setting("MINSHENG_PORT", 8000, _port, "port the server listens on")
+    max_body_bytes: int = _setting(
+        "MINSHENG_MAX_BODY", 1024 * 1024, _positive_int, "largest request body accepted, in bytes"
+    )
+    poverty_line: float = _setting(
+        "MINSHENG_POVERTY_LINE",
+        2952.0,
+        _positive_float,
+        "per-capita net income (元/year) under which a household counts as poor in reports",
+    )
+    report_workers: int = _setting(
+        "MINSHENG_REPORT_WORKERS", 1, _positive_int, "PDF reports rendered at the same time"
+    )
+    report_cache_dir: Path = _setting(
+        "MINSHENG_REPORT_CACHE", Path("var/reports"), Path, "folder for rendered PDF reports"
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every setting from the environment; raise SettingsError on a bad value."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = f.metadata["parse"](raw)
+            except ValueError as exc:
+                raise SettingsError(f"{f.metadata['env']}={raw!r}: {exc}") from exc
+        settings = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given) if given else settings
+
+    @classmethod
+    def help(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for each setting, for the README and --help."""
+        return [(f.metadata["env"], str(f.default), f.metadata["help"]) for f in fields(cls)]

@@ -1,0 +1,208 @@
+"""Submissions: answers to one form version, stored once per client UUID.
+
+A phone may send the same answer many times (it retries until it hears back),
+so the client's UUID is the key: the same body again is acknowledged with the
+stored copy, a different body under the same UUID is a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+import aiosqlite
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import Parameter
+
+from forms.rules import derive
+from forms.schema import canonical_json
+from forms.validate import check_answers, localize
+from server import audit
+from server.db import Database, now_iso
+from server.errors import AppError, not_found
+from server.form_versions import get_version
+from server.http import json_body, request_lang
+
+
+class SubmissionCreate(msgspec.Struct, forbid_unknown_fields=True):
+    id: uuid.UUID
+    version: int
+    answers: dict[str, Any]
+
+
+class Submission(msgspec.Struct):
+    id: str
+    form_id: str
+    version: int
+    received_at: str
+    village_code: str | None
+    household_key: str | None
+    answers: dict[str, Any]
+    derived: dict[str, Any]
+
+
+class SubmissionPage(msgspec.Struct):
+    items: list[Submission]
+    total: int
+    limit: int
+    offset: int
+
+
+def _submission(row: Any) -> Submission:
+    return Submission(
+        id=row["id"],
+        form_id=row["form_id"],
+        version=row["form_version"],
+        received_at=row["received_at"],
+        village_code=row["village_code"],
+        household_key=row["household_key"],
+        answers=json.loads(row["answers"]),
+        derived=json.loads(row["derived"]),
+    )
+
+
+def body_hash(version: int, answers: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json({"version": version, "answers": answers}).encode()).hexdigest()
+
+
+def household_key(answers: dict[str, Any]) -> str | None:
+    """The household's identity across surveys: its head's ID number."""
+    for member in answers.get("members") or []:
+        if isinstance(member, dict) and member.get("relation") == "head":
+            value = member.get("id_number")
+            return value if isinstance(value, str) else None
+    return None
+
+
+async def get_submission(db: Database, submission_id: str) -> Submission:
+    row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    if row is None:
+        raise not_found(f"submission {submission_id!r}")
+    return _submission(row)
+
+
+async def list_submissions(
+    db: Database, form_id: str, village_code: str | None, limit: int, offset: int
+) -> SubmissionPage:
+    where, params = "form_id = ?", [form_id]
+    if village_code:
+        where += " AND village_code = ?"
+        params.append(village_code)
+    total = (await db.fetch_one(f"SELECT count(*) FROM submissions WHERE {where}", tuple(params)))[0]
+    rows = await db.fetch_all(
+        f"SELECT * FROM submissions WHERE {where} ORDER BY received_at, id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    return SubmissionPage([_submission(r) for r in rows], total, limit, offset)
+
+
+async def create_submission(
+    db: Database,
+    form_id: str,
+    body: SubmissionCreate,
+    *,
+    lang: str = "zh",
+    actor: str = "anonymous",
+    today: date | None = None,
+) -> tuple[Submission, bool]:
+    """Validate and store an answer; (stored record, True if it is new).
+
+    Raises AppError 404 (unknown form or version), 409 (the UUID holds another
+    answer) or 422 (the answers are invalid; nothing is stored).
+    """
+    submission_id = str(body.id)
+    digest = body_hash(body.version, body.answers)
+    existing = await _existing(db, submission_id, digest)
+    if existing is not None:
+        return existing, False
+    form = await get_version(db, form_id, body.version)
+    if form.status != "published":
+        raise AppError(409, "version_retired", f"version {body.version} of {form_id!r} is retired")
+    issues = check_answers(form_id, form.schema, body.answers, today)
+    if issues:
+        raise AppError(422, "invalid_answers", _invalid_detail(lang), localize(issues, lang))
+
+    derived = derive(form_id, body.answers)
+    village = (body.answers.get("household") or {}).get("village_code")
+
+    async def work(conn: aiosqlite.Connection) -> bool:
+        cursor = await conn.execute(
+            "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
+            " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO NOTHING",
+            (
+                submission_id, form_id, body.version, now_iso(), digest,
+                json.dumps(body.answers, ensure_ascii=False),
+                json.dumps(derived, ensure_ascii=False),
+                village, household_key(body.answers),
+            ),
+        )
+        if cursor.rowcount == 0:
+            return False
+        await audit.record(conn, actor, "submission.create", f"submission:{submission_id}",
+                           form_id=form_id, version=body.version)
+        return True
+
+    created = await db.write(work)
+    if not created:  # another request stored this UUID between our check and our write
+        raced = await _existing(db, submission_id, digest)
+        assert raced is not None
+        return raced, False
+    return await get_submission(db, submission_id), True
+
+
+async def _existing(db: Database, submission_id: str, digest: str) -> Submission | None:
+    row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    if row is None:
+        return None
+    if row["body_hash"] != digest:
+        raise AppError(
+            409, "id_conflict",
+            f"submission {submission_id} already holds a different answer; "
+            "a new answer needs a new id",
+        )
+    return _submission(row)
+
+
+def _invalid_detail(lang: str) -> str:
+    return "answers are invalid; see errors" if lang == "en" else "答案有误，请按提示修改"
+
+
+class SubmissionController(Controller):
+    tags = ["submissions"]
+
+    @post("/api/forms/{form_id:str}/submissions", status_code=201)
+    async def create(
+        self, db: Database, request: Request[Any, Any, Any], form_id: str
+    ) -> Response[Submission]:
+        """Store an answer, validated against the exact version it names.
+
+        Body: `{"id": "<client UUID>", "version": N, "answers": {...}}`. 201 when stored,
+        200 when the same id and body were already stored, 409 for the same id with
+        another body, 422 with every error when the answers are invalid.
+        """
+        body = await json_body(request, SubmissionCreate)
+        stored, created = await create_submission(db, form_id, body, lang=request_lang(request))
+        return Response(stored, status_code=201 if created else 200)
+
+    @get("/api/forms/{form_id:str}/submissions")
+    async def list(
+        self,
+        db: Database,
+        form_id: str,
+        village_code: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> SubmissionPage:
+        """A page of a form's submissions in the order received, optionally for one village."""
+        await get_version(db, form_id)
+        return await list_submissions(db, form_id, village_code, limit, offset)
+
+    @get("/api/submissions/{submission_id:str}")
+    async def read(self, db: Database, submission_id: str) -> Submission:
+        """One stored submission."""
+        return await get_submission(db, submission_id)

@@ -1,0 +1,42 @@
+"""Shared fixtures: a fresh SQLite file per test and one test client."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from forms.demo import demo_households, demo_villages
+from server.app import create_app
+from server.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(db_path=tmp_path / "minsheng.db", report_cache_dir=tmp_path / "reports")
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def _demo_household() -> dict[str, Any]:
+    return next(demo_households(7, demo_villages(), per_village=1))
+
+
+@pytest.fixture
+def household(_demo_household: dict[str, Any]) -> dict[str, Any]:
+    """One valid household answer, a fresh copy for each test to change."""
+    return copy.deepcopy(_demo_household)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,95 @@
+"""The command line and the real server process, started the way the README does."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from server.cli import main
+from tests.conftest import new_id
+
+SURVEY = Path(__file__).resolve().parents[2] / "forms" / "surveys" / "household.json"
+
+
+def test_form_check_accepts_the_shipped_form(capsys) -> None:
+    assert main(["form", "check", str(SURVEY)]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_form_check_names_the_pointer_of_a_broken_schema(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                               "type": "object", "properties": {"a": {"maxLength": "ten"}}}))
+    assert main(["form", "check", str(bad)]) == 1
+    assert f"{bad}: /properties/a/maxLength:" in capsys.readouterr().err
+
+
+def test_load_demo_is_reproducible_and_idempotent(tmp_path, capsys) -> None:
+    db = tmp_path / "demo.db"
+    assert main(["load-demo", "--db", str(db), "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert " 0 already there" in first
+    assert main(["load-demo", "--db", str(db), "--seed", "3"]) == 0
+    assert " 0 households stored" in capsys.readouterr().out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _request(url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.e2e
+def test_real_server_stores_an_answer_over_http(tmp_path, household) -> None:
+    port = _free_port()
+    db = tmp_path / "e2e.db"
+    minsheng = Path(sys.executable).with_name("minsheng")
+    process = subprocess.Popen(
+        [str(minsheng), "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, health = _request(f"{base}/healthz")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        assert health["published_forms"] == 1
+        sid = new_id()
+        status, stored = _request(f"{base}/api/forms/household/submissions",
+                                  {"id": sid, "version": 1, "answers": household})
+        assert status == 201, stored
+        status, again = _request(f"{base}/api/forms/household/submissions",
+                                 {"id": sid, "version": 1, "answers": household})
+        assert status == 200
+        status, read = _request(f"{base}/api/submissions/{sid}")
+        assert status == 200 and read["answers"] == household
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert process.returncode == 0

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings, SettingsError
+
+
+def test_defaults_run_on_the_embedded_database() -> None:
+    settings = Settings.from_env({})
+    assert settings.db_path == Path("var/minsheng.db")
+    assert settings.port == 8000
+    assert settings.max_body_bytes == 1024 * 1024
+
+
+def test_environment_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {"MINSHENG_DB": "/tmp/x.db", "MINSHENG_PORT": "9001", "MINSHENG_POVERTY_LINE": "2300"})
+    assert settings.db_path == Path("/tmp/x.db")
+    assert settings.port == 9001
+    assert settings.poverty_line == 2300.0
+
+
+def test_bad_value_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="MINSHENG_PORT='http'"):
+        Settings.from_env({"MINSHENG_PORT": "http"})
+    with pytest.raises(SettingsError, match="MINSHENG_MAX_BODY"):
+        Settings.from_env({"MINSHENG_MAX_BODY": "-1"})
+
+
+def test_command_line_overrides_environment() -> None:
+    settings = Settings.from_env({"MINSHENG_PORT": "9001"}, port=9002, host=None)
+    assert settings.port == 9002
+    assert settings.host == "127.0.0.1"

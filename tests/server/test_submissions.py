@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from tests.conftest import new_id
+
+URL = "/api/forms/household/submissions"
+
+
+async def _count(client: AsyncTestClient[Any]) -> int:
+    response = await client.get(URL)
+    assert response.status_code == 200
+    return int(response.json()["total"])
+
+
+async def test_valid_answer_is_stored_and_read_back(client, household) -> None:
+    sid = new_id()
+    response = await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    assert stored["id"] == sid and stored["version"] == 1
+    assert stored["village_code"] == household["household"]["village_code"]
+    assert stored["answers"] == household
+    head = next(m for m in household["members"] if m["relation"] == "head")
+    assert stored["household_key"] == head["id_number"]
+
+    again = await client.get(f"/api/submissions/{sid}")
+    assert again.status_code == 200
+    assert again.json() == stored
+
+
+async def test_same_id_and_body_again_is_200_and_one_copy(client, household) -> None:
+    body = {"id": new_id(), "version": 1, "answers": household}
+    first = await client.post(URL, json=body)
+    second = await client.post(URL, json=body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json() == first.json()
+    assert await _count(client) == 1
+
+
+async def test_same_id_with_other_body_is_409_and_first_kept(client, household) -> None:
+    sid = new_id()
+    assert (await client.post(URL, json={"id": sid, "version": 1, "answers": household})).status_code == 201
+    changed = json.loads(json.dumps(household))
+    changed["survey"]["surveyor"] = "另一个人"
+    response = await client.post(URL, json={"id": sid, "version": 1, "answers": changed})
+    assert response.status_code == 409
+    assert response.json()["code"] == "id_conflict"
+    kept = (await client.get(f"/api/submissions/{sid}")).json()
+    assert kept["answers"]["survey"]["surveyor"] == household["survey"]["surveyor"]
+
+
+async def test_invalid_answers_get_422_with_every_error_in_chinese(client, household) -> None:
+    del household["survey"]["date"]
+    household["members"][0]["id_number"] = "12345"
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    assert response.status_code == 422
+    errors = {e["path"]: e for e in response.json()["errors"]}
+    assert errors["/survey/date"]["code"] == "required"
+    assert errors["/survey/date"]["message"] == "此项必填"
+    assert errors["/members/0/id_number"]["code"] == "pattern"
+    assert await _count(client) == 0
+
+
+async def test_invalid_answers_in_english_when_asked(client, household) -> None:
+    del household["survey"]["date"]
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household},
+        headers={"Accept-Language": "en-GB,en;q=0.9"},
+    )
+    assert response.status_code == 422
+    errors = {e["path"]: e["message"] for e in response.json()["errors"]}
+    assert errors["/survey/date"] == "This field is required"
+
+
+async def test_form_rule_error_is_reported_at_its_field(client, household) -> None:
+    member = household["members"][0]
+    idn = member["id_number"]
+    wrong = "0" if idn[-1] != "0" else "1"
+    member["id_number"] = idn[:-1] + wrong
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    assert response.status_code == 422
+    paths = {(e["path"], e["code"]) for e in response.json()["errors"]}
+    assert ("/members/0/id_number", "id_check_digit") in paths
+
+
+async def test_hidden_question_value_is_rejected(client, household) -> None:
+    member = household["members"][0]
+    member["health"] = "healthy"
+    for key in ("disease", "disability_type", "disability_grade"):
+        member.pop(key, None)
+    member["disease"] = "高血压"
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    assert response.status_code == 422
+    paths = {(e["path"], e["code"]) for e in response.json()["errors"]}
+    assert ("/members/0/disease", "not_applicable") in paths
+
+
+async def test_malformed_json_is_400_naming_the_line(client) -> None:
+    response = await client.post(
+        URL, content=b'{"id": "x",\n "version": }', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_json"
+    assert "line 2" in response.json()["detail"]
+
+
+async def test_body_missing_fields_is_400(client) -> None:
+    response = await client.post(URL, json={"version": 1, "answers": {}})
+    assert response.status_code == 400
+    assert "id" in response.json()["detail"]
+
+
+async def test_id_that_is_not_a_uuid_is_400(client, household) -> None:
+    response = await client.post(URL, json={"id": "abc", "version": 1, "answers": household})
+    assert response.status_code == 400
+
+
+async def test_body_over_the_limit_is_413(client, household) -> None:
+    household["needs"] = [{"description": "x" * 2_000_000}]
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    assert response.status_code == 413
+    assert await _count(client) == 0
+
+
+async def test_wrong_content_type_is_415(client) -> None:
+    response = await client.post(URL, content=b"id=1", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+async def test_unknown_form_is_404(client, household) -> None:
+    response = await client.post(
+        "/api/forms/nope/submissions", json={"id": new_id(), "version": 1, "answers": household}
+    )
+    assert response.status_code == 404
+    assert (await client.get("/api/forms/nope/submissions")).status_code == 404
+
+
+async def test_unknown_version_is_404(client, household) -> None:
+    response = await client.post(URL, json={"id": new_id(), "version": 99, "answers": household})
+    assert response.status_code == 404
+    assert "99" in response.json()["detail"]
+
+
+async def test_unknown_submission_is_404(client) -> None:
+    assert (await client.get(f"/api/submissions/{new_id()}")).status_code == 404
+
+
+async def test_list_is_paginated_and_filtered_by_village(client, household) -> None:
+    village = household["household"]["village_code"]
+    other = village[:-3] + ("999" if not village.endswith("999") else "998")
+    for code in (village, village, other):
+        household["household"]["village_code"] = code
+        body = {"id": new_id(), "version": 1, "answers": household}
+        assert (await client.post(URL, json=body)).status_code == 201
+    page = (await client.get(URL, params={"limit": 2})).json()
+    assert page["total"] == 3 and len(page["items"]) == 2
+    rest = (await client.get(URL, params={"limit": 2, "offset": 2})).json()
+    assert len(rest["items"]) == 1
+    ids = {i["id"] for i in page["items"]} | {i["id"] for i in rest["items"]}
+    assert len(ids) == 3
+    only = (await client.get(URL, params={"village_code": other})).json()
+    assert only["total"] == 1 and only["items"][0]["village_code"] == other
+
+
+async def test_bad_page_size_is_400_not_500(client) -> None:
+    response = await client.get(URL, params={"limit": 0})
+    assert response.status_code == 400
+
+
+async def test_submission_write_is_audited(client, household, settings) -> None:
+    import sqlite3
+
+    sid = new_id()
+    await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    with sqlite3.connect(settings.db_path) as conn:
+        actions = [r[0] for r in conn.execute(
+            "SELECT action FROM audit_log WHERE target = ?", (f"submission:{sid}",))]
+    assert actions == ["submission.create"]
