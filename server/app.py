@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Litestar, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
 
 from forms.schema import shipped_forms
@@ -33,7 +33,7 @@ def _settings(state: State) -> Settings:
 
 
 @get("/healthz", tags=["ops"])
-async def healthz(db: Database) -> dict[str, Any]:
+async def healthz(db: NamedDependency[Database]) -> dict[str, Any]:
     """Liveness and readiness: the database answers a query."""
     row = await db.fetch_one("SELECT count(*) FROM form_versions WHERE status = 'published'")
     return {"status": "ok", "published_forms": row[0]}
@@ -60,8 +60,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[healthz, FormController, SubmissionController, VillageController],
         lifespan=[lifespan],
-        dependencies={"db": Provide(_db, sync_to_thread=False),
-                      "settings": Provide(_settings, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(_db, sync_to_thread=False),
+            "settings": Provide(_settings, sync_to_thread=False),
+        },
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True),

@@ -26,10 +26,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
-    print(f"minsheng: serving {settings.db_path} at http://{settings.host}:{settings.port}/",
-          flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                timeout_graceful_shutdown=10)
+    print(
+        f"minsheng: serving {settings.db_path} at http://{settings.host}:{settings.port}/",
+        flush=True,
+    )
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=10
+    )
     return 0
 
 
@@ -40,8 +43,10 @@ async def _init_db(settings: Settings) -> list[tuple[str, int]]:
 
     db = await Database.open(settings.db_path)
     try:
-        return [(form_id, await publish(db, form_id, schema, actor="cli"))
-                for form_id, schema in shipped_forms().items()]
+        return [
+            (form_id, await publish(db, form_id, schema, actor="cli"))
+            for form_id, schema in shipped_forms().items()
+        ]
     finally:
         await db.close()
 
@@ -68,8 +73,11 @@ async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
         villages = demo_villages()
         await upsert_villages(db, villages, actor="cli")
         for index, answers in enumerate(demo_households(seed, villages)):
-            body = SubmissionCreate(id=demo_submission_id(seed, index), version=version,  # type: ignore[arg-type]
-                                    answers=answers)
+            body = SubmissionCreate(
+                id=demo_submission_id(seed, index),
+                version=version,  # type: ignore[arg-type]
+                answers=answers,
+            )
             _, new = await create_submission(db, "household", body, actor="cli:load-demo")
             created += new
             again += not new
@@ -81,8 +89,10 @@ async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
 def cmd_load_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
     villages, created, again = asyncio.run(_load_demo(settings, args.seed))
-    print(f"{settings.db_path}: {villages} villages, {created} households stored, "
-          f"{again} already there (seed {args.seed})")
+    print(
+        f"{settings.db_path}: {villages} villages, {created} households stored, "
+        f"{again} already there (seed {args.seed})"
+    )
     return 0
 
 
@@ -102,17 +112,21 @@ def cmd_form_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    settings_help = "\n".join(f"  {env:26} {help} (default {default})"
-                              for env, default, help in Settings.help())
+    settings_help = "\n".join(
+        f"  {env:26} {help} (default {default})" for env, default, help in Settings.help()
+    )
     parser = argparse.ArgumentParser(
-        prog="minsheng", description="minsheng 民生: 双联 needs-assessment surveys",
+        prog="minsheng",
+        description="minsheng 民生: 双联 needs-assessment surveys",
         epilog="settings (environment):\n" + settings_help,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--db", type=Path, help="SQLite file (default $MINSHENG_DB or var/minsheng.db)")
+        p.add_argument(
+            "--db", type=Path, help="SQLite file (default $MINSHENG_DB or var/minsheng.db)"
+        )
         return p
 
     serve = with_db(sub.add_parser("serve", help="run the web server"))
@@ -120,8 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default $MINSHENG_PORT or 8000)")
     serve.set_defaults(func=cmd_serve)
 
-    with_db(sub.add_parser("init-db", help="create or migrate the database and publish the "
-                           "shipped forms")).set_defaults(func=cmd_init_db)
+    with_db(
+        sub.add_parser(
+            "init-db", help="create or migrate the database and publish the shipped forms"
+        )
+    ).set_defaults(func=cmd_init_db)
 
     demo = with_db(sub.add_parser("load-demo", help="store demo villages and households"))
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -129,8 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     form = sub.add_parser("form", help="work with survey schemas")
     form_sub = form.add_subparsers(dest="form_command", required=True)
-    check = form_sub.add_parser("check", help="check schema files against JSON Schema 2020-12 "
-                                "and what the renderer can show")
+    check = form_sub.add_parser(
+        "check",
+        help="check schema files against JSON Schema 2020-12 and what the renderer can show",
+    )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
     return parser

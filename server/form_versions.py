@@ -8,11 +8,13 @@ unchanged one is left as it is.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import aiosqlite
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from forms.schema import canonical_json, schema_hash
 from server import audit
@@ -120,19 +122,21 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
 
 class FormController(Controller):
     path = "/api/forms"
-    tags = ["forms"]
+    tags: ClassVar[list[str]] = ["forms"]
 
     @get("/")
-    async def list(self, db: Database) -> list[FormSummary]:
+    async def list(self, db: NamedDependency[Database]) -> list[FormSummary]:
         """Every form with its current published version."""
         return await list_forms(db)
 
     @get("/{form_id:str}")
-    async def current(self, db: Database, form_id: str) -> FormVersion:
+    async def current(self, db: NamedDependency[Database], form_id: FromPath[str]) -> FormVersion:
         """The current published version of a form, with its JSON Schema."""
         return await get_version(db, form_id)
 
     @get("/{form_id:str}/versions/{version:int}")
-    async def version(self, db: Database, form_id: str, version: int) -> FormVersion:
+    async def version(
+        self, db: NamedDependency[Database], form_id: FromPath[str], version: FromPath[int]
+    ) -> FormVersion:
         """One version of a form, published or retired; versions never change."""
         return await get_version(db, form_id, version)

@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 def request_lang(request: Request[Any, Any, Any]) -> str:
-    """"en" when the client asks for English (?lang=en or Accept-Language), else "zh"."""
+    """ "en" when the client asks for English (?lang=en or Accept-Language), else "zh"."""
     asked = request.query_params.get("lang")
     if asked in ("zh", "en"):
         return asked
@@ -36,7 +36,8 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise AppError(
-            415, "unsupported_media_type",
+            415,
+            "unsupported_media_type",
             f"send the body as application/json, not {media_type or 'no Content-Type'}",
         )
     raw = await request.body()
@@ -46,7 +47,8 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
         raise AppError(400, "malformed_json", f"body is not UTF-8: {exc.reason}") from exc
     except json.JSONDecodeError as exc:
         raise AppError(
-            400, "malformed_json",
+            400,
+            "malformed_json",
             f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
         ) from exc
     try:

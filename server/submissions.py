@@ -11,12 +11,22 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from forms.rules import derive
 from forms.schema import canonical_json
@@ -66,7 +76,9 @@ def _submission(row: Any) -> Submission:
 
 
 def body_hash(version: int, answers: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json({"version": version, "answers": answers}).encode()).hexdigest()
+    return hashlib.sha256(
+        canonical_json({"version": version, "answers": answers}).encode()
+    ).hexdigest()
 
 
 def household_key(answers: dict[str, Any]) -> str | None:
@@ -92,7 +104,9 @@ async def list_submissions(
     if village_code:
         where += " AND village_code = ?"
         params.append(village_code)
-    total = (await db.fetch_one(f"SELECT count(*) FROM submissions WHERE {where}", tuple(params)))[0]
+    total = (await db.fetch_one(f"SELECT count(*) FROM submissions WHERE {where}", tuple(params)))[
+        0
+    ]
     rows = await db.fetch_all(
         f"SELECT * FROM submissions WHERE {where} ORDER BY received_at, id LIMIT ? OFFSET ?",
         (*params, limit, offset),
@@ -135,16 +149,27 @@ async def create_submission(
             " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
             (
-                submission_id, form_id, body.version, now_iso(), digest,
+                submission_id,
+                form_id,
+                body.version,
+                now_iso(),
+                digest,
                 json.dumps(body.answers, ensure_ascii=False),
                 json.dumps(derived, ensure_ascii=False),
-                village, household_key(body.answers),
+                village,
+                household_key(body.answers),
             ),
         )
         if cursor.rowcount == 0:
             return False
-        await audit.record(conn, actor, "submission.create", f"submission:{submission_id}",
-                           form_id=form_id, version=body.version)
+        await audit.record(
+            conn,
+            actor,
+            "submission.create",
+            f"submission:{submission_id}",
+            form_id=form_id,
+            version=body.version,
+        )
         return True
 
     created = await db.write(work)
@@ -161,7 +186,8 @@ async def _existing(db: Database, submission_id: str, digest: str) -> Submission
         return None
     if row["body_hash"] != digest:
         raise AppError(
-            409, "id_conflict",
+            409,
+            "id_conflict",
             f"submission {submission_id} already holds a different answer; "
             "a new answer needs a new id",
         )
@@ -172,12 +198,70 @@ def _invalid_detail(lang: str) -> str:
     return "answers are invalid; see errors" if lang == "en" else "答案有误，请按提示修改"
 
 
-class SubmissionController(Controller):
-    tags = ["submissions"]
+class ErrorBody(msgspec.Struct):
+    code: str
+    detail: str
+    errors: list[dict[str, str]] | None = None
 
-    @post("/api/forms/{form_id:str}/submissions", status_code=201)
+
+class _CreateOperation(Operation):
+    """The create handler reads its body itself (to give 400/413/415 its own words),
+    so its request body is described here for the OpenAPI document."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.OBJECT,
+                        required=["id", "version", "answers"],
+                        properties={
+                            "id": Schema(
+                                type=OpenAPIType.STRING,
+                                format=OpenAPIFormat.UUID,
+                                description="UUID chosen by the client; resending is safe",
+                            ),
+                            "version": Schema(
+                                type=OpenAPIType.INTEGER,
+                                minimum=1,
+                                description="the form version the answers were made for",
+                            ),
+                            "answers": Schema(
+                                type=OpenAPIType.OBJECT,
+                                description="answers, valid against that version's schema",
+                            ),
+                        },
+                    )
+                )
+            },
+        )
+
+
+_ERRORS = {
+    status: ResponseSpec(ErrorBody, description=text)
+    for status, text in {
+        400: "malformed JSON or a body of the wrong shape",
+        404: "unknown form or version",
+        409: "the id already holds a different answer",
+        413: "body over the size limit",
+        415: "body is not application/json",
+        422: "invalid answers: `errors` lists path, code and message of each",
+    }.items()
+}
+
+
+class SubmissionController(Controller):
+    tags: ClassVar[list[str]] = ["submissions"]
+
+    @post(
+        "/api/forms/{form_id:str}/submissions",
+        status_code=201,
+        operation_class=_CreateOperation,
+        responses=_ERRORS,
+    )
     async def create(
-        self, db: Database, request: Request[Any, Any, Any], form_id: str
+        self, db: NamedDependency[Database], request: Request[Any, Any, Any], form_id: FromPath[str]
     ) -> Response[Submission]:
         """Store an answer, validated against the exact version it names.
 
@@ -192,17 +276,17 @@ class SubmissionController(Controller):
     @get("/api/forms/{form_id:str}/submissions")
     async def list(
         self,
-        db: Database,
-        form_id: str,
-        village_code: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        db: NamedDependency[Database],
+        form_id: FromPath[str],
+        village_code: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> SubmissionPage:
         """A page of a form's submissions in the order received, optionally for one village."""
         await get_version(db, form_id)
         return await list_submissions(db, form_id, village_code, limit, offset)
 
     @get("/api/submissions/{submission_id:str}")
-    async def read(self, db: Database, submission_id: str) -> Submission:
+    async def read(self, db: NamedDependency[Database], submission_id: FromPath[str]) -> Submission:
         """One stored submission."""
         return await get_submission(db, submission_id)

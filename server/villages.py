@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import aiosqlite
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
 
 from server import audit
 from server.db import Database
 
 COLUMNS = (
-    "code", "name", "township_code", "township_name", "county_code", "county_name",
-    "city_name", "households_registered",
+    "code",
+    "name",
+    "township_code",
+    "township_name",
+    "county_code",
+    "county_name",
+    "city_name",
+    "households_registered",
 )
 
 
@@ -53,9 +60,9 @@ async def list_villages(db: Database) -> list[Village]:
 
 class VillageController(Controller):
     path = "/api/villages"
-    tags = ["villages"]
+    tags: ClassVar[list[str]] = ["villages"]
 
     @get("/")
-    async def list(self, db: Database) -> list[Village]:
+    async def list(self, db: NamedDependency[Database]) -> list[Village]:
         """Every village known to this server, with its township and county."""
         return await list_villages(db)

@@ -19,10 +19,17 @@ def test_every_shipped_schema_passes_the_metaschema() -> None:
 
 def test_broken_schema_names_file_and_pointer(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
-    path.write_text(json.dumps({
-        "$schema": DRAFT, "type": "object",
-        "properties": {"survey": {"type": "object", "properties": {"date": {"type": "dte"}}}},
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "$schema": DRAFT,
+                "type": "object",
+                "properties": {
+                    "survey": {"type": "object", "properties": {"date": {"type": "dte"}}}
+                },
+            }
+        )
+    )
     with pytest.raises(SchemaProblem) as caught:
         load_schema_file(path)
     assert caught.value.source == str(path)
@@ -39,15 +46,17 @@ def test_schema_that_is_not_json_names_line_and_column(tmp_path: Path) -> None:
 
 def test_schema_of_another_draft_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
-    path.write_text(json.dumps({"$schema": "http://json-schema.org/draft-07/schema#",
-                                "type": "object"}))
+    path.write_text(
+        json.dumps({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"})
+    )
     with pytest.raises(SchemaProblem, match="2020-12"):
         load_schema_file(path)
 
 
 def test_broken_shipped_schema_stops_start_up(tmp_path: Path) -> None:
-    (tmp_path / "x.json").write_text(json.dumps({"$schema": DRAFT, "type": "object",
-                                                 "minProperties": -1}))
+    (tmp_path / "x.json").write_text(
+        json.dumps({"$schema": DRAFT, "type": "object", "minProperties": -1})
+    )
     with pytest.raises(SchemaProblem) as caught:
         shipped_forms(tmp_path)
     assert caught.value.where == "/minProperties"

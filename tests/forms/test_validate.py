@@ -14,8 +14,7 @@ SCHEMA = {
         "age": {"type": "integer", "minimum": 0, "maximum": 120},
         "when": {"type": "string", "format": "date"},
         "pick": {"type": "string", "oneOf": [{"const": "a"}, {"const": "b"}]},
-        "many": {"type": "array", "uniqueItems": True, "maxItems": 2,
-                 "items": {"type": "string"}},
+        "many": {"type": "array", "uniqueItems": True, "maxItems": 2, "items": {"type": "string"}},
     },
 }
 
@@ -29,10 +28,16 @@ def test_each_missing_required_field_is_reported_at_its_own_path() -> None:
 
 
 def test_limits_types_and_formats_are_named() -> None:
-    found = codes({"name": "x", "age": 130, "when": "2026-13-40", "pick": "c",
-                   "many": ["a", "a", "b"]})
-    assert found == {"/name": "minLength", "/age": "maximum", "/when": "format",
-                     "/pick": "enum", "/many": "maxItems"} | {"/many": found["/many"]}
+    found = codes(
+        {"name": "x", "age": 130, "when": "2026-13-40", "pick": "c", "many": ["a", "a", "b"]}
+    )
+    assert found == {
+        "/name": "minLength",
+        "/age": "maximum",
+        "/when": "format",
+        "/pick": "enum",
+        "/many": "maxItems",
+    } | {"/many": found["/many"]}
     assert codes({"name": "xy", "age": "3"}) == {"/age": "type"}
 
 

@@ -32,17 +32,21 @@ async def test_failed_write_rolls_back_everything(settings) -> None:
 
     async def half(conn):
         await conn.execute(
-            "INSERT INTO forms (id, title, created_at) VALUES ('f', 't', '2026-01-01')")
+            "INSERT INTO forms (id, title, created_at) VALUES ('f', 't', '2026-01-01')"
+        )
         raise RuntimeError("boom")
 
     try:
         with pytest.raises(RuntimeError):
             await db.write(half)
         assert (await db.fetch_one("SELECT count(*) FROM forms"))[0] == 0
+
         # The writer is usable again after a rollback.
         async def ok(conn):
             await conn.execute(
-                "INSERT INTO forms (id, title, created_at) VALUES ('g', 't', '2026-01-01')")
+                "INSERT INTO forms (id, title, created_at) VALUES ('g', 't', '2026-01-01')"
+            )
+
         await db.write(ok)
         assert (await db.fetch_one("SELECT count(*) FROM forms"))[0] == 1
     finally:
@@ -54,7 +58,8 @@ async def test_committed_write_is_visible_to_another_connection(settings) -> Non
 
     async def insert(conn):
         await conn.execute(
-            "INSERT INTO forms (id, title, created_at) VALUES ('f', 't', '2026-01-01')")
+            "INSERT INTO forms (id, title, created_at) VALUES ('f', 't', '2026-01-01')"
+        )
 
     try:
         await db.write(insert)
@@ -70,7 +75,8 @@ async def test_submission_must_name_an_existing_version(settings) -> None:
     async def orphan(conn):
         await conn.execute(
             "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers)"
-            " VALUES ('s', 'nope', 1, '2026-01-01', 'h', '{}')")
+            " VALUES ('s', 'nope', 1, '2026-01-01', 'h', '{}')"
+        )
 
     try:
         with pytest.raises(sqlite3.IntegrityError):

@@ -51,7 +51,8 @@ async def test_changed_schema_becomes_a_new_version_and_old_stays(settings) -> N
         assert (await get_version(db, "household")).version == 2
         assert (await get_version(db, "household", 1)).schema == schema
         audit = await db.fetch_all(
-            "SELECT actor, action FROM audit_log WHERE target = 'form:household' ORDER BY id")
+            "SELECT actor, action FROM audit_log WHERE target = 'form:household' ORDER BY id"
+        )
         assert [tuple(r) for r in audit] == [("designer", "form.version.publish")] * 2
     finally:
         await db.close()

@@ -16,7 +16,8 @@ def test_defaults_run_on_the_embedded_database() -> None:
 
 def test_environment_values_are_parsed() -> None:
     settings = Settings.from_env(
-        {"MINSHENG_DB": "/tmp/x.db", "MINSHENG_PORT": "9001", "MINSHENG_POVERTY_LINE": "2300"})
+        {"MINSHENG_DB": "/tmp/x.db", "MINSHENG_PORT": "9001", "MINSHENG_POVERTY_LINE": "2300"}
+    )
     assert settings.db_path == Path("/tmp/x.db")
     assert settings.port == 9001
     assert settings.poverty_line == 2300.0
