@@ -188,3 +188,40 @@ async def test_submission_write_is_audited(client, household, settings) -> None:
             )
         ]
     assert actions == ["submission.create"]
+
+
+async def test_bodies_of_the_wrong_shape_are_400_never_500(client, household) -> None:
+    sid = new_id()
+    for body in (
+        [1, 2],
+        {"id": sid, "version": "one", "answers": household},
+        {"id": sid, "version": 1, "answers": [household]},
+        {"id": sid, "version": 1, "answers": household, "extra": True},
+    ):
+        response = await client.post(URL, json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["code"] == "bad_body"
+    response = await client.post(
+        URL, content=b"\xff\xfe{}", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert await _count(client) == 0
+
+
+async def test_concurrent_resends_store_one_copy(client, household) -> None:
+    import asyncio
+
+    body = {"id": new_id(), "version": 1, "answers": household}
+    responses = await asyncio.gather(*(client.post(URL, json=body) for _ in range(5)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
+    assert await _count(client) == 1
+
+
+async def test_derived_income_is_computed_by_the_server(client, household) -> None:
+    income = household["income"]
+    transfers = sum((income.get("transfers") or {}).values())
+    expected = (income["wages"] + income["business_income"] - income["business_expense"]
+                + income["property_income"] + transfers)
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    derived = response.json()["derived"]
+    assert derived["net_income"] == expected
+    assert derived["per_capita_income"] == round(expected / len(household["members"]), 2)
