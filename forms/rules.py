@@ -230,7 +230,9 @@ def check_one_head(answers: dict[str, Any], today: date) -> Iterator[Issue]:
     if not heads:
         yield Issue(pointer("members"), "members.no_head")
     for i in heads[1:]:
-        yield Issue(pointer("members", i, "relation"), "members.extra_head", {"first": heads[0] + 1})
+        yield Issue(
+            pointer("members", i, "relation"), "members.extra_head", {"first": heads[0] + 1}
+        )
 
 
 # ---------------------------------------------------------------- other sections
@@ -269,7 +271,10 @@ _CAUSE_EVIDENCE: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
         lambda m: m.get("health") in ("chronic", "serious"),
         "causes.illness_without_ill_member",
     ),
-    "disability": (lambda m: m.get("health") == "disabled", "causes.disability_without_disabled_member"),
+    "disability": (
+        lambda m: m.get("health") == "disabled",
+        "causes.disability_without_disabled_member",
+    ),
     "schooling": (_in_school, "causes.schooling_without_student"),
 }
 
@@ -289,7 +294,11 @@ def check_main_cause_has_member(answers: dict[str, Any], today: date) -> Iterato
 def check_other_causes(answers: dict[str, Any], today: date) -> Iterator[Issue]:
     causes = _section(answers, "causes")
     main_cause, other_causes = causes.get("main_cause"), causes.get("other_causes")
-    if isinstance(main_cause, str) and isinstance(other_causes, list) and main_cause in other_causes:
+    if (
+        isinstance(main_cause, str)
+        and isinstance(other_causes, list)
+        and main_cause in other_causes
+    ):
         zh, en = _option_labels("main_cause").get(main_cause, (main_cause, main_cause))
         yield Issue(
             pointer("causes", "other_causes"),
@@ -324,8 +333,11 @@ def check_per_capita_income(answers: dict[str, Any], today: date) -> Iterator[Is
         yield Issue(
             pointer("income"),
             "income.per_capita_out_of_range",
-            {"per_capita": _format_amount(per_capita), "net_income": _format_amount(net),
-             "members": len(members)},
+            {
+                "per_capita": _format_amount(per_capita),
+                "net_income": _format_amount(net),
+                "members": len(members),
+            },
         )
 
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import uuid
 from pathlib import Path
 
 from server.settings import Settings, SettingsError
@@ -74,9 +75,7 @@ async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
         await upsert_villages(db, villages, actor="cli")
         for index, answers in enumerate(demo_households(seed, villages)):
             body = SubmissionCreate(
-                id=demo_submission_id(seed, index),
-                version=version,  # type: ignore[arg-type]
-                answers=answers,
+                id=uuid.UUID(demo_submission_id(seed, index)), version=version, answers=answers
             )
             _, new = await create_submission(db, "household", body, actor="cli:load-demo")
             created += new

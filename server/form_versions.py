@@ -8,7 +8,7 @@ unchanged one is left as it is.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any
 
 import aiosqlite
 import msgspec
@@ -122,7 +122,7 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
 
 class FormController(Controller):
     path = "/api/forms"
-    tags: ClassVar[list[str]] = ["forms"]
+    tags = ("forms",)
 
     @get("/")
     async def list(self, db: NamedDependency[Database]) -> list[FormSummary]:

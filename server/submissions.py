@@ -11,7 +11,7 @@ import hashlib
 import json
 import uuid
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import aiosqlite
 import msgspec
@@ -252,7 +252,7 @@ _ERRORS = {
 
 
 class SubmissionController(Controller):
-    tags: ClassVar[list[str]] = ["submissions"]
+    tags = ("submissions",)
 
     @post(
         "/api/forms/{form_id:str}/submissions",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 import aiosqlite
 import msgspec
@@ -60,7 +60,7 @@ async def list_villages(db: Database) -> list[Village]:
 
 class VillageController(Controller):
     path = "/api/villages"
-    tags: ClassVar[list[str]] = ["villages"]
+    tags = ("villages",)
 
     @get("/")
     async def list(self, db: NamedDependency[Database]) -> list[Village]:
