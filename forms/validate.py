@@ -95,7 +95,11 @@ def schema_issues(schema: dict[str, Any], answers: Any) -> list[Issue]:
     for error in validator_for(schema).iter_errors(answers):
         for issue in _issues_from(error):
             seen.setdefault((issue.path, issue.code), issue)
-    return sorted(seen.values(), key=lambda i: (i.path, i.code))
+    # 2020-12 also calls a conditional answer "unevaluated" when its own value is
+    # wrong; the real error is enough there.
+    wrong = {path for path, code in seen if code != "not_applicable"}
+    kept = [i for i in seen.values() if i.code != "not_applicable" or i.path not in wrong]
+    return sorted(kept, key=lambda i: (i.path, i.code))
 
 
 def rule_issues(form_id: str, answers: Any, today: date) -> list[Issue]:

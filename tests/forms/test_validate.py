@@ -53,3 +53,13 @@ def test_messages_follow_the_language() -> None:
 
 def test_unknown_form_has_no_rules_and_valid_answers_pass() -> None:
     assert check_answers("other", SCHEMA, {"name": "xy", "age": 3}, date(2026, 1, 1)) == []
+
+
+def test_wrong_conditional_answer_gets_one_error_not_two(household) -> None:
+    from forms.schema import shipped_forms
+
+    member = household["members"][0]
+    member["migrant_work"] = "county"
+    member["migrant_months"] = 13
+    found = [(i.path, i.code) for i in schema_issues(shipped_forms()["household"], household)]
+    assert found == [("/members/0/migrant_months", "maximum")]

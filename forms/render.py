@@ -1,0 +1,511 @@
+"""Turning a survey schema into a page a cheap phone can fill, with or without JavaScript.
+
+The schema is the only description of a form, so everything a person sees is
+read from it: labels and help in Chinese (`title`, `description`) or English
+(`x-en`), top-level properties as pages, nested objects as groups, arrays of
+objects as repeat groups, and the questions of an `if`/`then`/`else` branch as
+conditional questions that carry their condition (the `if` schema itself) in a
+data attribute, so the phone decides exactly as the server does.
+
+Form fields are named by the JSON pointer of their answer (`/members/0/name`),
+so a plain form POST converts back to answers by walking the same schema
+(`answers_from_form`), and `prune_hidden` drops the answers to questions whose
+condition is false, as the phone does before sending. Pure: no server import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jsonschema import Draft202012Validator
+
+from forms import messages
+from forms.issues import pointer
+from forms.rules import MESSAGES as RULE_MESSAGES
+from forms.schema import canonical_json
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SELECT_ABOVE = 6  # more options than this show as a select, not radio buttons
+TEXTAREA_ABOVE = 100  # a maxLength above this is a long answer
+ITEM = "__i__"  # stands for a repeat item's index in a <template>
+_TEL = re.compile(r"^\^[\\d\[\]0-9\-+{},()]+\$$")
+_ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
+
+
+@dataclass
+class Option:
+    value: str
+    label: str
+    help: str = ""
+
+
+@dataclass
+class Condition:
+    """When a question shows: the `if` schema checked against its object, and the branch."""
+
+    schema: dict[str, Any]
+    when: str  # "then" or "else"
+    hint: str
+
+    @property
+    def json(self) -> str:
+        return canonical_json(self.schema)
+
+
+@dataclass
+class Field:
+    """One question, group or repeat group of the page, with its current answer and errors."""
+
+    kind: str  # text textarea number date email tel radio select checkboxes yesno const group repeat
+    name: str  # JSON pointer of the answer
+    type: str  # the JSON type the answer converts to
+    label: str
+    help: str = ""
+    required: bool = False
+    required_hint: str = ""  # a required mark that applies only under a condition
+    unit: str = ""
+    options: list[Option] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+    value: Any = None
+    errors: list[str] = field(default_factory=list)
+    children: list[Field] = field(default_factory=list)  # group
+    items: list[Field] = field(default_factory=list)  # repeat
+    template: Field | None = None  # repeat
+    item_label: str = ""
+    min_items: int = 0
+    max_items: int | None = None
+    condition: Condition | None = None
+    readonly: bool = False
+
+    @property
+    def id(self) -> str:
+        return "f" + self.name
+
+    def checked(self, option: str) -> bool:
+        if isinstance(self.value, list):
+            return option in self.value
+        if isinstance(self.value, bool):
+            return option == ("true" if self.value else "false")
+        return self.value is not None and str(self.value) == option
+
+    @property
+    def text(self) -> str:
+        if self.value is None or isinstance(self.value, dict | list):
+            return ""
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        if isinstance(self.value, float) and self.value.is_integer():
+            return str(int(self.value))
+        return str(self.value)
+
+
+@dataclass
+class Page:
+    """The whole form as rendered: its pages and any errors no field could show."""
+
+    title: str
+    help: str
+    lang: str
+    pages: list[Field]
+    errors: list[str]
+
+
+# ---------------------------------------------------------------- reading the schema
+
+
+def label(node: Mapping[str, Any], lang: str, key: str = "title") -> str:
+    zh = node.get(key, "")
+    if lang == "en":
+        return (node.get("x-en") or {}).get(key) or zh
+    return zh
+
+
+def choices(node: Mapping[str, Any], lang: str) -> list[Option] | None:
+    """The options of a single-choice schema (oneOf of consts, or enum), else None."""
+    if isinstance(node.get("oneOf"), list) and all(
+        isinstance(b, dict) and "const" in b for b in node["oneOf"]
+    ):
+        return [Option(str(b["const"]), label(b, lang) or str(b["const"]), label(b, lang, "description"))
+                for b in node["oneOf"]]
+    if isinstance(node.get("enum"), list):
+        return [Option(str(v), str(v)) for v in node["enum"]]
+    return None
+
+
+def conditions(node: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+    """(if, then, else) for each condition of an object; dependentSchemas read as if-present."""
+    found = []
+    for entry in node.get("allOf") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("if"), dict):
+            found.append((entry["if"], entry.get("then") or {}, entry.get("else") or {}))
+    for trigger, sub in (node.get("dependentSchemas") or {}).items():
+        if isinstance(sub, dict):
+            found.append(({"required": [trigger]}, sub, {}))
+    return found
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return _cached_validator(canonical_json(schema))
+
+
+@lru_cache(maxsize=256)
+def _cached_validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def holds(if_schema: dict[str, Any], value: Any) -> bool:
+    return _validator(if_schema).is_valid(value)
+
+
+def _describe(if_schema: dict[str, Any], props: Mapping[str, Any], when: str, lang: str) -> str:
+    """A condition in words, for people without JavaScript who see every question."""
+    parts = []
+    for name, sub in (if_schema.get("properties") or {}).items():
+        target = props.get(name) or {}
+        what = label(target, lang) or name
+        options = {o.value: o.label for o in choices(target, lang) or []}
+        if "const" in sub:
+            values = [sub["const"]]
+        elif isinstance(sub.get("enum"), list):
+            values = sub["enum"]
+        elif "exclusiveMinimum" in sub:
+            parts.append(f"{what} > {sub['exclusiveMinimum']}")
+            continue
+        else:
+            return "仅在适用时填写" if lang == "zh" else "Only when it applies"
+        shown = [options.get(str(v), str(v)) for v in values]
+        negate = when == "else"
+        if lang == "en":
+            parts.append(f"{what} is {'not ' if negate else ''}{' or '.join(shown)}")
+        else:
+            parts.append(f"「{what}」{'不' if negate else ''}为“{'”或“'.join(shown)}”")
+    if not parts:
+        return "仅在适用时填写" if lang == "zh" else "Only when it applies"
+    if lang == "en":
+        return "Only when " + " and ".join(parts)
+    return "仅当" + "且".join(parts) + "时填写"
+
+
+# ---------------------------------------------------------------- the page model
+
+
+def build_page(
+    schema: dict[str, Any],
+    lang: str = "zh",
+    answers: Mapping[str, Any] | None = None,
+    errors: Iterable[Mapping[str, str]] = (),
+) -> Page:
+    """The page model of a form, filled with `answers` and with `errors` at their fields."""
+    by_path: dict[str, list[str]] = {}
+    for error in errors:
+        by_path.setdefault(error.get("path", ""), []).append(error.get("message", ""))
+    root = _object_field(schema, "", lang, answers or {}, fresh=answers is None)
+    for page in root.children:
+        _attach_errors(page, by_path)
+    leftover = [m for msgs in by_path.values() for m in msgs]
+    return Page(label(schema, lang), label(schema, lang, "description"), lang, root.children, leftover)
+
+
+def _attach_errors(node: Field, by_path: dict[str, list[str]]) -> None:
+    for child in node.children + node.items:
+        _attach_errors(child, by_path)
+    node.errors = by_path.pop(node.name, [])
+    if node.kind == "repeat":  # errors inside an item's missing field show on the item
+        for item in node.items:
+            prefix = item.name + "/"
+            for path in [p for p in by_path if p.startswith(prefix)]:
+                item.errors.extend(by_path.pop(path))
+
+
+def _field(
+    node: dict[str, Any], name: str, lang: str, value: Any, fresh: bool, required: bool
+) -> Field:
+    widget = node.get("x-widget")
+    kind_type = node.get("type")
+    common: dict[str, Any] = {
+        "name": name, "type": kind_type or "string", "label": label(node, lang),
+        "help": label(node, lang, "description"), "required": required,
+        "unit": node.get("x-unit", ""), "readonly": bool(node.get("readOnly")),
+    }
+    if value is None and fresh and "default" in node:
+        value = node["default"]
+    if kind_type == "object":
+        return _object_field(node, name, lang, value if isinstance(value, dict) else {}, fresh,
+                             common)
+    if kind_type == "array":
+        items = node.get("items") or {}
+        if items.get("type") == "object":
+            return _repeat_field(node, items, lang, value if isinstance(value, list) else [],
+                                 fresh, common)
+        options = choices(items, lang) or []
+        attrs = {k: node[k] for k in ("minItems", "maxItems") if k in node}
+        return Field(kind="checkboxes", options=options, attrs=attrs, value=value, **common)
+    if kind_type == "boolean":
+        yes_no = [Option("true", "是" if lang == "zh" else "Yes"),
+                  Option("false", "否" if lang == "zh" else "No")]
+        return Field(kind=widget or "yesno", options=yes_no, value=value, **common)
+    if "const" in node:
+        common["readonly"] = True
+        return Field(kind="const", value=node["const"], **common)
+    options = choices(node, lang)
+    if options is not None:
+        kind = widget or ("select" if len(options) > SELECT_ABOVE else "radio")
+        return Field(kind=kind, options=options, value=value, **common)
+    if kind_type in ("integer", "number"):
+        attrs = {"min": node.get("minimum"), "max": node.get("maximum"),
+                 "step": node.get("multipleOf", 1 if kind_type == "integer" else "any"),
+                 "inputmode": "numeric" if kind_type == "integer" else "decimal"}
+        return Field(kind="number", attrs=attrs, value=value, **common)
+    attrs = {"minlength": node.get("minLength"), "maxlength": node.get("maxLength")}
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$"):
+        attrs["pattern"] = pattern[1:-1]
+    kind = widget or "text"
+    if node.get("format") in ("date", "email"):
+        kind = widget or node["format"]
+    elif (node.get("maxLength") or 0) > TEXTAREA_ABOVE:
+        kind = widget or "textarea"
+    elif isinstance(pattern, str) and _TEL.match(pattern):
+        attrs["inputmode"] = "numeric"
+        if pattern.startswith("^1") or pattern.startswith("^\\+"):
+            kind = widget or "tel"
+    return Field(kind=kind, attrs=attrs, value=value, **common)
+
+
+def _object_field(
+    node: dict[str, Any], name: str, lang: str, value: Mapping[str, Any], fresh: bool,
+    common: dict[str, Any] | None = None,
+) -> Field:
+    props: dict[str, Any] = node.get("properties") or {}
+    required = set(node.get("required") or [])
+    group = Field(kind="group", **(common or {"name": name, "type": "object", "label": ""}))
+    children = {
+        key: _field(sub, pointer_join(name, key), lang, value.get(key), fresh, key in required)
+        for key, sub in props.items()
+    }
+    order = list(props)
+    for if_schema, then, else_ in conditions(node):
+        anchor = next(
+            (k for k in reversed(list((if_schema.get("properties") or {}))) if k in props), None
+        )
+        at = order.index(anchor) + 1 if anchor in order else len(order)
+        for when, branch in (("then", then), ("else", else_)):
+            branch_required = set(branch.get("required") or [])
+            hint = _describe(if_schema, props, when, lang)
+            for key, sub in (branch.get("properties") or {}).items():
+                if key in props:  # a constraint on a question that is always shown
+                    for inner in sub.get("required") or []:
+                        _mark_required_when(children[key], inner, hint)
+                    continue
+                child = _field(sub, pointer_join(name, key), lang, value.get(key), fresh,
+                               key in branch_required)
+                child.condition = Condition(if_schema, when, hint)
+                children[key] = child
+                order.insert(at, key)
+                at += 1
+            for key in branch_required & set(props):
+                children[key].required_hint = hint
+    group.children = [children[key] for key in order]
+    return group
+
+
+def _mark_required_when(group: Field, key: str, hint: str) -> None:
+    for child in group.children:
+        if child.name.rsplit("/", 1)[-1] == key:
+            child.required_hint = hint.replace("填写", "必填") if "填写" in hint else hint
+
+
+def _repeat_field(
+    node: dict[str, Any], items: dict[str, Any], lang: str, value: list[Any], fresh: bool,
+    common: dict[str, Any],
+) -> Field:
+    min_items = int(node.get("minItems", 0))
+    count = max(len(value), min_items if fresh else 0)
+    name = common["name"]
+    repeat = Field(kind="repeat", min_items=min_items, max_items=node.get("maxItems"),
+                   item_label=label(items, lang) or label(node, lang), **common)
+    for i in range(count):
+        item_value = value[i] if i < len(value) and isinstance(value[i], dict) else {}
+        repeat.items.append(_field(items, f"{name}/{i}", lang, item_value, fresh, False))
+    repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
+    return repeat
+
+
+def pointer_join(base: str, key: str) -> str:
+    return base + pointer(key)
+
+
+# ---------------------------------------------------------------- a form POST back to answers
+
+_MISSING = object()
+
+
+def answers_from_form(schema: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The answers a plain form POST (names are JSON pointers) stands for, typed by the schema.
+
+    Empty strings are no answer; a number that does not parse stays text, so the
+    schema reports it at its field. Fields the schema does not know are ignored.
+    """
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key.startswith("/"):
+            values.setdefault(key, []).append(value)
+    answers = _convert(schema, "", values)
+    return answers if isinstance(answers, dict) else {}
+
+
+def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> Any:
+    kind = node.get("type")
+    if kind == "object":
+        result: dict[str, Any] = {}
+        props = dict(node.get("properties") or {})
+        for _, then, else_ in conditions(node):
+            for branch in (then, else_):
+                for key, sub in (branch.get("properties") or {}).items():
+                    props.setdefault(key, sub)
+        for key, sub in props.items():
+            converted = _convert(sub, pointer_join(name, key), values)
+            if converted is not _MISSING:
+                result[key] = converted
+        return result
+    if kind == "array" and (node.get("items") or {}).get("type") == "object":
+        indexes = {int(m.group(1)) for key in values
+                   if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))}
+        count = max(indexes) + 1 if indexes else 0
+        return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, 1000))]
+    raw = [v for v in values.get(name, []) if v != ""]
+    if kind == "array":
+        return raw
+    if not raw:
+        return _MISSING
+    return typed(node, raw[-1])
+
+
+def typed(node: Mapping[str, Any], raw: str) -> Any:
+    """A typed answer from the text of one field; the text itself when it does not parse."""
+    kind = node.get("type")
+    text = raw.strip()
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, raw)
+    if kind == "integer" and re.fullmatch(r"[-+]?\d+", text):
+        return int(text)
+    if kind == "number" and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() \
+            else number
+    return raw
+
+
+def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
+    """The answers without those to questions whose condition is false, at every depth.
+
+    A question that lives only in a `then` (or `else`) branch is hidden while
+    its `if` fails (holds); the phone never sends its value, and neither does
+    this. Conditions are checked again after each removal, since one hidden
+    answer can change another condition.
+    """
+    kind = schema.get("type")
+    if kind == "array" and isinstance(answers, list):
+        items = schema.get("items")
+        return [prune_hidden(items, a) for a in answers] if isinstance(items, dict) else answers
+    if kind != "object" or not isinstance(answers, dict):
+        return answers
+    props: dict[str, Any] = schema.get("properties") or {}
+    result = dict(answers)
+    for _ in range(4):
+        active: set[str] = set()
+        inactive: set[str] = set()
+        for if_schema, then, else_ in conditions(schema):
+            shown, hidden = (then, else_) if holds(if_schema, result) else (else_, then)
+            active |= set(shown.get("properties") or {})
+            inactive |= set(hidden.get("properties") or {})
+        drop = {k for k in inactive - active - set(props) if k in result}
+        if not drop:
+            break
+        for key in drop:
+            del result[key]
+    branch_props: dict[str, Any] = {}
+    for if_schema, then, else_ in conditions(schema):
+        shown = then if holds(if_schema, result) else else_
+        branch_props.update(shown.get("properties") or {})
+    for key, value in result.items():
+        sub = props.get(key) or branch_props.get(key)
+        if isinstance(sub, dict) and "type" in sub:
+            result[key] = prune_hidden(sub, value)
+    return result
+
+
+# ---------------------------------------------------------------- what the phone needs
+
+
+def validation_schema(schema: Any) -> Any:
+    """The schema without the words only people read: what the phone validates against."""
+    if isinstance(schema, dict):
+        return {k: validation_schema(v) for k, v in schema.items() if k not in _ANNOTATIONS}
+    if isinstance(schema, list):
+        return [validation_schema(v) for v in schema]
+    return schema
+
+
+def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Everything app.js needs: the schema to validate and the server's own messages."""
+    catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
+    return {
+        "form": form_id,
+        "version": version,
+        "lang": lang,
+        "schema": validation_schema(schema),
+        "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
+        "types": messages.TYPE_NAMES,
+        "formats": messages.FORMAT_NAMES,
+        "ui": UI[lang],
+    }
+
+
+UI: dict[str, dict[str, str]] = {
+    "zh": {
+        "next": "下一页", "back": "上一页", "review": "核对", "send": "提交", "edit": "返回修改",
+        "page": "第 {n}/{total} 页", "summary": "提交前请核对", "fix": "本页有 {n} 处需要修改",
+        "saved": "草稿已保存", "waiting": "待发送", "sent": "已发送", "draft": "草稿",
+        "rejected": "被退回", "received": "服务器收到于 {at}", "queued": "已存入待发送，联网后自动发送",
+        "done": "已提交，服务器已收到", "send_now": "立即发送", "open": "打开",
+        "offline": "没有网络：答案保存在手机上", "unsent": "还有答案没有发送",
+        "new": "填写新的一份", "none": "（未填）", "records": "本机记录",
+        "remove": "删除", "add": "添加",
+    },
+    "en": {
+        "next": "Next", "back": "Back", "review": "Review", "send": "Send", "edit": "Change answers",
+        "page": "Page {n} of {total}", "summary": "Check before sending",
+        "fix": "{n} answers on this page need fixing",
+        "saved": "Draft saved", "waiting": "waiting", "sent": "sent", "draft": "draft",
+        "rejected": "returned", "received": "received by the server at {at}",
+        "queued": "Saved to the outbox; it will be sent when there is a network",
+        "done": "Sent; the server received it", "send_now": "Send now", "open": "Open",
+        "offline": "No network: answers are kept on this phone",
+        "unsent": "Some answers are not sent yet", "new": "Fill a new one", "none": "(empty)",
+        "records": "On this phone", "remove": "Remove", "add": "Add",
+    },
+}
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["UI"] = UI
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    return environment().get_template(name).render(**context)
