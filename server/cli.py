@@ -110,6 +110,37 @@ def cmd_form_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from reports.draw import Period, Scope
+    from reports.figures import UnknownScope, build_report
+    from reports.pdf import CJKFontMissing, render_pdf
+
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    settings = _settings(args)
+    try:
+        period = Period(args.start and date.fromisoformat(args.start),
+                        args.end and date.fromisoformat(args.end))
+    except ValueError as exc:
+        print(f"minsheng: --from/--to must be dates as YYYY-MM-DD: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = build_report(settings.db_path, Scope(args.kind, args.code), period,
+                              settings.poverty_line)
+        pdf = render_pdf(report, args.lang, generated_by="cli")
+    except UnknownScope as exc:
+        print(f"minsheng: unknown {exc}", file=sys.stderr)
+        return 1
+    except CJKFontMissing as exc:
+        print(f"minsheng: {exc}", file=sys.stderr)
+        return 3
+    args.output.write_bytes(pdf)
+    print(f"{args.output}: {args.kind} {args.code}, {report.drawn} households, {len(pdf)} bytes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings_help = "\n".join(
         f"  {env:26} {help} (default {default})" for env, default, help in Settings.help()
@@ -142,6 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = with_db(sub.add_parser("load-demo", help="store demo villages and households"))
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     demo.set_defaults(func=cmd_load_demo)
+
+    report = sub.add_parser("report", help="write a village report or county roll-up as PDF")
+    report_sub = report.add_subparsers(dest="kind", required=True)
+    for kind, what in (("village", "12-digit village code"), ("county", "6-digit county code")):
+        p = with_db(report_sub.add_parser(kind, help=f"the {kind} report"))
+        p.add_argument("code", metavar="CODE", help=what)
+        p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+        p.add_argument("--from", dest="start", metavar="DATE", help="first survey date YYYY-MM-DD")
+        p.add_argument("--to", dest="end", metavar="DATE", help="last survey date YYYY-MM-DD")
+        p.add_argument("--lang", choices=("zh", "en"), default="zh")
+        p.set_defaults(func=cmd_report)
 
     form = sub.add_parser("form", help="work with survey schemas")
     form_sub = form.add_subparsers(dest="form_command", required=True)

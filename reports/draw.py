@@ -1,0 +1,200 @@
+"""Drawing a period: the latest accepted answer of each household, as flat tables.
+
+Every figure of a report comes from the same drawn set, so a person recounting
+the raw answers gets the same numbers: for each household (its head's ID
+number) the submission with the latest survey date (then the latest received)
+among those in the scope and date range. Every stored submission passed the
+schema and the form's rules when it arrived, so all of them are accepted.
+
+The drawn answers are flattened once into TEMP tables (`h` households, `m`
+members, `n` needs) on a read-only connection; the figures are then plain
+GROUP BY queries. SQLite 3.40 re-parses a JSON document on every
+`json_extract`, so each document is parsed once with a multi-path extract and
+its small result is split into columns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+FORM_ID = "household"
+
+# (column, JSON path in the answer); order matters only inside this module.
+HOUSEHOLD_FIELDS = (
+    ("status", "$.household.status"),
+    ("head_name", "$.household.head_name"),
+    ("grp", "$.household.group"),
+    ("surveyor", "$.survey.surveyor"),
+    ("surveyor_unit", "$.survey.surveyor_unit"),
+    ("wages", "$.income.wages"),
+    ("business_income", "$.income.business_income"),
+    ("business_expense", "$.income.business_expense"),
+    ("property_income", "$.income.property_income"),
+    ("t_dibao", "$.income.transfers.dibao"),
+    ("t_pension", "$.income.transfers.pension"),
+    ("t_eco", "$.income.transfers.eco_compensation"),
+    ("t_other", "$.income.transfers.other"),
+    ("cultivated_land", "$.production.cultivated_land"),
+    ("irrigated_land", "$.production.irrigated_land"),
+    ("floor_area", "$.living.floor_area"),
+    ("structure", "$.living.structure"),
+    ("dilapidation", "$.living.dilapidation"),
+    ("water_source", "$.living.water_source"),
+    ("water_difficulty", "$.living.water_difficulty"),
+    ("water_safe", "$.living.water_safe"),
+    ("electricity", "$.living.electricity"),
+    ("road", "$.living.road"),
+    ("sanitary_toilet", "$.living.sanitary_toilet"),
+    ("enough_food", "$.living.enough_food"),
+    ("enough_clothing", "$.living.enough_clothing"),
+    ("dropout", "$.living.dropout"),
+    ("main_cause", "$.causes.main_cause"),
+)
+# JSON arrays kept as JSON text (-> rather than ->>).
+HOUSEHOLD_JSON_FIELDS = (("other_causes", "$.causes.other_causes"),)
+
+MEMBER_FIELDS = (
+    ("sex", "$.sex"),
+    ("birth_date", "$.birth_date"),
+    ("relation", "$.relation"),
+    ("ethnicity", "$.ethnicity"),
+    ("education", "$.education"),
+    ("schooling", "$.schooling"),
+    ("health", "$.health"),
+    ("disability_type", "$.disability_type"),
+    ("labour", "$.labour"),
+    ("migrant_work", "$.migrant_work"),
+    ("migrant_months", "$.migrant_months"),
+    ("medical_insurance", "$.medical_insurance"),
+    ("critical_insurance", "$.critical_insurance"),
+    ("pension", "$.pension"),
+    ("dibao", "$.dibao"),
+)
+
+NEED_FIELDS = (
+    ("category", "$.category"),
+    ("item", "$.item"),
+    ("description", "$.description"),
+    ("urgency", "$.urgency"),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Survey dates from `start` to `end`, both inclusive; None is open-ended."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def params(self) -> tuple[str | None, str | None]:
+        return (
+            self.start.isoformat() if self.start else None,
+            self.end.isoformat() if self.end else None,
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A village (12-digit code) or a county (its first 6 digits)."""
+
+    kind: str  # "village" | "county"
+    code: str
+
+    @property
+    def column(self) -> str:
+        return "village_code" if self.kind == "village" else "county_code"
+
+
+def connect_readonly(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection; TEMP tables still work (they live in their own database)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, list[object]]:
+    """The WHERE clause selecting every submission of a scope and period."""
+    p = f"{alias}." if alias else ""
+    start, end = period.params()
+    sql = (f"{p}form_id = ? AND {p}{scope.column} = ?"
+           f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)")
+    return sql, [FORM_ID, scope.code, start, start, end, end]
+
+
+def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> tuple[object, ...]:
+    """(count, max received_at, sum of rowids) of the scope's submissions, from the index.
+
+    Any new, resent-but-different or removed submission changes it, so a cached
+    report keyed by it is never stale.
+    """
+    where, params = scope_where(scope, period)
+    row = conn.execute(
+        f"SELECT count(*), max(received_at), total(rowid) FROM submissions WHERE {where}", params
+    ).fetchone()
+    return tuple(row)
+
+
+def _split(fields: tuple[tuple[str, str], ...], json_fields: tuple[tuple[str, str], ...] = ()
+           ) -> tuple[str, str]:
+    """(multi-path json_extract arguments, column list splitting its array result)."""
+    paths = [p for _, p in fields + json_fields]
+    extract = ", ".join(f"'{p}'" for p in paths)
+    columns = [f"x ->> '$[{i}]' AS {name}" for i, (name, _) in enumerate(fields)]
+    columns += [f"x -> '$[{len(fields) + i}]' AS {name}" for i, (name, _) in enumerate(json_fields)]
+    return extract, ", ".join(columns)
+
+
+def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
+    """Fill TEMP tables h, m, n with the scope's drawn households; returns how many."""
+    for table in ("h", "m", "n"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    where, params = scope_where(scope, period)
+    h_extract, h_columns = _split(HOUSEHOLD_FIELDS, HOUSEHOLD_JSON_FIELDS)
+    conn.execute(
+        f"""CREATE TEMP TABLE h AS
+        WITH latest AS MATERIALIZED (
+            SELECT rid FROM (
+                SELECT rowid AS rid, row_number() OVER (
+                    PARTITION BY coalesce(household_key, 'row:' || rowid)
+                    ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
+                FROM submissions WHERE {where})
+            WHERE n = 1),
+        staged AS MATERIALIZED (
+            SELECT s.rowid AS rid, s.village_code, s.household_key, s.survey_date,
+                   s.received_at, s.form_version, s.household_category AS category,
+                   s.per_capita_income AS per_capita, s.member_count AS members,
+                   json_extract(s.derived, '$.net_income') AS net_income,
+                   json_extract(s.answers, {h_extract}) AS x
+            FROM latest JOIN submissions s ON s.rowid = latest.rid)
+        SELECT rid, village_code, household_key, survey_date, received_at, form_version,
+               category, per_capita, members, net_income, {h_columns}
+        FROM staged""",
+        params,
+    )
+    m_extract, m_columns = _split(MEMBER_FIELDS)
+    conn.execute(
+        f"""CREATE TEMP TABLE m AS
+        WITH staged AS MATERIALIZED (
+            SELECT h.rid, h.survey_date, j.key AS idx, json_extract(j.value, {m_extract}) AS x
+            FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.members') j)
+        SELECT rid, idx, {m_columns},
+               CAST(strftime('%Y', survey_date) AS INTEGER)
+                 - CAST(strftime('%Y', x ->> '$[1]') AS INTEGER)
+                 - (strftime('%m-%d', survey_date) < strftime('%m-%d', x ->> '$[1]')) AS age
+        FROM staged"""
+    )
+    n_extract, n_columns = _split(NEED_FIELDS)
+    conn.execute(
+        f"""CREATE TEMP TABLE n AS
+        WITH staged AS MATERIALIZED (
+            SELECT h.rid, j.key AS idx, json_extract(j.value, {n_extract}) AS x
+            FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.needs') j)
+        SELECT rid, idx, {n_columns} FROM staged"""
+    )
+    conn.execute("CREATE INDEX temp.m_rid ON m(rid)")
+    conn.execute("CREATE INDEX temp.n_rid ON n(rid)")
+    return int(conn.execute("SELECT count(*) FROM h").fetchone()[0])

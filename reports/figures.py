@@ -1,0 +1,470 @@
+"""The figures of a village report and a county roll-up, counted in SQL.
+
+Officials sign these reports and decide from them, so each figure must be one
+a person can recount from the raw answers: it is counted over the households
+drawn for the period (see `reports.draw`), and a figure the answers do not
+hold is None -- shown as "无数据", never as 0. Shares carry their count and
+their base so the page can print both.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from reports.draw import Period, Scope, connect_readonly, draw, scope_where
+from reports.labels import Labels, labels_from_schema
+
+POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
+_POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
+INCOME_CEILING = 100_000  # the form's own upper bound for per-capita income
+
+
+class UnknownScope(LookupError):
+    """No village or county with that code is known to the database."""
+
+
+@dataclass(frozen=True)
+class Share:
+    """`count` out of `total`; pct is None when there is no base to divide by."""
+
+    count: int | None
+    total: int | None
+
+    @property
+    def pct(self) -> float | None:
+        if self.count is None or not self.total:
+            return None
+        return 100.0 * self.count / self.total
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Counts by option code in the form's order; `missing` counts unanswered rows."""
+
+    field: str
+    total: int
+    rows: list[tuple[str, int]]
+    missing: int = 0
+
+    def share(self, code: str) -> Share:
+        return Share(dict(self.rows).get(code, 0), self.total)
+
+
+@dataclass
+class Indicators:
+    """Every indicator of the brief the form has data for, over one drawn set."""
+
+    households: int
+    registered: int | None
+    population: int
+    labour_force: int
+    poor_households: int
+    poor_people: int
+    categories: list[tuple[str, int, int]]  # (category, households, people)
+    status: Breakdown
+    vulnerable: dict[str, int | None]
+    income: dict[str, Any]
+    causes: Breakdown
+    other_causes: Breakdown
+    living: dict[str, Any]
+    insurance: dict[str, Share]
+    people: dict[str, Breakdown]
+    needs: dict[str, Any]
+    pairing: dict[str, Any]
+
+    @property
+    def coverage(self) -> Share:
+        return Share(self.households, self.registered)
+
+    @property
+    def incidence(self) -> Share:
+        return Share(self.poor_people, self.population)
+
+
+@dataclass
+class Report:
+    """Everything a template needs; plain data, so it crosses process boundaries."""
+
+    kind: str
+    code: str
+    name: str
+    place: dict[str, str]
+    period: Period
+    poverty_line: float
+    drawn: int
+    submissions_in_period: int
+    survey_span: tuple[str | None, str | None]
+    form_versions: list[int]
+    labels: Labels
+    figures: Indicators
+    generated_at: str
+    households: list[dict[str, Any]] = field(default_factory=list)
+    urgent_needs: list[dict[str, Any]] = field(default_factory=list)
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    villages: list[dict[str, Any]] = field(default_factory=list)
+    townships: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def _one(conn: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _breakdown(conn: sqlite3.Connection, labels: Labels, path: str, table: str, column: str,
+               where: str = "1") -> Breakdown:
+    counts = dict(conn.execute(
+        f"SELECT {column}, count(*) FROM {table} WHERE {where} GROUP BY {column}").fetchall())
+    missing = counts.pop(None, 0)
+    order = labels.codes(path)
+    rows = [(code, counts.pop(code, 0)) for code in order]
+    rows += sorted(counts.items())  # codes the schema no longer lists are still counted
+    return Breakdown(path, sum(n for _, n in rows), rows, missing)
+
+
+def _yes(conn: sqlite3.Connection, table: str, column: str, where: str = "1") -> Share:
+    """Yes answers over answered rows of a boolean field."""
+    yes, answered = conn.execute(
+        f"SELECT total({column} = 1), count({column}) FROM {table} WHERE {where}").fetchone()
+    return Share(int(yes), int(answered)) if answered else Share(None, None)
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def _income(conn: sqlite3.Connection, poverty_line: float) -> dict[str, Any]:
+    known = _one(conn, "SELECT count(per_capita) FROM h")
+    mean = _one(conn, "SELECT avg(per_capita) FROM h")
+    median = None
+    if known:
+        median = _one(conn, "SELECT avg(per_capita) FROM (SELECT per_capita FROM h"
+                      " WHERE per_capita IS NOT NULL ORDER BY per_capita"
+                      " LIMIT 2 - ? % 2 OFFSET (? - 1) / 2)",
+                      (known, known))
+    pooled = _one(conn, "SELECT total(net_income) / nullif(total(members), 0) FROM h"
+                  " WHERE per_capita IS NOT NULL") if known else None
+    bands_sql = [
+        ("below", "per_capita < :line"),
+        ("to_1_5", "per_capita >= :line AND per_capita < 1.5 * :line"),
+        ("to_2", "per_capita >= 1.5 * :line AND per_capita < 2 * :line"),
+        ("above_2", "per_capita >= 2 * :line"),
+        ("unknown", "per_capita IS NULL"),
+    ]
+    bands = []
+    for name, condition in bands_sql:
+        households, people = conn.execute(
+            f"SELECT count(*), total(members) FROM h WHERE {condition}", {"line": poverty_line}
+        ).fetchone()
+        bands.append((name, Share(households, _one(conn, "SELECT count(*) FROM h")), int(people)))
+    # Composition: per-capita yuan by component, per household category and overall,
+    # over households whose income is complete.
+    parts = ("sum(wages)", "sum(business_income - business_expense)", "sum(property_income)",
+             "sum(t_dibao + t_pension + t_eco + t_other)")
+    select = ", ".join(f"{p} / nullif(sum(members), 0)" for p in parts)
+    composition = []
+    for category, row in [
+        *((c, conn.execute(f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
+                           " AND category = ?", (c,)).fetchone())
+          for c in (*POOR, "non_poor")),
+        ("all", conn.execute(f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL")
+         .fetchone()),
+    ]:
+        if row[-1]:
+            composition.append((category, [float(v or 0) for v in row[:-1]], int(row[-1])))
+    transfers = conn.execute(
+        "SELECT sum(t_dibao), sum(t_pension), sum(t_eco), sum(t_other) FROM h"
+        " WHERE per_capita IS NOT NULL").fetchone()
+    return {"known": known, "mean": mean, "median": median, "pooled": pooled,
+            "bands": bands, "composition": composition,
+            "transfers": list(transfers) if known else [None] * 4}
+
+
+def _living(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
+    house = "floor_area > 0"
+    dilapidated = _one(conn, f"SELECT count(*) FROM h WHERE {house} AND dilapidation IN ('c', 'd')")
+    with_house = _one(conn, f"SELECT count(*) FROM h WHERE {house}")
+    return {
+        "no_house": Share(_one(conn, "SELECT count(*) FROM h WHERE floor_area = 0"),
+                          _one(conn, "SELECT count(floor_area) FROM h")),
+        "dilapidated": Share(dilapidated, with_house) if with_house else Share(None, None),
+        "dilapidation": _breakdown(conn, labels, "living.dilapidation", "h", "dilapidation", house),
+        "structure": _breakdown(conn, labels, "living.structure", "h", "structure", house),
+        "water_source": _breakdown(conn, labels, "living.water_source", "h", "water_source"),
+        "road": _breakdown(conn, labels, "living.road", "h", "road"),
+        **{name: _yes(conn, "h", name) for name in (
+            "water_difficulty", "water_safe", "electricity", "sanitary_toilet", "enough_food",
+            "enough_clothing", "dropout")},
+    }
+
+
+def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
+    matrix = {(c, u): k for c, u, k in conn.execute(
+        "SELECT category, urgency, count(*) FROM n GROUP BY category, urgency")}
+    categories = labels.codes("needs.category")
+    urgencies = labels.codes("needs.urgency")
+    table = [(c, [matrix.get((c, u), 0) for u in urgencies]) for c in categories]
+    return {
+        "total": _one(conn, "SELECT count(*) FROM n"),
+        "households_with_needs": _one(conn, "SELECT count(DISTINCT rid) FROM n"),
+        "urgencies": urgencies,
+        "by_category": table,
+        "by_urgency": _breakdown(conn, labels, "needs.urgency", "n", "urgency"),
+        "items": _breakdown(conn, labels, "needs.item", "n", "item"),
+        "urgent": _one(conn, "SELECT count(*) FROM n WHERE urgency = 'urgent'"),
+        # The form records needs as raised; their follow-up is not collected yet.
+        "resolution_rate": None,
+        "mean_days_to_close": None,
+        "open": None,
+    }
+
+
+def indicators(conn: sqlite3.Connection, labels: Labels, poverty_line: float,
+               registered: int | None, visits: int) -> Indicators:
+    """Indicators over the drawn TEMP tables h, m, n."""
+    households = _one(conn, "SELECT count(*) FROM h")
+    categories = [(c, *conn.execute("SELECT count(*), total(members) FROM h WHERE category = ?",
+                                    (c,)).fetchone()) for c in labels.codes("household.category")]
+    categories = [(c, int(hh), int(people)) for c, hh, people in categories]
+    poor_h, poor_p = conn.execute(
+        f"SELECT count(*), total(members) FROM h WHERE category IN {_POOR_SQL}").fetchone()
+    ages_known = _one(conn, "SELECT count(age) FROM m")
+    people = {
+        "sex": _breakdown(conn, labels, "members.sex", "m", "sex"),
+        "age": Breakdown("age", ages_known, [
+            (band, _one(conn, f"SELECT count(*) FROM m WHERE {cond}")) for band, cond in (
+                ("0-15", "age < 16"), ("16-59", "age BETWEEN 16 AND 59"), ("60+", "age >= 60"))
+        ], _one(conn, "SELECT count(*) FROM m WHERE age IS NULL")),
+        **{name: _breakdown(conn, labels, f"members.{name}", "m", name) for name in (
+            "education", "schooling", "health", "labour", "migrant_work", "ethnicity",
+            "disability_type")},
+    }
+    disability_where = "health = 'disabled'"
+    people["disability_type"] = _breakdown(conn, labels, "members.disability_type", "m",
+                                           "disability_type", disability_where)
+    return Indicators(
+        households=households,
+        registered=registered,
+        population=_one(conn, "SELECT count(*) FROM m"),
+        labour_force=_one(conn, "SELECT count(*) FROM m WHERE labour IN"
+                          " ('ordinary', 'skilled', 'weak')"),
+        poor_households=int(poor_h),
+        poor_people=int(poor_p),
+        categories=categories,
+        status=_breakdown(conn, labels, "household.status", "h", "status",
+                          f"category IN {_POOR_SQL}"),
+        vulnerable={
+            "disabled": _one(conn, "SELECT count(*) FROM m WHERE health = 'disabled'"),
+            "ill": _one(conn, "SELECT count(*) FROM m WHERE health IN ('chronic', 'serious')"),
+            "serious": _one(conn, "SELECT count(*) FROM m WHERE health = 'serious'"),
+            "elderly_alone": _one(conn, "SELECT count(*) FROM h WHERE members = 1 AND rid IN"
+                                  " (SELECT rid FROM m WHERE age >= 60)"),
+            "elderly": _one(conn, "SELECT count(*) FROM m WHERE age >= 60"),
+            "left_behind_children": None,  # the form does not ask where parents live
+        },
+        income=_income(conn, poverty_line),
+        causes=_breakdown(conn, labels, "causes.main_cause", "h", "main_cause",
+                          f"category IN {_POOR_SQL}"),
+        other_causes=_other_causes(conn, labels),
+        living=_living(conn, labels),
+        insurance={name: _yes(conn, "m", name) for name in (
+            "medical_insurance", "critical_insurance", "pension", "dibao")},
+        people=people,
+        needs=_needs(conn, labels),
+        pairing={
+            "paired": Share(_one(conn, "SELECT count(*) FROM h WHERE length(trim(surveyor)) > 0"),
+                            households),
+            "cadres": _one(conn, "SELECT count(DISTINCT surveyor) FROM h"),
+            "visits": visits,
+        },
+    )
+
+
+def _other_causes(conn: sqlite3.Connection, labels: Labels) -> Breakdown:
+    counts = dict(conn.execute(
+        "SELECT j.value, count(*) FROM h, json_each(h.other_causes) j"
+        " WHERE h.other_causes IS NOT NULL GROUP BY j.value").fetchall())
+    rows = [(c, counts.pop(c, 0)) for c in labels.codes("causes.other_causes")]
+    rows += sorted(counts.items())
+    households = _one(conn, f"SELECT count(*) FROM h WHERE category IN {_POOR_SQL}")
+    return Breakdown("causes.other_causes", households, rows, 0)
+
+
+# ---------------------------------------------------------------- lists
+
+
+# (rule, SQL condition over h) -- the form's cross-field rules, rechecked on what was drawn.
+# Every stored answer passed them on arrival; a finding here means a rule changed or
+# data was loaded around the API.
+QUALITY_RULES = (
+    ("irrigated_exceeds_cultivated", "irrigated_land > cultivated_land"),
+    ("income_incomplete", "per_capita IS NULL"),
+    ("income_out_of_range", f"per_capita <= 0 OR per_capita > {INCOME_CEILING}"),
+    ("poor_without_cause", f"category IN {_POOR_SQL} AND main_cause IS NULL"),
+    ("illness_without_ill_member", "main_cause = 'illness' AND NOT EXISTS (SELECT 1 FROM m"
+     " WHERE m.rid = h.rid AND m.health IN ('chronic', 'serious'))"),
+    ("disability_without_disabled_member", "main_cause = 'disability' AND NOT EXISTS (SELECT 1"
+     " FROM m WHERE m.rid = h.rid AND m.health = 'disabled')"),
+    ("schooling_without_student", "main_cause = 'schooling' AND NOT EXISTS (SELECT 1 FROM m"
+     " WHERE m.rid = h.rid AND m.schooling IS NOT NULL AND m.schooling != 'not_in_school')"),
+    ("not_one_head", "(SELECT count(*) FROM m WHERE m.rid = h.rid AND m.relation = 'head') != 1"),
+    ("survey_date_in_future", "survey_date > :today"),
+    ("no_household_key", "household_key IS NULL"),
+)
+
+
+def _quality(conn: sqlite3.Connection, today: str) -> list[dict[str, Any]]:
+    found = []
+    for rule, condition in QUALITY_RULES:
+        for row in _rows(conn, f"SELECT village_code, grp, head_name, survey_date FROM h"
+                         f" WHERE {condition} ORDER BY village_code, grp, head_name",
+                         {"today": today}):
+            found.append({"rule": rule, **row})
+    return found
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+
+
+def group_order(group: str | None) -> tuple[int, str]:
+    """Village groups in their natural order: 一组, 二组 ... 十二组, then anything else."""
+    text = group or ""
+    digits = "".join(c for c in text if c.isdigit())
+    if digits:
+        return int(digits), text
+    value, seen = 0, False
+    for c in text:
+        if c not in _NUMERALS:
+            break
+        seen = True
+        n = _NUMERALS[c]
+        value = (value or 1) * 10 if n == 10 else value + n
+    return (value if seen else 10_000), text
+
+
+def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = _rows(conn, """
+        SELECT h.grp, h.head_name, h.members, h.category, h.status, h.main_cause,
+               h.per_capita, h.dilapidation, h.floor_area, h.water_difficulty, h.water_safe,
+               h.surveyor, h.survey_date, count(n.rid) AS needs,
+               total(n.urgency = 'urgent') AS urgent
+        FROM h LEFT JOIN n ON n.rid = h.rid
+        GROUP BY h.rid ORDER BY h.head_name, h.household_key""")
+    return sorted(rows, key=lambda r: group_order(r["grp"]))
+
+
+def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str, Any]]:
+    return _rows(conn, f"""
+        SELECT h.village_code, h.grp, h.head_name, h.surveyor, h.survey_date,
+               n.category, n.item, n.description
+        FROM n JOIN h ON h.rid = n.rid WHERE n.urgency = 'urgent'
+        ORDER BY h.survey_date, h.grp, h.head_name, n.idx
+        {'LIMIT ' + str(int(limit)) if limit else ''}""")
+
+
+def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[dict[str, Any]]:
+    return _rows(conn, f"""
+        WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid),
+        needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent
+                  FROM n GROUP BY rid)
+        SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
+               count(h.rid) AS households, total(people.k) AS population,
+               total(CASE WHEN h.category IN {_POOR_SQL} THEN people.k END) AS poor_people,
+               avg(h.per_capita) AS mean_income,
+               total(h.per_capita < :line) AS below_line,
+               total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
+               total(h.water_difficulty = 1) AS water_difficulty,
+               total(needs.k) AS needs, total(needs.urgent) AS urgent
+        FROM villages v LEFT JOIN h ON h.village_code = v.code
+        LEFT JOIN people ON people.rid = h.rid LEFT JOIN needs ON needs.rid = h.rid
+        WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
+        {"county": county, "line": line})
+
+
+def _township_rows(conn: sqlite3.Connection, county: str) -> list[dict[str, Any]]:
+    return _rows(conn, """
+        WITH surveyed AS (SELECT village_code, count(*) AS k FROM h GROUP BY village_code)
+        SELECT v.township_code, v.township_name, count(*) AS villages,
+               count(surveyed.k) AS villages_surveyed, total(surveyed.k) AS households,
+               sum(v.households_registered) AS registered
+        FROM villages v LEFT JOIN surveyed ON surveyed.village_code = v.code
+        WHERE v.county_code = ? GROUP BY v.township_code ORDER BY v.township_code""", (county,))
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _labels_for(conn: sqlite3.Connection, versions: list[int]) -> Labels:
+    """Labels of the newest form version the drawn answers used (or the newest published)."""
+    row = conn.execute(
+        "SELECT schema FROM form_versions WHERE form_id = 'household'"
+        " AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
+        (max(versions) if versions else None, max(versions) if versions else None)).fetchone()
+    return labels_from_schema(json.loads(row[0])) if row else Labels()
+
+
+def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
+    if scope.kind == "village":
+        rows = _rows(conn, "SELECT * FROM villages WHERE code = ?", (scope.code,))
+        return rows[0] if rows else None
+    rows = _rows(conn, "SELECT county_code, county_name, city_name,"
+                 " sum(households_registered) AS households_registered,"
+                 " count(households_registered) = count(*) AS registered_complete"
+                 " FROM villages WHERE county_code = ? GROUP BY county_code", (scope.code,))
+    return rows[0] if rows else None
+
+
+def build_report(db_path: Path, scope: Scope, period: Period, poverty_line: float,
+                 *, today: date | None = None) -> Report:
+    """The figures of a village report or county roll-up.
+
+    Raises UnknownScope when the villages table does not know the code.
+    """
+    conn = connect_readonly(db_path)
+    try:
+        place = _place(conn, scope)
+        if place is None:
+            raise UnknownScope(f"{scope.kind} {scope.code}")
+        drawn = draw(conn, scope, period)
+        where, params = scope_where(scope, period)
+        in_period = _one(conn, f"SELECT count(*) FROM submissions WHERE {where}", params)
+        versions = [v for (v,) in conn.execute(
+            "SELECT DISTINCT form_version FROM h ORDER BY form_version")]
+        labels = _labels_for(conn, versions)
+        registered = place.get("households_registered")
+        if scope.kind == "county" and not place.get("registered_complete"):
+            registered = None  # a partial sum would overstate coverage
+        figures = indicators(conn, labels, poverty_line, registered, in_period)
+        span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
+        report = Report(
+            kind=scope.kind, code=scope.code,
+            name=place["name"] if scope.kind == "village" else place["county_name"],
+            place={k: str(v) for k, v in place.items() if k.endswith("_name")},
+            period=period, poverty_line=poverty_line, drawn=drawn,
+            submissions_in_period=in_period, survey_span=(span[0], span[1]),
+            form_versions=versions, labels=labels, figures=figures,
+            generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
+        )
+        today_iso = (today or date.today()).isoformat()
+        if scope.kind == "village":
+            report.households = _household_rows(conn)
+            report.urgent_needs = _urgent_needs(conn, None)
+            report.quality = _quality(conn, today_iso)
+        else:
+            report.villages = _village_rows(conn, scope.code, poverty_line)
+            report.townships = _township_rows(conn, scope.code)
+            report.quality = _quality(conn, today_iso)
+        return report
+    finally:
+        conn.close()

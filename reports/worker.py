@@ -1,0 +1,172 @@
+"""Rendering reports off the event loop, once per distinct report, cached on disk.
+
+A render holds a core for seconds and WeasyPrint's memory grows with every
+render in a process, so renders run in a pool of worker processes (at most
+`workers` at once) and each process is replaced after RENDERS_PER_PROCESS
+renders; its successor starts and warms up straight away, before the next
+request. Two requests for the same report share one render (single-flight),
+and a report whose data, parameters, template and poverty line are unchanged
+is served from the cache folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports.draw import Period, Scope, connect_readonly, fingerprint_row
+
+RENDERS_PER_PROCESS = 1
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What identifies one rendered report."""
+
+    scope: Scope
+    period: Period
+    lang: str = "zh"
+    sort: str = "incidence"
+
+    def filename(self) -> str:
+        start, end = self.period.params()
+        span = f"_{start or 'start'}_{end or 'end'}" if start or end else ""
+        return f"{self.scope.kind}_{self.scope.code}{span}_{self.lang}.pdf"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    pages: int
+    seconds: float
+    peak_rss_mb: float
+
+
+def _warm() -> None:
+    """Pay WeasyPrint's import and font set-up before the first real render."""
+    from weasyprint import HTML
+
+    HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">预热 warm</p>').write_pdf()
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def render_to_file(db_path: Path, request: ReportRequest, poverty_line: float, out: Path,
+                   generated_by: str) -> RenderResult:
+    """Compute the figures and write the PDF to `out` atomically. Runs in a worker."""
+    from reports.figures import build_report
+    from reports.pdf import render_pdf
+
+    started = time.perf_counter()
+    report = build_report(db_path, request.scope, request.period, poverty_line)
+    pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(pdf)
+    partial.replace(out)
+    return RenderResult(out, pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page"),
+                        time.perf_counter() - started, _peak_rss_mb())
+
+
+def cache_key(db_path: Path, request: ReportRequest, poverty_line: float,
+              template_version: str) -> str:
+    """A hash of everything the PDF is made from; cheap (index-only reads)."""
+    conn = connect_readonly(db_path)
+    try:
+        data = fingerprint_row(conn, request.scope, request.period)
+        column = "code" if request.scope.kind == "village" else "county_code"
+        places = conn.execute(
+            f"SELECT group_concat(code || name || township_name || county_name || city_name"
+            f" || ifnull(households_registered, '-'), '|') FROM villages WHERE {column} = ?",
+            (request.scope.code,)).fetchone()[0]
+        versions = conn.execute("SELECT count(*), max(version) FROM form_versions").fetchone()
+    finally:
+        conn.close()
+    material = json.dumps([data, places, list(versions), request.filename(), request.sort,
+                           poverty_line, template_version], default=str)
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+class ReportService:
+    """The server's report renderer: a process pool, single-flight, and a disk cache."""
+
+    def __init__(self, db_path: Path, cache_dir: Path, poverty_line: float, workers: int = 1):
+        self.db_path = db_path
+        self.cache_dir = cache_dir
+        self.poverty_line = poverty_line
+        self.workers = workers
+        self.renders = 0  # renders started, for tests and logs
+        self._pool: ProcessPoolExecutor | None = None
+        self._inflight: dict[str, asyncio.Future[Path]] = {}
+
+    def start(self) -> None:
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm, max_tasks_per_child=RENDERS_PER_PROCESS)
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def get(self, request: ReportRequest, generated_by: str = "minsheng") -> Path:
+        """The path of the PDF for `request`, rendering it unless cached or in flight.
+
+        Raises reports.pdf.CJKFontMissing before any work when no CJK font is
+        installed, and reports.figures.UnknownScope for an unknown code.
+        """
+        from reports.pdf import TEMPLATE_VERSION, find_cjk_font
+
+        await asyncio.to_thread(find_cjk_font)
+        key = await asyncio.to_thread(cache_key, self.db_path, request, self.poverty_line,
+                                      TEMPLATE_VERSION)
+        path = self.cache_dir / f"{key}.pdf"
+        if path.exists():
+            return path
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._render(request, path, generated_by)
+            future.set_result(result)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        finally:
+            del self._inflight[key]
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                future.exception()  # retrieved here so asyncio does not warn when none awaited it
+        return result
+
+    async def _render(self, request: ReportRequest, path: Path, generated_by: str) -> Path:
+        if self._pool is None:
+            raise RuntimeError("ReportService.start() was not called")
+        self.renders += 1
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(
+            self._pool, render_to_file, self.db_path, request, self.poverty_line, path,
+            generated_by)
+        return result.path

@@ -1,0 +1,116 @@
+"""PDF reports over HTTP: a village report and a county roll-up for a period.
+
+The handlers only read parameters and map the reports package's errors to
+AppError; figures, layout, the worker pool and the cache live in `reports`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Annotated, Any, ClassVar
+
+from litestar import Controller, Litestar, Request, get
+from litestar.params import QueryParameter
+from litestar.response import File
+
+from reports.draw import Period, Scope
+from reports.figures import UnknownScope
+from reports.pdf import CJKFontMissing
+from reports.worker import ReportRequest, ReportService
+from server.errors import AppError, not_found
+from server.http import request_lang
+from server.settings import Settings
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def reports_lifespan(settings: Settings) -> Any:
+    """A lifespan that starts the render workers with the app and stops them after."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        service = ReportService(settings.db_path, settings.report_cache_dir,
+                                settings.poverty_line, settings.report_workers)
+        service.start()
+        app.state.reports = service
+        try:
+            yield
+        finally:
+            service.stop()
+
+    return lifespan
+
+
+def _date(name: str, value: str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    if _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise AppError(400, "bad_date", f"{name} must be a date as YYYY-MM-DD, not {value[:40]!r}")
+
+
+def _period(start: str | None, end: str | None) -> Period:
+    period = Period(_date("from", start), _date("to", end))
+    if period.start and period.end and period.start > period.end:
+        raise AppError(400, "bad_period", "from must not be after to")
+    return period
+
+
+async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period,
+               sort: str) -> File:
+    if sort not in ("incidence", "needs"):
+        raise AppError(400, "bad_sort", "sort must be incidence or needs")
+    service: ReportService = request.app.state.reports
+    wanted = ReportRequest(scope, period, request_lang(request), sort)
+    try:
+        path = await service.get(wanted, generated_by="web")
+    except UnknownScope as exc:
+        raise not_found(str(exc)) from exc
+    except CJKFontMissing as exc:
+        raise AppError(503, "cjk_font_missing", str(exc)) from exc
+    return File(path=path, filename=wanted.filename(), media_type="application/pdf",
+                content_disposition_type="inline")
+
+
+From = Annotated[str | None,
+                 QueryParameter(name="from", description="first survey date, YYYY-MM-DD")]
+To = Annotated[str | None, QueryParameter(name="to", description="last survey date, YYYY-MM-DD")]
+
+
+def _code(filename: str, digits: int, what: str) -> str:
+    """The code in "<code>.pdf"; 404 for anything else."""
+    code = filename.removesuffix(".pdf")
+    if not filename.endswith(".pdf") or not re.fullmatch(rf"\d{{{digits}}}", code):
+        raise not_found(f"{what} {filename[:20]!r}")
+    return code
+
+
+class ReportController(Controller):
+    path = "/reports"
+    tags: ClassVar[list[str]] = ["reports"]
+
+    @get("/village/{filename:str}")
+    async def village(self, request: Request[Any, Any, Any], filename: str,
+                      start: From = None, end: To = None) -> File:
+        """GET /reports/village/{code}.pdf: the village report (村情与帮扶报告).
+
+        ?from=&to= limit the survey dates (default all time); ?lang=en for English.
+        """
+        code = _code(filename, 12, "village")
+        return await _pdf(request, Scope("village", code), _period(start, end), "incidence")
+
+    @get("/county/{filename:str}")
+    async def county(self, request: Request[Any, Any, Any], filename: str,
+                     start: From = None, end: To = None, sort: str = "incidence") -> File:
+        """GET /reports/county/{code}.pdf: the county roll-up, one row per village.
+
+        Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
+        """
+        code = _code(filename, 6, "county")
+        return await _pdf(request, Scope("county", code), _period(start, end), sort)
