@@ -294,7 +294,8 @@ def indicators(conn: sqlite3.Connection, labels: Labels, poverty_line: float,
 def _other_causes(conn: sqlite3.Connection, labels: Labels) -> Breakdown:
     counts = dict(conn.execute(
         "SELECT j.value, count(*) FROM h, json_each(h.other_causes) j"
-        " WHERE h.other_causes IS NOT NULL GROUP BY j.value").fetchall())
+        # An unanswered list is JSON null, whose json_each row is a NULL value.
+        " WHERE j.type = 'text' GROUP BY j.value").fetchall())
     rows = [(c, counts.pop(c, 0)) for c in labels.codes("causes.other_causes")]
     rows += sorted(counts.items())
     households = _one(conn, f"SELECT count(*) FROM h WHERE category IN {_POOR_SQL}")

@@ -116,6 +116,8 @@ def test_figures_in_pdf_equal_figures_recounted_from_answers(rendered, stored) -
     registered = _village()["households_registered"]
     assert _value(text, "调查覆盖率") == f"{100 * len(households) / registered:.1f}%"
     assert rendered["report"].submissions_in_period == len(households) + 1
+    # A household without other causes is not an option of its own.
+    assert "None" not in text
 
 
 def test_missing_figures_say_no_data_not_zero(rendered) -> None:
