@@ -53,12 +53,18 @@ def county_villages(count: int = 100) -> list[dict[str, Any]]:
     villages = []
     for i in range(count):
         township = f"{COUNTY}1{i // 10:02d}"
-        villages.append({
-            "code": f"{township}2{i % 10:02d}", "name": f"第{i + 1}村",
-            "township_code": township, "township_name": f"第{i // 10 + 1}镇",
-            "county_code": COUNTY, "county_name": "甘谷县", "city_name": "天水市",
-            "households_registered": 300,
-        })
+        villages.append(
+            {
+                "code": f"{township}2{i % 10:02d}",
+                "name": f"第{i + 1}村",
+                "township_code": township,
+                "township_name": f"第{i // 10 + 1}镇",
+                "county_code": COUNTY,
+                "county_name": "甘谷县",
+                "city_name": "天水市",
+                "households_registered": 300,
+            }
+        )
     return villages
 
 
@@ -73,30 +79,50 @@ async def _prepare(db_path: Path) -> int:
         await db.close()
 
 
-def build_db(db_path: Path, villages: list[dict[str, Any]], per_village: int,
-             seed: int = 11) -> int:
+def build_db(
+    db_path: Path, villages: list[dict[str, Any]], per_village: int, seed: int = 11
+) -> int:
     """Migrate, publish the form, and insert `per_village` demo households per village."""
     from server.submissions import household_key
 
     version = asyncio.run(_prepare(db_path))
     conn = sqlite3.connect(db_path)
-    columns = ("code", "name", "township_code", "township_name", "county_code", "county_name",
-               "city_name", "households_registered")
+    columns = (
+        "code",
+        "name",
+        "township_code",
+        "township_name",
+        "county_code",
+        "county_name",
+        "city_name",
+        "households_registered",
+    )
     conn.executemany(
         f"INSERT OR REPLACE INTO villages ({', '.join(columns)}) VALUES ({', '.join('?' * 8)})",
-        [tuple(v[c] for c in columns) for v in villages])
+        [tuple(v[c] for c in columns) for v in villages],
+    )
     rows = []
     now = "2026-11-01T00:00:00.000Z"
     for answers in demo_households(seed, villages, per_village=per_village):
         body = canonical_json({"version": version, "answers": answers})
-        rows.append((str(uuid.uuid4()), "household", version, now,
-                     hashlib.sha256(body.encode()).hexdigest(),
-                     json.dumps(answers, ensure_ascii=False),
-                     json.dumps(derive("household", answers)),
-                     answers["household"]["village_code"], household_key(answers)))
+        rows.append(
+            (
+                str(uuid.uuid4()),
+                "household",
+                version,
+                now,
+                hashlib.sha256(body.encode()).hexdigest(),
+                json.dumps(answers, ensure_ascii=False),
+                json.dumps(derive("household", answers)),
+                answers["household"]["village_code"],
+                household_key(answers),
+            )
+        )
     conn.executemany(
         "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
-        " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.commit()
     conn.close()
     return len(rows)
@@ -120,13 +146,15 @@ def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
         # A fresh, warmed process per render: what the server's recycled pool provides.
         import multiprocessing
 
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_warm) as pool:
+        with ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+        ) as pool:
             pool.submit(time.sleep, 0).result()  # worker is up and warm
             started = time.perf_counter()
             wanted = ReportRequest(Scope(kind, code), Period())
-            result = pool.submit(render_to_file, db_path, wanted,
-                                 line, cache_dir / f"{kind}.pdf", "bench").result()
+            result = pool.submit(
+                render_to_file, db_path, wanted, line, cache_dir / f"{kind}.pdf", "bench"
+            ).result()
             figures[kind] = (time.perf_counter() - started, result)
     return figures
 
@@ -139,7 +167,11 @@ def latency_during_county_render(db_path: Path, cache_dir: Path) -> tuple[list[f
     env = {**os.environ, "MINSHENG_REPORT_CACHE": str(cache_dir / "server")}
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--db", str(db_path), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -165,9 +197,10 @@ def latency_during_county_render(db_path: Path, cache_dir: Path) -> tuple[list[f
             latencies = []
             for body in answers:
                 started = time.perf_counter()
-                response = client.post("/api/forms/household/submissions",
-                                        json={"id": str(uuid.uuid4()), "version": 1,
-                                              "answers": body})
+                response = client.post(
+                    "/api/forms/household/submissions",
+                    json={"id": str(uuid.uuid4()), "version": 1, "answers": body},
+                )
                 latencies.append(1000 * (time.perf_counter() - started))
                 assert response.status_code == 201, response.text
                 if not thread.is_alive():
@@ -193,16 +226,27 @@ def main() -> int:
         db_path = folder / "bench.db"
         started = time.perf_counter()
         villages = county_villages(99)
-        villages.append({**villages[0], "code": BENCH_VILLAGE, "name": "基准村",
-                         "township_code": f"{COUNTY}199", "township_name": "基准镇"})
+        villages.append(
+            {
+                **villages[0],
+                "code": BENCH_VILLAGE,
+                "name": "基准村",
+                "township_code": f"{COUNTY}199",
+                "township_name": "基准镇",
+            }
+        )
         count = build_db(db_path, villages, per_village=300)
-        print(f"built {count} households in {len(villages)} villages in "
-              f"{time.perf_counter() - started:.1f} s (direct SQL, bypassing HTTP)")
+        print(
+            f"built {count} households in {len(villages)} villages in "
+            f"{time.perf_counter() - started:.1f} s (direct SQL, bypassing HTTP)"
+        )
 
         renders = time_renders(db_path, folder, line)
         for kind, (seconds, result) in renders.items():
-            print(f"{kind} PDF: {seconds:.2f} s to a finished PDF, {_pages(result.path)} pages,"
-                  f" worker peak RSS {result.peak_rss_mb:.0f} MB")
+            print(
+                f"{kind} PDF: {seconds:.2f} s to a finished PDF, {_pages(result.path)} pages,"
+                f" worker peak RSS {result.peak_rss_mb:.0f} MB"
+            )
         import resource
 
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -212,15 +256,21 @@ def main() -> int:
         latencies.sort()
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        print(f"submissions during a county render over HTTP ({county_seconds:.1f} s incl. "
-              f"a cold worker): n={len(latencies)} p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-              f"max {latencies[-1]:.1f} ms")
+        print(
+            f"submissions during a county render over HTTP ({county_seconds:.1f} s incl. "
+            f"a cold worker): n={len(latencies)} p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"max {latencies[-1]:.1f} ms"
+        )
         village_s, county_s = renders["village"][0], renders["county"][0]
-        print("targets: village <= 4 s: {}; county <= 10 s: {}; county <= 600 MB: {}; "
-              "p99 < 100 ms: {}".format(
-                  "ok" if village_s <= 4 else "MISSED", "ok" if county_s <= 10 else "MISSED",
-                  "ok" if renders["county"][1].peak_rss_mb <= 600 else "MISSED",
-                  "ok" if p99 < 100 else "MISSED"))
+        print(
+            "targets: village <= 4 s: {}; county <= 10 s: {}; county <= 600 MB: {}; "
+            "p99 < 100 ms: {}".format(
+                "ok" if village_s <= 4 else "MISSED",
+                "ok" if county_s <= 10 else "MISSED",
+                "ok" if renders["county"][1].peak_rss_mb <= 600 else "MISSED",
+                "ok" if p99 < 100 else "MISSED",
+            )
+        )
     return 0
 
 

@@ -36,6 +36,7 @@ SELECT_ABOVE = 6  # more options than this show as a select, not radio buttons
 TEXTAREA_ABOVE = 100  # a maxLength above this is a long answer
 ITEM = "__i__"  # stands for a repeat item's index in a <template>
 _TEL = re.compile(r"^\^[\\d\[\]0-9\-+{},()]+\$$")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 _ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
 
 
@@ -63,7 +64,8 @@ class Condition:
 class Field:
     """One question, group or repeat group of the page, with its current answer and errors."""
 
-    kind: str  # text textarea number date email tel radio select checkboxes yesno const group repeat
+    # text textarea number date email tel radio select checkboxes yesno const group repeat
+    kind: str
     name: str  # JSON pointer of the answer
     type: str  # the JSON type the answer converts to
     label: str
@@ -132,14 +134,21 @@ def choices(node: Mapping[str, Any], lang: str) -> list[Option] | None:
     if isinstance(node.get("oneOf"), list) and all(
         isinstance(b, dict) and "const" in b for b in node["oneOf"]
     ):
-        return [Option(str(b["const"]), label(b, lang) or str(b["const"]), label(b, lang, "description"))
-                for b in node["oneOf"]]
+        return [
+            Option(
+                str(b["const"]), label(b, lang) or str(b["const"]), label(b, lang, "description")
+            )
+            for b in node["oneOf"]
+        ]
     if isinstance(node.get("enum"), list):
         return [Option(str(v), str(v)) for v in node["enum"]]
     return None
 
 
-def conditions(node: Mapping[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+Branches = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def conditions(node: Mapping[str, Any]) -> list[Branches]:
     """(if, then, else) for each condition of an object; dependentSchemas read as if-present."""
     found = []
     for entry in node.get("allOf") or []:
@@ -170,6 +179,10 @@ def _describe(if_schema: dict[str, Any], props: Mapping[str, Any], when: str, la
     for name, sub in (if_schema.get("properties") or {}).items():
         target = props.get(name) or {}
         what = label(target, lang) or name
+        while isinstance(sub.get("properties"), dict) and len(sub["properties"]) == 1:
+            ((inner, sub),) = sub["properties"].items()
+            target = (target.get("properties") or {}).get(inner) or {}
+            what = label(target, lang) or inner
         options = {o.value: o.label for o in choices(target, lang) or []}
         if "const" in sub:
             values = [sub["const"]]
@@ -210,7 +223,9 @@ def build_page(
     for page in root.children:
         _attach_errors(page, by_path)
     leftover = [m for msgs in by_path.values() for m in msgs]
-    return Page(label(schema, lang), label(schema, lang, "description"), lang, root.children, leftover)
+    return Page(
+        label(schema, lang), label(schema, lang, "description"), lang, root.children, leftover
+    )
 
 
 def _attach_errors(node: Field, by_path: dict[str, list[str]]) -> None:
@@ -230,38 +245,54 @@ def _field(
     widget = node.get("x-widget")
     kind_type = node.get("type")
     common: dict[str, Any] = {
-        "name": name, "type": kind_type or "string", "label": label(node, lang),
-        "help": label(node, lang, "description"), "required": required,
-        "unit": node.get("x-unit", ""), "readonly": bool(node.get("readOnly")),
+        "name": name,
+        "type": kind_type or "string",
+        "label": label(node, lang),
+        "help": label(node, lang, "description"),
+        "required": required,
+        "unit": node.get("x-unit", ""),
+        "readonly": bool(node.get("readOnly")),
     }
     if value is None and fresh and "default" in node:
         value = node["default"]
     if kind_type == "object":
-        return _object_field(node, name, lang, value if isinstance(value, dict) else {}, fresh,
-                             common)
+        return _object_field(
+            node, name, lang, value if isinstance(value, dict) else {}, fresh, common
+        )
     if kind_type == "array":
         items = node.get("items") or {}
         if items.get("type") == "object":
-            return _repeat_field(node, items, lang, value if isinstance(value, list) else [],
-                                 fresh, common)
-        options = choices(items, lang) or []
-        attrs = {k: node[k] for k in ("minItems", "maxItems") if k in node}
-        return Field(kind="checkboxes", options=options, attrs=attrs, value=value, **common)
+            return _repeat_field(
+                node, items, lang, value if isinstance(value, list) else [], fresh, common
+            )
+        attrs: dict[str, Any] = {k: node[k] for k in ("minItems", "maxItems") if k in node}
+        return Field(
+            kind="checkboxes",
+            options=choices(items, lang) or [],
+            attrs=attrs,
+            value=value,
+            **common,
+        )
     if kind_type == "boolean":
-        yes_no = [Option("true", "是" if lang == "zh" else "Yes"),
-                  Option("false", "否" if lang == "zh" else "No")]
+        yes_no = [
+            Option("true", "是" if lang == "zh" else "Yes"),
+            Option("false", "否" if lang == "zh" else "No"),
+        ]
         return Field(kind=widget or "yesno", options=yes_no, value=value, **common)
     if "const" in node:
         common["readonly"] = True
         return Field(kind="const", value=node["const"], **common)
-    options = choices(node, lang)
-    if options is not None:
-        kind = widget or ("select" if len(options) > SELECT_ABOVE else "radio")
-        return Field(kind=kind, options=options, value=value, **common)
+    listed = choices(node, lang)
+    if listed is not None:
+        kind = widget or ("select" if len(listed) > SELECT_ABOVE else "radio")
+        return Field(kind=kind, options=listed, value=value, **common)
     if kind_type in ("integer", "number"):
-        attrs = {"min": node.get("minimum"), "max": node.get("maximum"),
-                 "step": node.get("multipleOf", 1 if kind_type == "integer" else "any"),
-                 "inputmode": "numeric" if kind_type == "integer" else "decimal"}
+        attrs = {
+            "min": node.get("minimum"),
+            "max": node.get("maximum"),
+            "step": node.get("multipleOf", 1 if kind_type == "integer" else "any"),
+            "inputmode": "numeric" if kind_type == "integer" else "decimal",
+        }
         return Field(kind="number", attrs=attrs, value=value, **common)
     attrs = {"minlength": node.get("minLength"), "maxlength": node.get("maxLength")}
     pattern = node.get("pattern")
@@ -280,7 +311,11 @@ def _field(
 
 
 def _object_field(
-    node: dict[str, Any], name: str, lang: str, value: Mapping[str, Any], fresh: bool,
+    node: dict[str, Any],
+    name: str,
+    lang: str,
+    value: Mapping[str, Any],
+    fresh: bool,
     common: dict[str, Any] | None = None,
 ) -> Field:
     props: dict[str, Any] = node.get("properties") or {}
@@ -291,11 +326,13 @@ def _object_field(
         for key, sub in props.items()
     }
     order = list(props)
+    last_after: dict[str | None, str] = {}  # anchor -> the last question inserted after it
     for if_schema, then, else_ in conditions(node):
         anchor = next(
             (k for k in reversed(list((if_schema.get("properties") or {}))) if k in props), None
         )
-        at = order.index(anchor) + 1 if anchor in order else len(order)
+        after = last_after.get(anchor, anchor)
+        at = order.index(after) + 1 if after in order else len(order)
         for when, branch in (("then", then), ("else", else_)):
             branch_required = set(branch.get("required") or [])
             hint = _describe(if_schema, props, when, lang)
@@ -304,12 +341,19 @@ def _object_field(
                     for inner in sub.get("required") or []:
                         _mark_required_when(children[key], inner, hint)
                     continue
-                child = _field(sub, pointer_join(name, key), lang, value.get(key), fresh,
-                               key in branch_required)
+                child = _field(
+                    sub,
+                    pointer_join(name, key),
+                    lang,
+                    value.get(key),
+                    fresh,
+                    key in branch_required,
+                )
                 child.condition = Condition(if_schema, when, hint)
                 children[key] = child
                 order.insert(at, key)
                 at += 1
+                last_after[anchor] = key
             for key in branch_required & set(props):
                 children[key].required_hint = hint
     group.children = [children[key] for key in order]
@@ -323,14 +367,23 @@ def _mark_required_when(group: Field, key: str, hint: str) -> None:
 
 
 def _repeat_field(
-    node: dict[str, Any], items: dict[str, Any], lang: str, value: list[Any], fresh: bool,
+    node: dict[str, Any],
+    items: dict[str, Any],
+    lang: str,
+    value: list[Any],
+    fresh: bool,
     common: dict[str, Any],
 ) -> Field:
     min_items = int(node.get("minItems", 0))
     count = max(len(value), min_items if fresh else 0)
     name = common["name"]
-    repeat = Field(kind="repeat", min_items=min_items, max_items=node.get("maxItems"),
-                   item_label=label(items, lang) or label(node, lang), **common)
+    repeat = Field(
+        kind="repeat",
+        min_items=min_items,
+        max_items=node.get("maxItems"),
+        item_label=label(items, lang) or label(node, lang),
+        **common,
+    )
     for i in range(count):
         item_value = value[i] if i < len(value) and isinstance(value[i], dict) else {}
         repeat.items.append(_field(items, f"{name}/{i}", lang, item_value, fresh, False))
@@ -376,16 +429,17 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
                 result[key] = converted
         return result
     if kind == "array" and (node.get("items") or {}).get("type") == "object":
-        indexes = {int(m.group(1)) for key in values
-                   if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))}
+        indexes = {
+            int(m.group(1))
+            for key in values
+            if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))
+        }
         count = max(indexes) + 1 if indexes else 0
         return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, 1000))]
     raw = [v for v in values.get(name, []) if v != ""]
-    if kind == "array":
-        return raw
     if not raw:
         return _MISSING
-    return typed(node, raw[-1])
+    return raw if kind == "array" else typed(node, raw[-1])
 
 
 def typed(node: Mapping[str, Any], raw: str) -> Any:
@@ -394,12 +448,15 @@ def typed(node: Mapping[str, Any], raw: str) -> Any:
     text = raw.strip()
     if kind == "boolean":
         return {"true": True, "false": False}.get(text, raw)
-    if kind == "integer" and re.fullmatch(r"[-+]?\d+", text):
+    if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):
         return int(text)
-    if kind == "number" and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", text):
+    if kind == "number" and _NUMBER.fullmatch(text):
         number = float(text)
-        return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() \
+        return (
+            int(number)
+            if number.is_integer() and "." not in text and "e" not in text.lower()
             else number
+        )
     return raw
 
 
@@ -445,13 +502,26 @@ def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
 # ---------------------------------------------------------------- what the phone needs
 
 
+_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+
+
 def validation_schema(schema: Any) -> Any:
     """The schema without the words only people read: what the phone validates against."""
-    if isinstance(schema, dict):
-        return {k: validation_schema(v) for k, v in schema.items() if k not in _ANNOTATIONS}
     if isinstance(schema, list):
         return [validation_schema(v) for v in schema]
-    return schema
+    if not isinstance(schema, dict):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):  # keys here are names, not keywords
+            kept[key] = {name: validation_schema(sub) for name, sub in value.items()}
+        elif key in ("const", "enum", "default", "required", "dependentRequired"):
+            kept[key] = value
+        else:
+            kept[key] = validation_schema(value)
+    return kept
 
 
 def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -471,26 +541,58 @@ def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -
 
 UI: dict[str, dict[str, str]] = {
     "zh": {
-        "next": "下一页", "back": "上一页", "review": "核对", "send": "提交", "edit": "返回修改",
-        "page": "第 {n}/{total} 页", "summary": "提交前请核对", "fix": "本页有 {n} 处需要修改",
-        "saved": "草稿已保存", "waiting": "待发送", "sent": "已发送", "draft": "草稿",
-        "rejected": "被退回", "received": "服务器收到于 {at}", "queued": "已存入待发送，联网后自动发送",
-        "done": "已提交，服务器已收到", "send_now": "立即发送", "open": "打开",
-        "offline": "没有网络：答案保存在手机上", "unsent": "还有答案没有发送",
-        "new": "填写新的一份", "none": "（未填）", "records": "本机记录",
-        "remove": "删除", "add": "添加",
+        "next": "下一页",
+        "back": "上一页",
+        "review": "核对",
+        "send": "提交",
+        "edit": "返回修改",
+        "page": "第 {n}/{total} 页",
+        "summary": "提交前请核对",
+        "fix": "本页有 {n} 处需要修改",
+        "saved": "草稿已保存",
+        "waiting": "待发送",
+        "sent": "已发送",
+        "draft": "草稿",
+        "rejected": "被退回",
+        "received": "服务器收到于 {at}",
+        "queued": "已存入待发送，联网后自动发送",
+        "done": "已提交，服务器已收到",
+        "send_now": "立即发送",
+        "open": "打开",
+        "offline": "没有网络：答案保存在手机上",
+        "unsent": "还有答案没有发送",
+        "new": "填写新的一份",
+        "none": "（未填）",
+        "records": "本机记录",
+        "remove": "删除",
+        "add": "添加",
     },
     "en": {
-        "next": "Next", "back": "Back", "review": "Review", "send": "Send", "edit": "Change answers",
-        "page": "Page {n} of {total}", "summary": "Check before sending",
+        "next": "Next",
+        "back": "Back",
+        "review": "Review",
+        "send": "Send",
+        "edit": "Change answers",
+        "page": "Page {n} of {total}",
+        "summary": "Check before sending",
         "fix": "{n} answers on this page need fixing",
-        "saved": "Draft saved", "waiting": "waiting", "sent": "sent", "draft": "draft",
-        "rejected": "returned", "received": "received by the server at {at}",
+        "saved": "Draft saved",
+        "waiting": "waiting",
+        "sent": "sent",
+        "draft": "draft",
+        "rejected": "returned",
+        "received": "received by the server at {at}",
         "queued": "Saved to the outbox; it will be sent when there is a network",
-        "done": "Sent; the server received it", "send_now": "Send now", "open": "Open",
+        "done": "Sent; the server received it",
+        "send_now": "Send now",
+        "open": "Open",
         "offline": "No network: answers are kept on this phone",
-        "unsent": "Some answers are not sent yet", "new": "Fill a new one", "none": "(empty)",
-        "records": "On this phone", "remove": "Remove", "add": "Add",
+        "unsent": "Some answers are not sent yet",
+        "new": "Fill a new one",
+        "none": "(empty)",
+        "records": "On this phone",
+        "remove": "Remove",
+        "add": "Add",
     },
 }
 

@@ -35,8 +35,14 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def schema_text(schema: dict[str, Any]) -> str:
+    """A schema as stored: compact, keys in the designer's order (the order of questions)."""
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
 def schema_hash(schema: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(schema).encode()).hexdigest()
+    """Equal for equal documents; moving a question changes it, as it changes the form."""
+    return hashlib.sha256(schema_text(schema).encode()).hexdigest()
 
 
 def parse_schema(text: str, source: str) -> dict[str, Any]:

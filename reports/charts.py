@@ -22,32 +22,42 @@ _INK = "#000"
 _FILLS = ("#333333", "url(#{p}hatch)", "#bbbbbb", "url(#{p}dots)", "#ffffff", "#777777")
 
 _DEFS = (
-    '<defs>'
+    "<defs>"
     '<pattern id="{p}hatch" width="6" height="6" patternUnits="userSpaceOnUse">'
     '<rect width="6" height="6" fill="#fff"/>'
     '<path d="M0,6 L6,0 M-1,1 L1,-1 M5,7 L7,5" stroke="#000" stroke-width="1.2"/></pattern>'
     '<pattern id="{p}dots" width="5" height="5" patternUnits="userSpaceOnUse">'
     '<rect width="5" height="5" fill="#e6e6e6"/><circle cx="2.5" cy="2.5" r="1.1" fill="#000"/>'
-    '</pattern></defs>'
+    "</pattern></defs>"
 )
 
 
-def _text(x: float, y: float, content: str, *, size: float = 10, anchor: str = "start",
-          weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
-            f'font-weight="{weight}" text-anchor="{anchor}" fill="{_INK}">{escape(content)}</text>')
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    size: float = 10,
+    anchor: str = "start",
+    weight: str = "normal",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-family="{FONT}" font-size="{size}" '
+        f'font-weight="{weight}" text-anchor="{anchor}" fill="{_INK}">{escape(content)}</text>'
+    )
 
 
 def _svg(height: float, body: list[str], title: str, defs: str = "") -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" role="img" aria-label="{escape(title)}">'
-        f'{defs}{"".join(body)}</svg>'
+        f"{defs}{''.join(body)}</svg>"
     )
 
 
-def bar_chart(rows: Sequence[tuple[str, int]], total: int, title: str, *,
-              label_width: int = 150) -> Markup:
+def bar_chart(
+    rows: Sequence[tuple[str, int]], total: int, title: str, *, label_width: int = 150
+) -> Markup:
     """Horizontal bars, one per (label, count), each annotated "count (pct%)" of `total`."""
     bar_h, gap, top = 14, 6, 6
     plot_w = WIDTH - label_width - 90
@@ -58,19 +68,30 @@ def bar_chart(rows: Sequence[tuple[str, int]], total: int, title: str, *,
         w = plot_w * count / peak
         body.append(_text(label_width - 6, y + bar_h - 3, label, anchor="end"))
         if count:
-            body.append(f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                        f'fill="{_FILLS[0]}" stroke="{_INK}" stroke-width="0.6"/>')
+            body.append(
+                f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                f'fill="{_FILLS[0]}" stroke="{_INK}" stroke-width="0.6"/>'
+            )
         pct = f" ({100 * count / total:.1f}%)" if total else ""
         body.append(_text(label_width + w + 4, y + bar_h - 3, f"{count}{pct}"))
     axis_y = top + len(rows) * (bar_h + gap)
-    body.append(f'<line x1="{label_width}" y1="{top - 2}" x2="{label_width}"'
-                f' y2="{axis_y - gap + 2}"'
-                f' stroke="{_INK}" stroke-width="0.8"/>')
+    body.append(
+        f'<line x1="{label_width}" y1="{top - 2}" x2="{label_width}"'
+        f' y2="{axis_y - gap + 2}"'
+        f' stroke="{_INK}" stroke-width="0.8"/>'
+    )
     return _svg(axis_y + 2, body, title)
 
 
-def stacked_bars(bars: Sequence[tuple[str, Sequence[float]]], series: Sequence[str], title: str,
-                 *, unit: str = "", label_width: int = 150, chart_id: str = "inc") -> Markup:
+def stacked_bars(
+    bars: Sequence[tuple[str, Sequence[float]]],
+    series: Sequence[str],
+    title: str,
+    *,
+    unit: str = "",
+    label_width: int = 150,
+    chart_id: str = "inc",
+) -> Markup:
     """Horizontal stacked bars: one per (label, values), segments in `series` order.
 
     Negative values (a loss-making business) are drawn as zero; the tables
@@ -88,15 +109,19 @@ def stacked_bars(bars: Sequence[tuple[str, Sequence[float]]], series: Sequence[s
         for j, value in enumerate(values):
             w = plot_w * max(value, 0) / peak
             if w > 0:
-                body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                            f'fill="{fills[j % len(fills)]}" stroke="{_INK}" stroke-width="0.6"/>')
+                body.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                    f'fill="{fills[j % len(fills)]}" stroke="{_INK}" stroke-width="0.6"/>'
+                )
             x += w
         body.append(_text(x + 4, y + bar_h - 5, f"{sum(values):,.0f}{unit}"))
     legend_y = top + len(bars) * (bar_h + gap) + 6
     x = float(label_width)
     for j, name in enumerate(series):
-        body.append(f'<rect x="{x:.1f}" y="{legend_y}" width="14" height="10" '
-                    f'fill="{fills[j % len(fills)]}" stroke="{_INK}" stroke-width="0.6"/>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{legend_y}" width="14" height="10" '
+            f'fill="{fills[j % len(fills)]}" stroke="{_INK}" stroke-width="0.6"/>'
+        )
         body.append(_text(x + 18, legend_y + 9, name, size=9))
         x += 28 + 9 * max(len(name), 4) * (0.6 if name.isascii() else 1.0)
     return _svg(legend_y + 16, body, title, _DEFS.format(p=chart_id))

@@ -120,8 +120,10 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     """The WHERE clause selecting every submission of a scope and period."""
     p = f"{alias}." if alias else ""
     start, end = period.params()
-    sql = (f"{p}form_id = ? AND {p}{scope.column} = ?"
-           f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)")
+    sql = (
+        f"{p}form_id = ? AND {p}{scope.column} = ?"
+        f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)"
+    )
     return sql, [FORM_ID, scope.code, start, start, end, end]
 
 
@@ -138,8 +140,9 @@ def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> t
     return tuple(row)
 
 
-def _split(fields: tuple[tuple[str, str], ...], json_fields: tuple[tuple[str, str], ...] = ()
-           ) -> tuple[str, str]:
+def _split(
+    fields: tuple[tuple[str, str], ...], json_fields: tuple[tuple[str, str], ...] = ()
+) -> tuple[str, str]:
     """(multi-path json_extract arguments, column list splitting its array result)."""
     paths = [p for _, p in fields + json_fields]
     extract = ", ".join(f"'{p}'" for p in paths)

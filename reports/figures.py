@@ -123,10 +123,14 @@ def _rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _breakdown(conn: sqlite3.Connection, labels: Labels, path: str, table: str, column: str,
-               where: str = "1") -> Breakdown:
-    counts = dict(conn.execute(
-        f"SELECT {column}, count(*) FROM {table} WHERE {where} GROUP BY {column}").fetchall())
+def _breakdown(
+    conn: sqlite3.Connection, labels: Labels, path: str, table: str, column: str, where: str = "1"
+) -> Breakdown:
+    counts = dict(
+        conn.execute(
+            f"SELECT {column}, count(*) FROM {table} WHERE {where} GROUP BY {column}"
+        ).fetchall()
+    )
     missing = counts.pop(None, 0)
     order = labels.codes(path)
     rows = [(code, counts.pop(code, 0)) for code in order]
@@ -137,7 +141,8 @@ def _breakdown(conn: sqlite3.Connection, labels: Labels, path: str, table: str, 
 def _yes(conn: sqlite3.Connection, table: str, column: str, where: str = "1") -> Share:
     """Yes answers over answered rows of a boolean field."""
     yes, answered = conn.execute(
-        f"SELECT total({column} = 1), count({column}) FROM {table} WHERE {where}").fetchone()
+        f"SELECT total({column} = 1), count({column}) FROM {table} WHERE {where}"
+    ).fetchone()
     return Share(int(yes), int(answered)) if answered else Share(None, None)
 
 
@@ -149,12 +154,22 @@ def _income(conn: sqlite3.Connection, poverty_line: float) -> dict[str, Any]:
     mean = _one(conn, "SELECT avg(per_capita) FROM h")
     median = None
     if known:
-        median = _one(conn, "SELECT avg(per_capita) FROM (SELECT per_capita FROM h"
-                      " WHERE per_capita IS NOT NULL ORDER BY per_capita"
-                      " LIMIT 2 - ? % 2 OFFSET (? - 1) / 2)",
-                      (known, known))
-    pooled = _one(conn, "SELECT total(net_income) / nullif(total(members), 0) FROM h"
-                  " WHERE per_capita IS NOT NULL") if known else None
+        median = _one(
+            conn,
+            "SELECT avg(per_capita) FROM (SELECT per_capita FROM h"
+            " WHERE per_capita IS NOT NULL ORDER BY per_capita"
+            " LIMIT 2 - ? % 2 OFFSET (? - 1) / 2)",
+            (known, known),
+        )
+    pooled = (
+        _one(
+            conn,
+            "SELECT total(net_income) / nullif(total(members), 0) FROM h"
+            " WHERE per_capita IS NOT NULL",
+        )
+        if known
+        else None
+    )
     bands_sql = [
         ("below", "per_capita < :line"),
         ("to_1_5", "per_capita >= :line AND per_capita < 1.5 * :line"),
@@ -170,25 +185,48 @@ def _income(conn: sqlite3.Connection, poverty_line: float) -> dict[str, Any]:
         bands.append((name, Share(households, _one(conn, "SELECT count(*) FROM h")), int(people)))
     # Composition: per-capita yuan by component, per household category and overall,
     # over households whose income is complete.
-    parts = ("sum(wages)", "sum(business_income - business_expense)", "sum(property_income)",
-             "sum(t_dibao + t_pension + t_eco + t_other)")
+    parts = (
+        "sum(wages)",
+        "sum(business_income - business_expense)",
+        "sum(property_income)",
+        "sum(t_dibao + t_pension + t_eco + t_other)",
+    )
     select = ", ".join(f"{p} / nullif(sum(members), 0)" for p in parts)
     composition = []
     for category, row in [
-        *((c, conn.execute(f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
-                           " AND category = ?", (c,)).fetchone())
-          for c in (*POOR, "non_poor")),
-        ("all", conn.execute(f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL")
-         .fetchone()),
+        *(
+            (
+                c,
+                conn.execute(
+                    f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
+                    " AND category = ?",
+                    (c,),
+                ).fetchone(),
+            )
+            for c in (*POOR, "non_poor")
+        ),
+        (
+            "all",
+            conn.execute(
+                f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
+            ).fetchone(),
+        ),
     ]:
         if row[-1]:
             composition.append((category, [float(v or 0) for v in row[:-1]], int(row[-1])))
     transfers = conn.execute(
         "SELECT sum(t_dibao), sum(t_pension), sum(t_eco), sum(t_other) FROM h"
-        " WHERE per_capita IS NOT NULL").fetchone()
-    return {"known": known, "mean": mean, "median": median, "pooled": pooled,
-            "bands": bands, "composition": composition,
-            "transfers": list(transfers) if known else [None] * 4}
+        " WHERE per_capita IS NOT NULL"
+    ).fetchone()
+    return {
+        "known": known,
+        "mean": mean,
+        "median": median,
+        "pooled": pooled,
+        "bands": bands,
+        "composition": composition,
+        "transfers": list(transfers) if known else [None] * 4,
+    }
 
 
 def _living(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
@@ -196,22 +234,37 @@ def _living(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
     dilapidated = _one(conn, f"SELECT count(*) FROM h WHERE {house} AND dilapidation IN ('c', 'd')")
     with_house = _one(conn, f"SELECT count(*) FROM h WHERE {house}")
     return {
-        "no_house": Share(_one(conn, "SELECT count(*) FROM h WHERE floor_area = 0"),
-                          _one(conn, "SELECT count(floor_area) FROM h")),
+        "no_house": Share(
+            _one(conn, "SELECT count(*) FROM h WHERE floor_area = 0"),
+            _one(conn, "SELECT count(floor_area) FROM h"),
+        ),
         "dilapidated": Share(dilapidated, with_house) if with_house else Share(None, None),
         "dilapidation": _breakdown(conn, labels, "living.dilapidation", "h", "dilapidation", house),
         "structure": _breakdown(conn, labels, "living.structure", "h", "structure", house),
         "water_source": _breakdown(conn, labels, "living.water_source", "h", "water_source"),
         "road": _breakdown(conn, labels, "living.road", "h", "road"),
-        **{name: _yes(conn, "h", name) for name in (
-            "water_difficulty", "water_safe", "electricity", "sanitary_toilet", "enough_food",
-            "enough_clothing", "dropout")},
+        **{
+            name: _yes(conn, "h", name)
+            for name in (
+                "water_difficulty",
+                "water_safe",
+                "electricity",
+                "sanitary_toilet",
+                "enough_food",
+                "enough_clothing",
+                "dropout",
+            )
+        },
     }
 
 
 def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
-    matrix = {(c, u): k for c, u, k in conn.execute(
-        "SELECT category, urgency, count(*) FROM n GROUP BY category, urgency")}
+    matrix = {
+        (c, u): k
+        for c, u, k in conn.execute(
+            "SELECT category, urgency, count(*) FROM n GROUP BY category, urgency"
+        )
+    }
     categories = labels.codes("needs.category")
     urgencies = labels.codes("needs.urgency")
     table = [(c, [matrix.get((c, u), 0) for u in urgencies]) for c in categories]
@@ -230,61 +283,102 @@ def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
     }
 
 
-def indicators(conn: sqlite3.Connection, labels: Labels, poverty_line: float,
-               registered: int | None, visits: int) -> Indicators:
+def indicators(
+    conn: sqlite3.Connection,
+    labels: Labels,
+    poverty_line: float,
+    registered: int | None,
+    visits: int,
+) -> Indicators:
     """Indicators over the drawn TEMP tables h, m, n."""
     households = _one(conn, "SELECT count(*) FROM h")
-    categories = [(c, *conn.execute("SELECT count(*), total(members) FROM h WHERE category = ?",
-                                    (c,)).fetchone()) for c in labels.codes("household.category")]
+    categories = [
+        (
+            c,
+            *conn.execute(
+                "SELECT count(*), total(members) FROM h WHERE category = ?", (c,)
+            ).fetchone(),
+        )
+        for c in labels.codes("household.category")
+    ]
     categories = [(c, int(hh), int(people)) for c, hh, people in categories]
     poor_h, poor_p = conn.execute(
-        f"SELECT count(*), total(members) FROM h WHERE category IN {_POOR_SQL}").fetchone()
+        f"SELECT count(*), total(members) FROM h WHERE category IN {_POOR_SQL}"
+    ).fetchone()
     ages_known = _one(conn, "SELECT count(age) FROM m")
     people = {
         "sex": _breakdown(conn, labels, "members.sex", "m", "sex"),
-        "age": Breakdown("age", ages_known, [
-            (band, _one(conn, f"SELECT count(*) FROM m WHERE {cond}")) for band, cond in (
-                ("0-15", "age < 16"), ("16-59", "age BETWEEN 16 AND 59"), ("60+", "age >= 60"))
-        ], _one(conn, "SELECT count(*) FROM m WHERE age IS NULL")),
-        **{name: _breakdown(conn, labels, f"members.{name}", "m", name) for name in (
-            "education", "schooling", "health", "labour", "migrant_work", "ethnicity",
-            "disability_type")},
+        "age": Breakdown(
+            "age",
+            ages_known,
+            [
+                (band, _one(conn, f"SELECT count(*) FROM m WHERE {cond}"))
+                for band, cond in (
+                    ("0-15", "age < 16"),
+                    ("16-59", "age BETWEEN 16 AND 59"),
+                    ("60+", "age >= 60"),
+                )
+            ],
+            _one(conn, "SELECT count(*) FROM m WHERE age IS NULL"),
+        ),
+        **{
+            name: _breakdown(conn, labels, f"members.{name}", "m", name)
+            for name in (
+                "education",
+                "schooling",
+                "health",
+                "labour",
+                "migrant_work",
+                "ethnicity",
+                "disability_type",
+            )
+        },
     }
     disability_where = "health = 'disabled'"
-    people["disability_type"] = _breakdown(conn, labels, "members.disability_type", "m",
-                                           "disability_type", disability_where)
+    people["disability_type"] = _breakdown(
+        conn, labels, "members.disability_type", "m", "disability_type", disability_where
+    )
     return Indicators(
         households=households,
         registered=registered,
         population=_one(conn, "SELECT count(*) FROM m"),
-        labour_force=_one(conn, "SELECT count(*) FROM m WHERE labour IN"
-                          " ('ordinary', 'skilled', 'weak')"),
+        labour_force=_one(
+            conn, "SELECT count(*) FROM m WHERE labour IN ('ordinary', 'skilled', 'weak')"
+        ),
         poor_households=int(poor_h),
         poor_people=int(poor_p),
         categories=categories,
-        status=_breakdown(conn, labels, "household.status", "h", "status",
-                          f"category IN {_POOR_SQL}"),
+        status=_breakdown(
+            conn, labels, "household.status", "h", "status", f"category IN {_POOR_SQL}"
+        ),
         vulnerable={
             "disabled": _one(conn, "SELECT count(*) FROM m WHERE health = 'disabled'"),
             "ill": _one(conn, "SELECT count(*) FROM m WHERE health IN ('chronic', 'serious')"),
             "serious": _one(conn, "SELECT count(*) FROM m WHERE health = 'serious'"),
-            "elderly_alone": _one(conn, "SELECT count(*) FROM h WHERE members = 1 AND rid IN"
-                                  " (SELECT rid FROM m WHERE age >= 60)"),
+            "elderly_alone": _one(
+                conn,
+                "SELECT count(*) FROM h WHERE members = 1 AND rid IN"
+                " (SELECT rid FROM m WHERE age >= 60)",
+            ),
             "elderly": _one(conn, "SELECT count(*) FROM m WHERE age >= 60"),
             "left_behind_children": None,  # the form does not ask where parents live
         },
         income=_income(conn, poverty_line),
-        causes=_breakdown(conn, labels, "causes.main_cause", "h", "main_cause",
-                          f"category IN {_POOR_SQL}"),
+        causes=_breakdown(
+            conn, labels, "causes.main_cause", "h", "main_cause", f"category IN {_POOR_SQL}"
+        ),
         other_causes=_other_causes(conn, labels),
         living=_living(conn, labels),
-        insurance={name: _yes(conn, "m", name) for name in (
-            "medical_insurance", "critical_insurance", "pension", "dibao")},
+        insurance={
+            name: _yes(conn, "m", name)
+            for name in ("medical_insurance", "critical_insurance", "pension", "dibao")
+        },
         people=people,
         needs=_needs(conn, labels),
         pairing={
-            "paired": Share(_one(conn, "SELECT count(*) FROM h WHERE length(trim(surveyor)) > 0"),
-                            households),
+            "paired": Share(
+                _one(conn, "SELECT count(*) FROM h WHERE length(trim(surveyor)) > 0"), households
+            ),
             "cadres": _one(conn, "SELECT count(DISTINCT surveyor) FROM h"),
             "visits": visits,
         },
@@ -292,10 +386,13 @@ def indicators(conn: sqlite3.Connection, labels: Labels, poverty_line: float,
 
 
 def _other_causes(conn: sqlite3.Connection, labels: Labels) -> Breakdown:
-    counts = dict(conn.execute(
-        "SELECT j.value, count(*) FROM h, json_each(h.other_causes) j"
-        # An unanswered list is JSON null, whose json_each row is a NULL value.
-        " WHERE j.type = 'text' GROUP BY j.value").fetchall())
+    counts = dict(
+        conn.execute(
+            "SELECT j.value, count(*) FROM h, json_each(h.other_causes) j"
+            # An unanswered list is JSON null, whose json_each row is a NULL value.
+            " WHERE j.type = 'text' GROUP BY j.value"
+        ).fetchall()
+    )
     rows = [(c, counts.pop(c, 0)) for c in labels.codes("causes.other_causes")]
     rows += sorted(counts.items())
     households = _one(conn, f"SELECT count(*) FROM h WHERE category IN {_POOR_SQL}")
@@ -313,12 +410,21 @@ QUALITY_RULES = (
     ("income_incomplete", "per_capita IS NULL"),
     ("income_out_of_range", f"per_capita <= 0 OR per_capita > {INCOME_CEILING}"),
     ("poor_without_cause", f"category IN {_POOR_SQL} AND main_cause IS NULL"),
-    ("illness_without_ill_member", "main_cause = 'illness' AND NOT EXISTS (SELECT 1 FROM m"
-     " WHERE m.rid = h.rid AND m.health IN ('chronic', 'serious'))"),
-    ("disability_without_disabled_member", "main_cause = 'disability' AND NOT EXISTS (SELECT 1"
-     " FROM m WHERE m.rid = h.rid AND m.health = 'disabled')"),
-    ("schooling_without_student", "main_cause = 'schooling' AND NOT EXISTS (SELECT 1 FROM m"
-     " WHERE m.rid = h.rid AND m.schooling IS NOT NULL AND m.schooling != 'not_in_school')"),
+    (
+        "illness_without_ill_member",
+        "main_cause = 'illness' AND NOT EXISTS (SELECT 1 FROM m"
+        " WHERE m.rid = h.rid AND m.health IN ('chronic', 'serious'))",
+    ),
+    (
+        "disability_without_disabled_member",
+        "main_cause = 'disability' AND NOT EXISTS (SELECT 1"
+        " FROM m WHERE m.rid = h.rid AND m.health = 'disabled')",
+    ),
+    (
+        "schooling_without_student",
+        "main_cause = 'schooling' AND NOT EXISTS (SELECT 1 FROM m"
+        " WHERE m.rid = h.rid AND m.schooling IS NOT NULL AND m.schooling != 'not_in_school')",
+    ),
     ("not_one_head", "(SELECT count(*) FROM m WHERE m.rid = h.rid AND m.relation = 'head') != 1"),
     ("survey_date_in_future", "survey_date > :today"),
     ("no_household_key", "household_key IS NULL"),
@@ -328,9 +434,12 @@ QUALITY_RULES = (
 def _quality(conn: sqlite3.Connection, today: str) -> list[dict[str, Any]]:
     found = []
     for rule, condition in QUALITY_RULES:
-        for row in _rows(conn, f"SELECT village_code, grp, head_name, survey_date FROM h"
-                         f" WHERE {condition} ORDER BY village_code, grp, head_name",
-                         {"today": today}):
+        for row in _rows(
+            conn,
+            f"SELECT village_code, grp, head_name, survey_date FROM h"
+            f" WHERE {condition} ORDER BY village_code, grp, head_name",
+            {"today": today},
+        ):
             found.append({"rule": rule, **row})
     return found
 
@@ -355,27 +464,35 @@ def group_order(group: str | None) -> tuple[int, str]:
 
 
 def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = _rows(conn, """
+    rows = _rows(
+        conn,
+        """
         SELECT h.grp, h.head_name, h.members, h.category, h.status, h.main_cause,
                h.per_capita, h.dilapidation, h.floor_area, h.water_difficulty, h.water_safe,
                h.surveyor, h.survey_date, count(n.rid) AS needs,
                total(n.urgency = 'urgent') AS urgent
         FROM h LEFT JOIN n ON n.rid = h.rid
-        GROUP BY h.rid ORDER BY h.head_name, h.household_key""")
+        GROUP BY h.rid ORDER BY h.head_name, h.household_key""",
+    )
     return sorted(rows, key=lambda r: group_order(r["grp"]))
 
 
 def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str, Any]]:
-    return _rows(conn, f"""
+    return _rows(
+        conn,
+        f"""
         SELECT h.village_code, h.grp, h.head_name, h.surveyor, h.survey_date,
                n.category, n.item, n.description
         FROM n JOIN h ON h.rid = n.rid WHERE n.urgency = 'urgent'
         ORDER BY h.survey_date, h.grp, h.head_name, n.idx
-        {'LIMIT ' + str(int(limit)) if limit else ''}""")
+        {"LIMIT " + str(int(limit)) if limit else ""}""",
+    )
 
 
 def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[dict[str, Any]]:
-    return _rows(conn, f"""
+    return _rows(
+        conn,
+        f"""
         WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid),
         needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent
                   FROM n GROUP BY rid)
@@ -390,17 +507,22 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
         FROM villages v LEFT JOIN h ON h.village_code = v.code
         LEFT JOIN people ON people.rid = h.rid LEFT JOIN needs ON needs.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
-        {"county": county, "line": line})
+        {"county": county, "line": line},
+    )
 
 
 def _township_rows(conn: sqlite3.Connection, county: str) -> list[dict[str, Any]]:
-    return _rows(conn, """
+    return _rows(
+        conn,
+        """
         WITH surveyed AS (SELECT village_code, count(*) AS k FROM h GROUP BY village_code)
         SELECT v.township_code, v.township_name, count(*) AS villages,
                count(surveyed.k) AS villages_surveyed, total(surveyed.k) AS households,
                sum(v.households_registered) AS registered
         FROM villages v LEFT JOIN surveyed ON surveyed.village_code = v.code
-        WHERE v.county_code = ? GROUP BY v.township_code ORDER BY v.township_code""", (county,))
+        WHERE v.county_code = ? GROUP BY v.township_code ORDER BY v.township_code""",
+        (county,),
+    )
 
 
 # ---------------------------------------------------------------- reports
@@ -411,7 +533,8 @@ def _labels_for(conn: sqlite3.Connection, versions: list[int]) -> Labels:
     row = conn.execute(
         "SELECT schema FROM form_versions WHERE form_id = 'household'"
         " AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
-        (max(versions) if versions else None, max(versions) if versions else None)).fetchone()
+        (max(versions) if versions else None, max(versions) if versions else None),
+    ).fetchone()
     return labels_from_schema(json.loads(row[0])) if row else Labels()
 
 
@@ -419,15 +542,20 @@ def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
     if scope.kind == "village":
         rows = _rows(conn, "SELECT * FROM villages WHERE code = ?", (scope.code,))
         return rows[0] if rows else None
-    rows = _rows(conn, "SELECT county_code, county_name, city_name,"
-                 " sum(households_registered) AS households_registered,"
-                 " count(households_registered) = count(*) AS registered_complete"
-                 " FROM villages WHERE county_code = ? GROUP BY county_code", (scope.code,))
+    rows = _rows(
+        conn,
+        "SELECT county_code, county_name, city_name,"
+        " sum(households_registered) AS households_registered,"
+        " count(households_registered) = count(*) AS registered_complete"
+        " FROM villages WHERE county_code = ? GROUP BY county_code",
+        (scope.code,),
+    )
     return rows[0] if rows else None
 
 
-def build_report(db_path: Path, scope: Scope, period: Period, poverty_line: float,
-                 *, today: date | None = None) -> Report:
+def build_report(
+    db_path: Path, scope: Scope, period: Period, poverty_line: float, *, today: date | None = None
+) -> Report:
     """The figures of a village report or county roll-up.
 
     Raises UnknownScope when the villages table does not know the code.
@@ -440,8 +568,9 @@ def build_report(db_path: Path, scope: Scope, period: Period, poverty_line: floa
         drawn = draw(conn, scope, period)
         where, params = scope_where(scope, period)
         in_period = _one(conn, f"SELECT count(*) FROM submissions WHERE {where}", params)
-        versions = [v for (v,) in conn.execute(
-            "SELECT DISTINCT form_version FROM h ORDER BY form_version")]
+        versions = [
+            v for (v,) in conn.execute("SELECT DISTINCT form_version FROM h ORDER BY form_version")
+        ]
         labels = _labels_for(conn, versions)
         registered = place.get("households_registered")
         if scope.kind == "county" and not place.get("registered_complete"):
@@ -449,12 +578,18 @@ def build_report(db_path: Path, scope: Scope, period: Period, poverty_line: floa
         figures = indicators(conn, labels, poverty_line, registered, in_period)
         span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
         report = Report(
-            kind=scope.kind, code=scope.code,
+            kind=scope.kind,
+            code=scope.code,
             name=place["name"] if scope.kind == "village" else place["county_name"],
             place={k: str(v) for k, v in place.items() if k.endswith("_name")},
-            period=period, poverty_line=poverty_line, drawn=drawn,
-            submissions_in_period=in_period, survey_span=(span[0], span[1]),
-            form_versions=versions, labels=labels, figures=figures,
+            period=period,
+            poverty_line=poverty_line,
+            drawn=drawn,
+            submissions_in_period=in_period,
+            survey_span=(span[0], span[1]),
+            form_versions=versions,
+            labels=labels,
+            figures=figures,
             generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
         )
         today_iso = (today or date.today()).isoformat()

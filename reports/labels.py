@@ -71,8 +71,10 @@ def labels_from_schema(schema: dict[str, Any]) -> Labels:
         if "title" in node and path and path not in titles:
             titles[path] = _pair(node)
         choices = node.get("oneOf")
-        if isinstance(choices, list) and choices and all(
-            isinstance(c, dict) and "const" in c for c in choices
+        if (
+            isinstance(choices, list)
+            and choices
+            and all(isinstance(c, dict) and "const" in c for c in choices)
         ):
             found = options.setdefault(path, {})
             for choice in choices:

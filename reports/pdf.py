@@ -44,17 +44,22 @@ def find_cjk_font() -> str:
     """
     fc_list = shutil.which("fc-list")
     if fc_list is None:
-        raise CJKFontMissing("fontconfig's fc-list is not installed, so no CJK font can be found; "
-                             "install fontconfig and fonts-noto-cjk")
-    found = subprocess.run([fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True,
-                           timeout=20, check=False).stdout
+        raise CJKFontMissing(
+            "fontconfig's fc-list is not installed, so no CJK font can be found; "
+            "install fontconfig and fonts-noto-cjk"
+        )
+    found = subprocess.run(
+        [fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, timeout=20, check=False
+    ).stdout
     families = {name.strip() for line in found.splitlines() for name in line.split(",")}
     for family in CJK_FAMILIES:
         if family in families:
             return family
     raise CJKFontMissing(
-        "no CJK font for Chinese is installed (looked for " + ", ".join(CJK_FAMILIES)
-        + "); install fonts-noto-cjk (apt-get install fonts-noto-cjk) and try again")
+        "no CJK font for Chinese is installed (looked for "
+        + ", ".join(CJK_FAMILIES)
+        + "); install fonts-noto-cjk (apt-get install fonts-noto-cjk) and try again"
+    )
 
 
 def asset_fetcher(root: Path = STATIC) -> Any:
@@ -90,7 +95,8 @@ def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     missing = "no data" if lang == "en" else "无数据"
 
@@ -117,37 +123,64 @@ def _environment(lang: str) -> Environment:
             return missing
         return f"{s.count} / {s.total}（{pct(s.count, s.total)}）"
 
-    env.globals.update(tr=tr, num=num, money=money, pct=pct, share=share, missing=missing,
-                       lang=lang, quality_limit=QUALITY_LIMIT)
+    env.globals.update(
+        tr=tr,
+        num=num,
+        money=money,
+        pct=pct,
+        share=share,
+        missing=missing,
+        lang=lang,
+        quality_limit=QUALITY_LIMIT,
+    )
     return env
 
 
 def _band_labels(line: float, lang: str) -> dict[str, str]:
     a, b, c = (f"{line:,.0f}", f"{1.5 * line:,.0f}", f"{2 * line:,.0f}")
     if lang == "en":
-        return {"below": f"below the line ({a})", "to_1_5": f"{a} to under {b}",
-                "to_2": f"{b} to under {c}", "above_2": f"{c} or more",
-                "unknown": "income incomplete"}
-    return {"below": f"低于贫困标准（{a}）", "to_1_5": f"{a} 至 {b}", "to_2": f"{b} 至 {c}",
-            "above_2": f"{c} 及以上", "unknown": "收入不完整"}
+        return {
+            "below": f"below the line ({a})",
+            "to_1_5": f"{a} to under {b}",
+            "to_2": f"{b} to under {c}",
+            "above_2": f"{c} or more",
+            "unknown": "income incomplete",
+        }
+    return {
+        "below": f"低于贫困标准（{a}）",
+        "to_1_5": f"{a} 至 {b}",
+        "to_2": f"{b} 至 {c}",
+        "above_2": f"{c} 及以上",
+        "unknown": "收入不完整",
+    }
 
 
 _RULES = {
-    "irrigated_exceeds_cultivated": ("有效灌溉面积超过耕地面积",
-                                     "Irrigated land exceeds cultivated land"),
-    "income_incomplete": ("收入项目不完整，无法计算人均纯收入",
-                          "Income incomplete; no per-capita income"),
-    "income_out_of_range": ("人均纯收入不在 0 至 100000 元之间",
-                            "Per-capita income not in (0, 100000]"),
+    "irrigated_exceeds_cultivated": (
+        "有效灌溉面积超过耕地面积",
+        "Irrigated land exceeds cultivated land",
+    ),
+    "income_incomplete": (
+        "收入项目不完整，无法计算人均纯收入",
+        "Income incomplete; no per-capita income",
+    ),
+    "income_out_of_range": (
+        "人均纯收入不在 0 至 100000 元之间",
+        "Per-capita income not in (0, 100000]",
+    ),
     "poor_without_cause": ("贫困户未填主要致贫原因", "Poor household without a main cause"),
     "illness_without_ill_member": ("因病致贫但无患病成员", "Main cause illness but no ill member"),
-    "disability_without_disabled_member": ("因残致贫但无残疾成员",
-                                           "Main cause disability but no disabled member"),
+    "disability_without_disabled_member": (
+        "因残致贫但无残疾成员",
+        "Main cause disability but no disabled member",
+    ),
     "schooling_without_student": ("因学致贫但无在校生", "Main cause schooling but no student"),
     "not_one_head": ("户主不是恰好一人", "Not exactly one head of household"),
     "survey_date_in_future": ("调查日期晚于今天", "Survey date in the future"),
-    "no_household_key": ("无户主身份证号，无法识别同一户",
-                         "No head's ID number to identify the household"),
+    "no_household_key": (
+        "无户主身份证号，无法识别同一户",
+        "No head's ID number to identify the household",
+    ),
 }
 
 
@@ -164,23 +197,35 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
     def tr(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
-    parts = [title("income.wages"), tr("经营性净收入", "Net business income"),
-             title("income.property_income"), tr("转移性收入", "Transfers")]
-    bars = [(tr("全部", "All") if c == "all" else label("household.category", c), values)
-            for c, values, _ in f.income["composition"]]
+    parts = [
+        title("income.wages"),
+        tr("经营性净收入", "Net business income"),
+        title("income.property_income"),
+        tr("转移性收入", "Transfers"),
+    ]
+    bars = [
+        (tr("全部", "All") if c == "all" else label("household.category", c), values)
+        for c, values, _ in f.income["composition"]
+    ]
     start, end = report.period.params()
     period_text = f"{start or '…'} — {end or '…'}" if start or end else tr("全部时间", "all time")
     if report.survey_span[0]:
         period_text += tr("（调查日期 {} 至 {}）", " (surveys dated {} to {})").format(
-            *report.survey_span)
+            *report.survey_span
+        )
     villages = list(report.villages)
     if sort == "needs":
         villages.sort(key=lambda v: (-(v["urgent"] or 0), v["code"]))
     else:
-        villages.sort(key=lambda v: (-(v["poor_people"] / v["population"]) if v["population"]
-                                     else 1.0, v["code"]))
-    top_urgent = sorted((v for v in report.villages if v["urgent"]),
-                        key=lambda v: (-v["urgent"], v["code"]))[:10]
+        villages.sort(
+            key=lambda v: (
+                -(v["poor_people"] / v["population"]) if v["population"] else 1.0,
+                v["code"],
+            )
+        )
+    top_urgent = sorted(
+        (v for v in report.villages if v["urgent"]), key=lambda v: (-v["urgent"], v["code"])
+    )[:10]
     bands = _band_labels(report.poverty_line, lang)
     water_labels = (tr("困难", "difficult"), tr("安全", "safe"), tr("不安全", "unsafe"))
 
@@ -197,50 +242,85 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
             return tr("无住房", "no house")
         return label("living.dilapidation", h["dilapidation"]) if h["dilapidation"] else ""
 
-    heading = (tr("村情与帮扶报告", "Village profile and assistance report")
-               if report.kind == "village" else tr("县级汇总报告", "County roll-up report"))
-    common = [("profile", "村情概况" if report.kind == "village" else "全县概况",
-               "Profile" if report.kind == "village" else "County profile")]
-    chapters = [("income", "收入", "Income"), ("causes", "致贫原因", "Causes of poverty"),
-                ("living", "两不愁三保障", "Living conditions"), ("people", "人口结构", "People"),
-                ("needs", "需求台账", "Needs ledger"), ("pairing", "帮扶落实", "Pairing")]
+    heading = (
+        tr("村情与帮扶报告", "Village profile and assistance report")
+        if report.kind == "village"
+        else tr("县级汇总报告", "County roll-up report")
+    )
+    common = [
+        (
+            "profile",
+            "村情概况" if report.kind == "village" else "全县概况",
+            "Profile" if report.kind == "village" else "County profile",
+        )
+    ]
+    chapters = [
+        ("income", "收入", "Income"),
+        ("causes", "致贫原因", "Causes of poverty"),
+        ("living", "两不愁三保障", "Living conditions"),
+        ("people", "人口结构", "People"),
+        ("needs", "需求台账", "Needs ledger"),
+        ("pairing", "帮扶落实", "Pairing"),
+    ]
     if report.kind == "village":
         sections = [*common, *chapters, ("households", "户明细", "Household appendix")]
     else:
         sections = [*common, ("villages", "分村情况", "Villages"), *chapters]
     sections.append(("quality", "数据质量", "Data quality"))
     return {
-        "report": report, "heading": heading, "sections": sections, "period_text": period_text,
-        "generated_by": generated_by, "label": label, "title": title, "water": water,
+        "report": report,
+        "heading": heading,
+        "sections": sections,
+        "period_text": period_text,
+        "generated_by": generated_by,
+        "label": label,
+        "title": title,
+        "water": water,
         "house": house,
-        "band_label": bands.__getitem__, "rule_label": lambda r: tr(*_RULES.get(r, (r, r))),
-        "income_parts": parts, "villages": villages, "top_urgent": top_urgent, "sort": sort,
-        "income_chart": stacked_bars(bars, parts, tr("收入构成", "Income composition"),
-                                     unit=tr(" 元", " yuan")),
+        "band_label": bands.__getitem__,
+        "rule_label": lambda r: tr(*_RULES.get(r, (r, r))),
+        "income_parts": parts,
+        "villages": villages,
+        "top_urgent": top_urgent,
+        "sort": sort,
+        "income_chart": stacked_bars(
+            bars, parts, tr("收入构成", "Income composition"), unit=tr(" 元", " yuan")
+        ),
         "causes_chart": bar_chart(
             [(label("causes.main_cause", c), k) for c, k in f.causes.rows],
-            f.causes.total, tr("主要致贫原因", "Main causes")),
+            f.causes.total,
+            tr("主要致贫原因", "Main causes"),
+        ),
         "needs_chart": bar_chart(
             [(label("needs.item", c), k) for c, k in f.needs["items"].rows if k],
-            f.needs["items"].total, tr("需求事项", "Needs by item")),
+            f.needs["items"].total,
+            tr("需求事项", "Needs by item"),
+        ),
     }
 
 
-def render_html(report: Report, lang: str = "zh", generated_by: str = "minsheng",
-                sort: str = "incidence") -> str:
+def render_html(
+    report: Report, lang: str = "zh", generated_by: str = "minsheng", sort: str = "incidence"
+) -> str:
     template = "village.html" if report.kind == "village" else "county.html"
     env = _environment(lang)
     return env.get_template(template).render(_context(report, lang, generated_by, sort))
 
 
-def render_pdf(report: Report, lang: str = "zh", *, generated_by: str = "minsheng",
-               sort: str = "incidence",
-               url_fetcher: Any = None) -> bytes:
+def render_pdf(
+    report: Report,
+    lang: str = "zh",
+    *,
+    generated_by: str = "minsheng",
+    sort: str = "incidence",
+    url_fetcher: Any = None,
+) -> bytes:
     """The report as PDF bytes; raises CJKFontMissing when no Chinese font is installed."""
     from weasyprint import HTML  # heavy import, kept out of the web process until needed
 
     find_cjk_font()
     html = render_html(report, lang, generated_by, sort)
-    document = HTML(string=html, base_url=STATIC.as_uri() + "/",
-                    url_fetcher=url_fetcher or asset_fetcher())
+    document = HTML(
+        string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher or asset_fetcher()
+    )
     return bytes(document.write_pdf())

@@ -53,7 +53,7 @@ def _warm() -> None:
     """Pay WeasyPrint's import and font set-up before the first real render."""
     from weasyprint import HTML
 
-    HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">预热 warm</p>').write_pdf()
+    HTML(string="<p style=\"font-family: 'Noto Sans CJK SC'\">预热 warm</p>").write_pdf()
 
 
 def _peak_rss_mb() -> float:
@@ -69,8 +69,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def render_to_file(db_path: Path, request: ReportRequest, poverty_line: float, out: Path,
-                   generated_by: str) -> RenderResult:
+def render_to_file(
+    db_path: Path, request: ReportRequest, poverty_line: float, out: Path, generated_by: str
+) -> RenderResult:
     """Compute the figures and write the PDF to `out` atomically. Runs in a worker."""
     from reports.figures import build_report
     from reports.pdf import render_pdf
@@ -82,12 +83,17 @@ def render_to_file(db_path: Path, request: ReportRequest, poverty_line: float, o
     partial = out.with_suffix(f".{os.getpid()}.part")
     partial.write_bytes(pdf)
     partial.replace(out)
-    return RenderResult(out, pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page"),
-                        time.perf_counter() - started, _peak_rss_mb())
+    return RenderResult(
+        out,
+        pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page"),
+        time.perf_counter() - started,
+        _peak_rss_mb(),
+    )
 
 
-def cache_key(db_path: Path, request: ReportRequest, poverty_line: float,
-              template_version: str) -> str:
+def cache_key(
+    db_path: Path, request: ReportRequest, poverty_line: float, template_version: str
+) -> str:
     """A hash of everything the PDF is made from; cheap (index-only reads)."""
     conn = connect_readonly(db_path)
     try:
@@ -96,12 +102,23 @@ def cache_key(db_path: Path, request: ReportRequest, poverty_line: float,
         places = conn.execute(
             f"SELECT group_concat(code || name || township_name || county_name || city_name"
             f" || ifnull(households_registered, '-'), '|') FROM villages WHERE {column} = ?",
-            (request.scope.code,)).fetchone()[0]
+            (request.scope.code,),
+        ).fetchone()[0]
         versions = conn.execute("SELECT count(*), max(version) FROM form_versions").fetchone()
     finally:
         conn.close()
-    material = json.dumps([data, places, list(versions), request.filename(), request.sort,
-                           poverty_line, template_version], default=str)
+    material = json.dumps(
+        [
+            data,
+            places,
+            list(versions),
+            request.filename(),
+            request.sort,
+            poverty_line,
+            template_version,
+        ],
+        default=str,
+    )
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
@@ -119,8 +136,11 @@ class ReportService:
 
     def start(self) -> None:
         self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_warm, max_tasks_per_child=RENDERS_PER_PROCESS)
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm,
+            max_tasks_per_child=RENDERS_PER_PROCESS,
+        )
 
     def stop(self) -> None:
         if self._pool is not None:
@@ -136,8 +156,9 @@ class ReportService:
         from reports.pdf import TEMPLATE_VERSION, find_cjk_font
 
         await asyncio.to_thread(find_cjk_font)
-        key = await asyncio.to_thread(cache_key, self.db_path, request, self.poverty_line,
-                                      TEMPLATE_VERSION)
+        key = await asyncio.to_thread(
+            cache_key, self.db_path, request, self.poverty_line, TEMPLATE_VERSION
+        )
         path = self.cache_dir / f"{key}.pdf"
         if path.exists():
             return path
@@ -167,6 +188,6 @@ class ReportService:
         self.renders += 1
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(
-            self._pool, render_to_file, self.db_path, request, self.poverty_line, path,
-            generated_by)
+            self._pool, render_to_file, self.db_path, request, self.poverty_line, path, generated_by
+        )
         return result.path

@@ -17,6 +17,8 @@ from forms.schema import shipped_forms
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.form_versions import FormController, publish
+from server.pages import pages_router
+from server.reports_api import ReportController, reports_lifespan
 from server.settings import Settings
 from server.submissions import SubmissionController
 from server.villages import VillageController
@@ -58,8 +60,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await db.close()
 
     return Litestar(
-        route_handlers=[healthz, FormController, SubmissionController, VillageController],
-        lifespan=[lifespan],
+        route_handlers=[
+            healthz,
+            FormController,
+            SubmissionController,
+            VillageController,
+            pages_router,
+            ReportController,
+        ],
+        lifespan=[lifespan, reports_lifespan(settings)],
         dependencies={
             "db": Provide(_db, sync_to_thread=False),
             "settings": Provide(_settings, sync_to_thread=False),

@@ -121,14 +121,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     settings = _settings(args)
     try:
-        period = Period(args.start and date.fromisoformat(args.start),
-                        args.end and date.fromisoformat(args.end))
+        period = Period(
+            args.start and date.fromisoformat(args.start), args.end and date.fromisoformat(args.end)
+        )
     except ValueError as exc:
         print(f"minsheng: --from/--to must be dates as YYYY-MM-DD: {exc}", file=sys.stderr)
         return 2
     try:
-        report = build_report(settings.db_path, Scope(args.kind, args.code), period,
-                              settings.poverty_line)
+        report = build_report(
+            settings.db_path, Scope(args.kind, args.code), period, settings.poverty_line
+        )
         pdf = render_pdf(report, args.lang, generated_by="cli")
     except UnknownScope as exc:
         print(f"minsheng: unknown {exc}", file=sys.stderr)

@@ -53,14 +53,25 @@ _HTTP_CODES = {
 }
 
 
-def app_error_handler(_: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any] | None:
+    """An error page for a person's browser; None for API clients, who get JSON."""
+    from server.pages import html_error, wants_html
+
+    return html_error(request, status, detail) if wants_html(request) else None
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    if (page := _page(request, exc.status, exc.detail)) is not None:
+        return page
     return Response(
         _body(exc.code, exc.detail, exc.errors), status_code=exc.status, media_type=MediaType.JSON
     )
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if (page := _page(request, status, str(exc.detail))) is not None:
+        return page
     return Response(
         _body(_HTTP_CODES.get(status, "http_error"), str(exc.detail)),
         status_code=status,

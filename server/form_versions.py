@@ -16,7 +16,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from forms.schema import canonical_json, schema_hash
+from forms.schema import schema_hash, schema_text
 from server import audit
 from server.db import Database, now_iso
 from server.errors import not_found
@@ -112,7 +112,7 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
         await conn.execute(
             "INSERT INTO form_versions (form_id, version, schema, schema_hash, status,"
             " published_by, published_at) VALUES (?, ?, ?, ?, 'published', ?, ?)",
-            (form_id, version, canonical_json(schema), digest, actor, at),
+            (form_id, version, schema_text(schema), digest, actor, at),
         )
         await audit.record(conn, actor, "form.version.publish", f"form:{form_id}", version=version)
         return version

@@ -10,10 +10,10 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from litestar import Controller, Litestar, Request, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
 
 from reports.draw import Period, Scope
@@ -32,8 +32,12 @@ def reports_lifespan(settings: Settings) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        service = ReportService(settings.db_path, settings.report_cache_dir,
-                                settings.poverty_line, settings.report_workers)
+        service = ReportService(
+            settings.db_path,
+            settings.report_cache_dir,
+            settings.poverty_line,
+            settings.report_workers,
+        )
         service.start()
         app.state.reports = service
         try:
@@ -62,8 +66,7 @@ def _period(start: str | None, end: str | None) -> Period:
     return period
 
 
-async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period,
-               sort: str) -> File:
+async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, sort: str) -> File:
     if sort not in ("incidence", "needs"):
         raise AppError(400, "bad_sort", "sort must be incidence or needs")
     service: ReportService = request.app.state.reports
@@ -74,12 +77,17 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period,
         raise not_found(str(exc)) from exc
     except CJKFontMissing as exc:
         raise AppError(503, "cjk_font_missing", str(exc)) from exc
-    return File(path=path, filename=wanted.filename(), media_type="application/pdf",
-                content_disposition_type="inline")
+    return File(
+        path=path,
+        filename=wanted.filename(),
+        media_type="application/pdf",
+        content_disposition_type="inline",
+    )
 
 
-From = Annotated[str | None,
-                 QueryParameter(name="from", description="first survey date, YYYY-MM-DD")]
+From = Annotated[
+    str | None, QueryParameter(name="from", description="first survey date, YYYY-MM-DD")
+]
 To = Annotated[str | None, QueryParameter(name="to", description="last survey date, YYYY-MM-DD")]
 
 
@@ -93,11 +101,16 @@ def _code(filename: str, digits: int, what: str) -> str:
 
 class ReportController(Controller):
     path = "/reports"
-    tags: ClassVar[list[str]] = ["reports"]
+    tags = ("reports",)
 
     @get("/village/{filename:str}")
-    async def village(self, request: Request[Any, Any, Any], filename: str,
-                      start: From = None, end: To = None) -> File:
+    async def village(
+        self,
+        request: Request[Any, Any, Any],
+        filename: FromPath[str],
+        start: From = None,
+        end: To = None,
+    ) -> File:
         """GET /reports/village/{code}.pdf: the village report (村情与帮扶报告).
 
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
@@ -106,8 +119,14 @@ class ReportController(Controller):
         return await _pdf(request, Scope("village", code), _period(start, end), "incidence")
 
     @get("/county/{filename:str}")
-    async def county(self, request: Request[Any, Any, Any], filename: str,
-                     start: From = None, end: To = None, sort: str = "incidence") -> File:
+    async def county(
+        self,
+        request: Request[Any, Any, Any],
+        filename: FromPath[str],
+        start: From = None,
+        end: To = None,
+        sort: FromQuery[str] = "incidence",
+    ) -> File:
         """GET /reports/county/{code}.pdf: the county roll-up, one row per village.
 
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.

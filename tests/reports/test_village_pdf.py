@@ -24,8 +24,10 @@ from server.villages import upsert_villages
 from tests.conftest import new_id
 
 POOR = {"ordinary_poor", "dibao_poor", "tekun_poor"}
-INJECTION = ('需要修房 <img src="file:///etc/passwd"> 详见 http://example.com/evil.png '
-             '<link rel="stylesheet" href="http://example.com/x.css">')
+INJECTION = (
+    '需要修房 <img src="file:///etc/passwd"> 详见 http://example.com/evil.png '
+    '<link rel="stylesheet" href="http://example.com/x.css">'
+)
 LINE = 2952.0
 
 
@@ -42,14 +44,20 @@ async def _store(db_path: Path) -> list[dict[str, Any]]:
         version = await publish(db, "household", shipped_forms()["household"], actor="test")
         await upsert_villages(db, demo_villages(), actor="test")
         households = list(demo_households(3, [_village()], per_village=8))
-        households[0]["needs"] = [{"category": "infrastructure_housing",
-                                   "item": "housing_renovation", "description": INJECTION,
-                                   "urgency": "urgent"}]
+        households[0]["needs"] = [
+            {
+                "category": "infrastructure_housing",
+                "item": "housing_renovation",
+                "description": INJECTION,
+                "urgency": "urgent",
+            }
+        ]
         # The second household was visited again later and is now out of poverty's
         # registry: only the later answer may count.
         earlier = copy.deepcopy(households[1])
-        earlier["survey"]["date"] = (date.fromisoformat(households[1]["survey"]["date"])
-                                     - timedelta(days=30)).isoformat()
+        earlier["survey"]["date"] = (
+            date.fromisoformat(households[1]["survey"]["date"]) - timedelta(days=30)
+        ).isoformat()
         earlier["household"]["category"] = "tekun_poor"
         for answers in [earlier, *households]:
             body = SubmissionCreate(id=new_id(), version=version, answers=answers)  # type: ignore[arg-type]
@@ -76,8 +84,9 @@ def rendered(stored, tmp_path_factory) -> dict[str, Any]:
 
 
 def _text(path: Path, *options: str) -> str:
-    return subprocess.run(["pdftotext", *options, str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", *options, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _value(text: str, label: str) -> str:
@@ -88,8 +97,13 @@ def _value(text: str, label: str) -> str:
 
 def _per_capita(answers: dict[str, Any]) -> float:
     income = answers["income"]
-    net = (income["wages"] + income["business_income"] - income["business_expense"]
-           + income["property_income"] + sum(income["transfers"].values()))
+    net = (
+        income["wages"]
+        + income["business_income"]
+        - income["business_expense"]
+        + income["property_income"]
+        + sum(income["transfers"].values())
+    )
     return round(net / len(answers["members"]), 2)
 
 
@@ -111,7 +125,7 @@ def test_figures_in_pdf_equal_figures_recounted_from_answers(rendered, stored) -
     for cause, label in (("illness", "因病"), ("capital", "缺资金"), ("labour", "缺劳力")):
         expected = sum(1 for h in poor if h.get("causes", {}).get("main_cause") == cause)
         # The main-cause table is the first with these labels after the chart.
-        table = text[text.index("主要致贫原因      "):]
+        table = text[text.index("主要致贫原因      ") :]
         assert _value(table, label) == str(expected), cause
     registered = _village()["households_registered"]
     assert _value(text, "调查覆盖率") == f"{100 * len(households) / registered:.1f}%"
@@ -138,8 +152,9 @@ def test_pages_have_numbers_header_and_contents(rendered) -> None:
 
 
 def test_only_the_cjk_font_is_embedded_as_a_subset(rendered) -> None:
-    listing = subprocess.run(["pdffonts", str(rendered["path"])], capture_output=True,
-                             text=True, check=True).stdout.splitlines()[2:]
+    listing = subprocess.run(
+        ["pdffonts", str(rendered["path"])], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     assert listing, "no fonts at all"
     for line in listing:
         name, *_ = line.split()
@@ -148,11 +163,15 @@ def test_only_the_cjk_font_is_embedded_as_a_subset(rendered) -> None:
 
 
 def test_every_page_renders_to_an_image(rendered, tmp_path) -> None:
-    info = subprocess.run(["pdfinfo", str(rendered["path"])], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", str(rendered["path"])], capture_output=True, text=True, check=True
+    ).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    subprocess.run(["pdftoppm", "-png", "-r", "12", str(rendered["path"]), str(tmp_path / "p")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "12", str(rendered["path"]), str(tmp_path / "p")],
+        check=True,
+        capture_output=True,
+    )
     assert len(list(tmp_path.glob("p-*.png"))) == pages > 5
 
 
@@ -167,8 +186,11 @@ def test_typed_markup_and_urls_are_printed_as_text_and_never_fetched(rendered) -
 
 def test_fetcher_refuses_files_and_urls_outside_the_assets(tmp_path) -> None:
     fetcher = report_pdf.asset_fetcher()
-    for url in ("file:///etc/passwd", "http://example.com/x.png",
-                (report_pdf.STATIC / ".." / "pdf.py").resolve().as_uri()):
+    for url in (
+        "file:///etc/passwd",
+        "http://example.com/x.png",
+        (report_pdf.STATIC / ".." / "pdf.py").resolve().as_uri(),
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 3
@@ -180,8 +202,17 @@ def test_english_report_has_english_headings(stored, tmp_path) -> None:
     out = tmp_path / "en.pdf"
     out.write_bytes(report_pdf.render_pdf(report, "en"))
     text = _text(out, "-layout")
-    for heading in ("Contents", "Profile", "Income", "Causes of poverty", "Living conditions",
-                    "Needs ledger", "Household appendix", "Data quality", "Page 2 of"):
+    for heading in (
+        "Contents",
+        "Profile",
+        "Income",
+        "Causes of poverty",
+        "Living conditions",
+        "Needs ledger",
+        "Household appendix",
+        "Data quality",
+        "Page 2 of",
+    ):
         assert heading in text, heading
     assert "Illness" in text  # option labels come from the schema's x-en titles
 
@@ -189,10 +220,12 @@ def test_english_report_has_english_headings(stored, tmp_path) -> None:
 def test_period_limits_the_households_drawn(stored) -> None:
     db_path, households = stored
     first = min(h["survey"]["date"] for h in households)
-    report = build_report(db_path, Scope("village", _village()["code"]),
-                          Period(end=date.fromisoformat(first)), LINE)
+    report = build_report(
+        db_path, Scope("village", _village()["code"]), Period(end=date.fromisoformat(first)), LINE
+    )
     assert report.drawn == sum(1 for h in households if h["survey"]["date"] == first) + (
-        1 if households[1]["survey"]["date"] != first and _earlier_in(households, first) else 0)
+        1 if households[1]["survey"]["date"] != first and _earlier_in(households, first) else 0
+    )
 
 
 def _earlier_in(households: list[dict[str, Any]], first: str) -> bool:

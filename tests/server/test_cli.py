@@ -99,7 +99,7 @@ def test_real_server_stores_an_answer_over_http(tmp_path, household) -> None:
             f"{base}/api/forms/household/submissions",
             {"id": sid, "version": 1, "answers": household},
         )
-        assert status == 200
+        assert status == 200 and again == stored
         status, read = _request(f"{base}/api/submissions/{sid}")
         assert status == 200 and read["answers"] == household
     finally:

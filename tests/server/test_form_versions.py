@@ -56,3 +56,23 @@ async def test_changed_schema_becomes_a_new_version_and_old_stays(settings) -> N
         assert [tuple(r) for r in audit] == [("designer", "form.version.publish")] * 2
     finally:
         await db.close()
+
+
+async def test_stored_version_keeps_the_order_of_questions(client) -> None:
+    schema = (await client.get("/api/forms/household/versions/1")).json()["schema"]
+    shipped = shipped_forms()["household"]
+    assert list(schema["properties"]) == list(shipped["properties"])
+    members = schema["properties"]["members"]["items"]["properties"]
+    assert list(members) == list(shipped["properties"]["members"]["items"]["properties"])
+
+
+async def test_moving_a_question_publishes_a_new_version(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+        schema = shipped_forms()["household"]
+        await publish(db, "household", schema, actor="designer")
+        moved = copy.deepcopy(schema)
+        moved["properties"] = dict(reversed(list(schema["properties"].items())))
+        assert await publish(db, "household", moved, actor="designer") == 2
+    finally:
+        await db.close()

@@ -21,8 +21,10 @@ COUNTY = VILLAGE[:6]
 async def stocked(client: AsyncTestClient[Any]) -> AsyncTestClient[Any]:
     await upsert_villages(client.app.state.db, demo_villages(), actor="test")
     for answers in demo_households(5, demo_villages()[:2], per_village=4):
-        response = await client.post("/api/forms/household/submissions",
-                                     json={"id": new_id(), "version": 1, "answers": answers})
+        response = await client.post(
+            "/api/forms/household/submissions",
+            json={"id": new_id(), "version": 1, "answers": answers},
+        )
         assert response.status_code == 201, response.text
     return client
 
@@ -36,8 +38,12 @@ async def test_village_report_is_a_pdf_attachment(stocked) -> None:
 
 
 async def test_unknown_village_or_county_is_404(stocked) -> None:
-    for url in ("/reports/village/620523999999.pdf", "/reports/county/629999.pdf",
-                "/reports/village/abc.pdf", f"/reports/village/{VILLAGE}.txt"):
+    for url in (
+        "/reports/village/620523999999.pdf",
+        "/reports/county/629999.pdf",
+        "/reports/village/abc.pdf",
+        f"/reports/village/{VILLAGE}.txt",
+    ):
         response = await stocked.get(url)
         assert response.status_code == 404, url
         assert response.json()["code"] == "not_found"
@@ -47,8 +53,9 @@ async def test_bad_dates_are_400_naming_the_parameter(stocked) -> None:
     response = await stocked.get(f"/reports/village/{VILLAGE}.pdf", params={"from": "2026-13-01"})
     assert response.status_code == 400
     assert response.json()["code"] == "bad_date" and "from" in response.json()["detail"]
-    response = await stocked.get(f"/reports/county/{COUNTY}.pdf",
-                                 params={"from": "2026-06-01", "to": "2026-05-01"})
+    response = await stocked.get(
+        f"/reports/county/{COUNTY}.pdf", params={"from": "2026-06-01", "to": "2026-05-01"}
+    )
     assert response.status_code == 400
 
 
@@ -63,8 +70,9 @@ async def test_two_requests_at_once_render_once_and_then_come_from_cache(stocked
     assert again.content == first.content and service.renders == 1
     # New data changes the fingerprint, so the report is made again.
     answers = next(demo_households(99, demo_villages()[:1], per_village=1))
-    await stocked.post("/api/forms/household/submissions",
-                       json={"id": new_id(), "version": 1, "answers": answers})
+    await stocked.post(
+        "/api/forms/household/submissions", json={"id": new_id(), "version": 1, "answers": answers}
+    )
     assert (await stocked.get(url)).status_code == 200
     assert service.renders == 2
 

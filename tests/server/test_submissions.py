@@ -202,7 +202,8 @@ async def test_bodies_of_the_wrong_shape_are_400_never_500(client, household) ->
         assert response.status_code == 400, (body, response.text)
         assert response.json()["code"] == "bad_body"
     response = await client.post(
-        URL, content=b"\xff\xfe{}", headers={"Content-Type": "application/json"})
+        URL, content=b"\xff\xfe{}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert await _count(client) == 0
 
@@ -219,8 +220,13 @@ async def test_concurrent_resends_store_one_copy(client, household) -> None:
 async def test_derived_income_is_computed_by_the_server(client, household) -> None:
     income = household["income"]
     transfers = sum((income.get("transfers") or {}).values())
-    expected = (income["wages"] + income["business_income"] - income["business_expense"]
-                + income["property_income"] + transfers)
+    expected = (
+        income["wages"]
+        + income["business_income"]
+        - income["business_expense"]
+        + income["property_income"]
+        + transfers
+    )
     response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
     derived = response.json()["derived"]
     assert derived["net_income"] == expected

@@ -1,0 +1,226 @@
+"""The household form's budget on a cheap phone, measured in headless Chromium.
+
+Starts the real server on a fresh database and prints:
+- first visit: bytes transferred (as encoded on the wire, compressed), target <= 40 KB
+- second visit: bytes and what was fetched (only revalidations expected)
+- 400 kbit/s, 400 ms RTT, CPU 4x slower: navigation to first field typeable, target <= 3 s
+- keystroke handling with 20 household members, target < 50 ms
+- third-party requests, target 0
+
+    .venv/bin/python bench/form_budget.py
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ONLY_MEMBERS = (
+    "document.querySelectorAll('section.page').forEach(p => p.hidden = !p.id.endsWith('2'))"
+)
+FIRST_FIELD = 'input[name="/survey/date"]'
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MINSHENG_REPORT_CACHE": str(db.parent / "reports")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--db", str(db), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).close()
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+class Traffic:
+    """Every response a page's CDP session sees, with its encoded size."""
+
+    def __init__(self, cdp: Any, base: str) -> None:
+        self.base = urlparse(base).netloc
+        self.requests: dict[str, dict[str, Any]] = {}
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.responseReceived", self._response)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.send("Network.enable")
+
+    def _sent(self, e: dict[str, Any]) -> None:
+        self.requests[e["requestId"]] = {"url": e["request"]["url"], "bytes": 0, "status": None}
+
+    def _response(self, e: dict[str, Any]) -> None:
+        r = self.requests.setdefault(e["requestId"], {"url": e["response"]["url"], "bytes": 0})
+        r["status"] = e["response"]["status"]
+        r["cached"] = e["response"].get("fromDiskCache") or e["response"].get("fromServiceWorker")
+
+    def _finished(self, e: dict[str, Any]) -> None:
+        if e["requestId"] in self.requests:
+            self.requests[e["requestId"]]["bytes"] = e["encodedDataLength"]
+
+    def reset(self) -> None:
+        self.requests.clear()
+
+    @property
+    def total(self) -> int:
+        return sum(r["bytes"] for r in self.requests.values())
+
+    @property
+    def third_party(self) -> list[str]:
+        return [
+            r["url"]
+            for r in self.requests.values()
+            if urlparse(r["url"]).scheme in ("http", "https")
+            and urlparse(r["url"]).netloc != self.base
+        ]
+
+    def table(self) -> str:
+        return "\n".join(
+            f"    {r['bytes']:>7} B  {r.get('status')}{' (cache/sw)' if r.get('cached') else ''}"
+            f"  {urlparse(r['url']).path}?{urlparse(r['url']).query}".rstrip("?")
+            for r in self.requests.values()
+        )
+
+
+def visits(browser: Any, base: str) -> list[str]:
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    traffic = Traffic(context.new_cdp_session(page), base)
+    page.goto(base + "/f/household", wait_until="networkidle")
+    page.wait_for_selector("html[data-ready=yes]")
+    page.wait_for_timeout(500)
+    first, first_table, third = traffic.total, traffic.table(), traffic.third_party
+    traffic.reset()
+    page.goto(base + "/f/household", wait_until="networkidle")
+    page.wait_for_selector("html[data-ready=yes]")
+    second, second_table = traffic.total, traffic.table()
+    third += traffic.third_party
+    context.close()
+    return [
+        f"first visit: {first} B ({first / 1024:.1f} KB) transferred; target <= 40 KB",
+        first_table,
+        f"second visit: {second} B transferred",
+        second_table,
+        f"third-party requests: {len(third)} {third if third else ''}".rstrip(),
+    ]
+
+
+def slow_phone(browser: Any, base: str) -> list[str]:
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 400,
+            "downloadThroughput": 400_000 / 8,
+            "uploadThroughput": 400_000 / 8,
+        },
+    )
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    start = time.monotonic()
+    page.goto(base + "/f/household", wait_until="commit")
+    page.wait_for_selector(FIRST_FIELD, state="visible")
+    page.locator(FIRST_FIELD).focus()
+    typeable = time.monotonic() - start
+    page.wait_for_selector("html[data-ready=yes]", timeout=60000)
+    enhanced = time.monotonic() - start
+    nav = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
+    lines = [
+        "400 kbit/s, 400 ms RTT, CPU 4x slower (first visit, empty cache):",
+        f"  first field typeable after {typeable:.2f} s (target <= 3 s)",
+        f"  script ready (pages, live checks) after {enhanced:.2f} s; "
+        f"DOMContentLoaded at {nav['domContentLoadedEventEnd'] / 1000:.2f} s",
+    ]
+    # 20 household members, then keystrokes in the last member's name.
+    page.evaluate(ONLY_MEMBERS)
+    for _ in range(19):
+        page.locator('.repeat[data-path="/members"] > .add').click()
+    page.evaluate("""() => {
+      window.__keys = [];
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__keys.push(
+        [e.name, e.duration, e.processingEnd - e.processingStart]))).observe(
+        {type: 'event', durationThreshold: 16, buffered: false});
+    }""")
+    field = page.locator('[name="/members/19/name"]')
+    field.click()
+    handler = []
+    for ch in "张三丰李四王":
+        handler.append(
+            page.evaluate(
+                """(ch) => {
+          const el = document.querySelector('[name="/members/19/name"]');
+          const t0 = performance.now();
+          el.value += ch;
+          el.dispatchEvent(new InputEvent('input', {bubbles: true, data: ch}));
+          return performance.now() - t0;
+        }""",
+                ch,
+            )
+        )
+    page.keyboard.type("abcdefgh", delay=120)
+    page.wait_for_timeout(800)
+    slow_events = page.evaluate("window.__keys")
+    worst = max((d for _, d, _ in slow_events), default=0.0)
+    lines += [
+        f"  keystroke with 20 members: input handler {max(handler):.1f} ms at most "
+        f"(median {sorted(handler)[len(handler) // 2]:.1f} ms); target < 50 ms",
+        "  Event Timing, keystroke to next paint: "
+        + (
+            f"worst {worst:.0f} ms over {len(slow_events)} slow events"
+            if slow_events
+            else "no event over 16 ms"
+        ),
+    ]
+    context.close()
+    return lines
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        process, base = start_server(Path(tmp) / "bench.db")
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                for line in visits(browser, base) + slow_phone(browser, base):
+                    print(line)
+                browser.close()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

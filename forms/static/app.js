@@ -1,0 +1,427 @@
+// The form page, enhanced: pages with progress, live checks with the server's messages,
+// conditional questions, repeat groups, drafts and an outbox that survive with no network.
+// The page works without this script; field names are JSON pointers to the answers.
+import { convert, prune, issues, message, nodeAt, schemaIssues, idNumberIssues, holds, typed } from './check.js';
+import * as store from './store.js';
+
+const data = JSON.parse(document.getElementById('ms-data').textContent);
+const T = data.ui;
+const form = document.getElementById('form');
+const $ = (id) => document.getElementById(id);
+const pages = [...form.querySelectorAll('section.page')];
+const summary = $('summary'), back = $('back'), next = $('next'), sendButton = $('send');
+const progress = $('progress'), records = $('records'), net = $('net');
+const fmt = (s, p) => s.replace(/\{(\w+)\}/g, (m, k) => (k in p ? p[k] : m));
+let current = 0, draft = null, persisted = false, retryTimer = null, retries = 0, saveTimer = null;
+
+form.noValidate = true;
+document.documentElement.classList.add('js');
+
+// ---------------------------------------------------------------- answers from the page
+
+function values() {
+  const found = new Map();
+  for (const [k, v] of new FormData(form)) {
+    if (k[0] === '/' && typeof v === 'string') (found.get(k) || found.set(k, []).get(k)).push(v);
+  }
+  return found;
+}
+const rawAnswers = () => convert(data.schema, '', values());
+const answers = () => prune(data.schema, rawAnswers());
+
+function get(obj, path) {
+  for (const part of path.split('/').slice(1)) obj = obj == null ? obj : obj[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return obj;
+}
+
+// ---------------------------------------------------------------- conditional questions
+
+function applyConditions() {
+  for (let round = 0; round < 2; round++) {
+    const raw = rawAnswers();
+    for (const el of form.querySelectorAll('[data-if]')) {
+      el._if = el._if || JSON.parse(el.dataset.if);
+      const path = el.dataset.path, object = get(raw, path.slice(0, path.lastIndexOf('/'))) || {};
+      const on = holds(el._if, object) === (el.dataset.when === 'then');
+      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden]'));
+      if (el.hidden !== off) el.hidden = off;
+      for (const input of el.querySelectorAll('input,select,textarea')) input.disabled = off;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- showing issues
+
+function errorSlot(path) {
+  for (let p = path; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const slot = $('e' + p);
+    if (slot && !slot.parentElement.closest('[hidden]:not(section.page)')) return slot;
+    if (!p) return $('form-errors');
+  }
+}
+
+function clearIssues(scope) {
+  for (const slot of scope.querySelectorAll('.err')) {
+    slot.hidden = true;
+    slot.textContent = '';
+  }
+  for (const bad of scope.querySelectorAll('.bad')) bad.classList.remove('bad');
+  if (scope === form) $('form-errors').hidden = true;
+}
+
+// issues: [{path, message}]; shown at their fields (or the nearest group that is shown).
+function showIssues(list) {
+  for (const issue of list) {
+    const slot = errorSlot(issue.path);
+    if (slot.id === 'form-errors') {
+      const p = document.createElement('p');
+      p.textContent = issue.message;
+      slot.appendChild(p);
+    } else {
+      slot.textContent = slot.textContent ? slot.textContent + '；' + issue.message : issue.message;
+      if (slot.parentElement) slot.parentElement.classList.add('bad');
+    }
+    slot.hidden = false;
+  }
+}
+const worded = (list) => list.map((i) => ({ path: i.path, message: i.message || message(data, i) }));
+const within = (path, base) => path === base || path.startsWith(base + '/');
+const pageOf = (path) => Math.max(0, pages.findIndex((p) => within(path, p.dataset.path)));
+
+// One field as it is typed: its own schema and the rules about it alone.
+function checkField(input) {
+  const path = input.name, node = nodeAt(data.schema, path);
+  const slot = $('e' + path);
+  if (!node || !slot || node.type === 'array') return;
+  slot.hidden = true;
+  slot.textContent = '';
+  slot.parentElement.classList.remove('bad');
+  if (input.value === '') return;
+  const found = schemaIssues(node, typed(node, input.value), data, path);
+  if (path.endsWith('/id_number')) found.push(...idNumberIssues(input.value, path));
+  showIssues(worded(found.filter((i) => i.path === path)));
+}
+
+// ---------------------------------------------------------------- repeat groups
+
+function rebase(root, from, to) {
+  const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    for (const attr of ['name', 'id', 'for', 'data-path', 'value']) {
+      const v = el.getAttribute(attr);
+      if (v && v.includes(from)) {
+        const nv = attr === 'id' ? v[0] + change(v.slice(1)) : change(v);
+        if (nv !== v) el.setAttribute(attr, nv);
+      }
+    }
+  }
+}
+
+function renumber(repeat) {
+  const items = [...repeat.querySelector('.items').children];
+  items.forEach((item, i) => {
+    const want = repeat.dataset.path + '/' + i;
+    if (item.dataset.path !== want) rebase(item, item.dataset.path, want);
+    item.querySelector('.n').textContent = i + 1;
+  });
+  const max = repeat.dataset.max === undefined ? Infinity : +repeat.dataset.max;
+  repeat.querySelector('.add').hidden = items.length >= max;
+  for (const b of repeat.querySelectorAll('.items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
+}
+
+function addItem(repeat) {
+  const item = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
+  const items = repeat.querySelector('.items');
+  rebase(item, repeat.dataset.path + '/__i__', repeat.dataset.path + '/' + items.children.length);
+  items.appendChild(item);
+  renumber(repeat);
+  applyConditions();
+  return item;
+}
+
+function removeItem(item) {
+  const repeat = item.closest('.repeat');
+  item.remove();
+  renumber(repeat);
+}
+
+// ---------------------------------------------------------------- pages
+
+function show(n) {
+  current = Math.max(0, Math.min(n, pages.length));
+  pages.forEach((p, i) => (p.hidden = i !== current));
+  summary.hidden = current !== pages.length;
+  back.hidden = current === 0;
+  next.hidden = current >= pages.length;
+  sendButton.hidden = current < pages.length;
+  progress.hidden = false;
+  progress.querySelector('progress').value = Math.min(current + 1, pages.length);
+  progress.querySelector('span').textContent =
+    current < pages.length ? fmt(T.page, { n: current + 1, total: pages.length }) : T.summary;
+  if (current === pages.length) buildSummary();
+  window.scrollTo(0, 0);
+}
+
+function pageIssues(n) {
+  const base = pages[n].dataset.path;
+  return issues(data, answers()).filter((i) => within(i.path, base) && i.path !== '');
+}
+
+function forward() {
+  clearIssues(pages[current]);
+  const found = pageIssues(current);
+  if (found.length) {
+    showIssues(worded(found));
+    const first = pages[current].querySelector('.err:not([hidden])');
+    if (first) first.parentElement.scrollIntoView({ block: 'center' });
+    return;
+  }
+  show(current + 1);
+}
+
+function answerText(q) {
+  const bits = [];
+  for (const el of q.querySelectorAll('input:not([type=hidden]),select,textarea')) {
+    if (el.disabled) continue;
+    if (el.type === 'radio' || el.type === 'checkbox') {
+      if (el.checked) bits.push(el.nextSibling.textContent.trim());
+    } else if (el.tagName === 'SELECT') {
+      if (el.value) bits.push(el.selectedOptions[0].textContent);
+    } else if (el.value) {
+      const unit = q.querySelector('.unit');
+      bits.push(el.value + (unit ? ' ' + unit.textContent : ''));
+    }
+  }
+  return bits.join('、');
+}
+
+function buildSummary() {
+  const list = summary.querySelector('dl');
+  list.textContent = '';
+  for (const page of pages) {
+    const head = document.createElement('dt');
+    head.className = 'sec';
+    head.textContent = page.querySelector('h2').textContent;
+    list.appendChild(head);
+    for (const q of page.querySelectorAll('.q')) {
+      if (q.closest('[hidden]:not(section.page)')) continue;
+      const text = answerText(q);
+      if (!text) continue;
+      const item = q.closest('.item');
+      const dt = document.createElement('dt'), dd = document.createElement('dd');
+      const name = q.querySelector('label,legend').firstChild.textContent;
+      dt.textContent = item ? `${item.querySelector('legend').textContent.trim()} · ${name}` : name;
+      dd.textContent = text;
+      list.append(dt, dd);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- drafts and the outbox
+
+function fill(saved) {
+  for (const repeat of form.querySelectorAll('.repeat')) {
+    const want = (get(saved, repeat.dataset.path) || []).length;
+    const items = repeat.querySelector('.items');
+    while (items.children.length < want) addItem(repeat);
+    while (items.children.length > Math.max(want, +repeat.dataset.min)) removeItem(items.lastElementChild);
+  }
+  for (const el of form.elements) {
+    if (!el.name || el.name[0] !== '/' || el.type === 'hidden') continue;
+    const v = get(saved, el.name);
+    if (el.type === 'radio' || el.type === 'checkbox') {
+      el.checked = Array.isArray(v) ? v.includes(el.value) : v !== undefined && String(v) === el.value;
+    } else {
+      el.value = v === undefined || typeof v === 'object' ? '' : String(v);
+    }
+  }
+  applyConditions();
+}
+
+function saveSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveDraft, 400);
+}
+
+async function saveDraft() {
+  clearTimeout(saveTimer);
+  Object.assign(draft, { answers: answers(), saved: new Date().toISOString() });
+  await store.put(draft);
+  await listRecords();
+}
+
+function freshDraft() {
+  return { id: store.newId(), form: data.form, version: data.version, status: 'draft', answers: {}, saved: new Date().toISOString() };
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en' : 'zh-CN', { hour12: false }) : '');
+
+async function listRecords() {
+  const mine = (await store.all()).filter((r) => r.form === data.form).sort((a, b) => (a.saved < b.saved ? 1 : -1));
+  const list = records.querySelector('ul');
+  list.textContent = '';
+  for (const r of mine) {
+    if (r.status === 'draft' && r.id === draft.id && !Object.keys(r.answers || {}).length) continue;
+    const li = document.createElement('li');
+    li.className = r.status;
+    li.dataset.id = r.id;
+    const head = get(r.answers, '/household/head_name') || r.id.slice(0, 8);
+    li.textContent = `${T[r.status] || r.status} · ${head} · ${r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved)}`;
+    if (r.status === 'rejected' || (r.status === 'draft' && r.id !== draft.id)) {
+      const open = document.createElement('button');
+      open.type = 'button';
+      open.className = 'open';
+      open.textContent = T.open;
+      li.appendChild(open);
+    }
+    list.appendChild(li);
+  }
+  const waiting = mine.filter((r) => r.status === 'waiting').length;
+  records.hidden = !list.children.length;
+  records.dataset.waiting = waiting;
+  $('send-now').hidden = !waiting;
+  net.hidden = navigator.onLine && !waiting;
+  net.textContent = [navigator.onLine ? '' : T.offline, waiting ? `${T.unsent}：${waiting} ${T.waiting}` : ''].filter(Boolean).join('。');
+  return waiting;
+}
+
+async function flush() {
+  clearTimeout(retryTimer);
+  const after = await store.flush(data.lang);
+  const waiting = await listRecords();
+  if (waiting && after.some((r) => r.status === 'waiting')) {
+    retries += 1;
+    retryTimer = setTimeout(flush, Math.min(300000, 5000 * 2 ** Math.min(retries, 6)) * (0.75 + Math.random() / 2));
+  } else {
+    retries = 0;
+  }
+}
+
+async function openRecord(id) {
+  const r = (await store.all()).find((x) => x.id === id);
+  if (!r) return;
+  await saveDraft();
+  draft = Object.assign(r, { status: 'draft' });
+  fill(r.answers);
+  show(0);
+  clearIssues(form);
+  if (r.errors) showIssues(r.errors);
+  await store.put(draft);
+  await listRecords();
+}
+
+async function submit() {
+  clearIssues(form);
+  $('notice').hidden = true;
+  const given = answers();
+  const found = issues(data, given);
+  if (found.length) {
+    show(pageOf(found[0].path));
+    showIssues(worded(found));
+    return;
+  }
+  const record = Object.assign(draft, { answers: given, status: 'waiting', saved: new Date().toISOString() });
+  await store.put(record);
+  const result = await store.send(record, data.lang);
+  await store.put(result);
+  if (result.status === 'rejected') {
+    result.status = 'draft';
+    await store.put(result);
+    show(pageOf(result.errors[0].path));
+    clearIssues(form);
+    showIssues(result.errors);
+    await listRecords();
+    return;
+  }
+  draft = freshDraft();
+  for (const repeat of form.querySelectorAll('.repeat')) {
+    const items = repeat.querySelector('.items');
+    while (items.children.length > +repeat.dataset.initial) removeItem(items.lastElementChild);
+  }
+  form.reset();
+  applyConditions();
+  show(0);
+  const note = $('notice');
+  note.textContent = result.status === 'sent' ? T.done : T.queued;
+  note.hidden = false;
+  if (result.status === 'waiting') flush();
+  await listRecords();
+}
+
+// ---------------------------------------------------------------- events
+
+let conditionTimer = null;
+form.addEventListener('input', (e) => {
+  const el = e.target;
+  if (el.name && el.name[0] === '/' && (el.tagName === 'TEXTAREA' || el.type !== 'radio')) checkField(el);
+  clearTimeout(conditionTimer); // a typed number can open a question too (floor area > 0)
+  conditionTimer = setTimeout(applyConditions, 150);
+  saveSoon();
+});
+
+form.addEventListener('change', (e) => {
+  clearTimeout(conditionTimer);
+  applyConditions();
+  saveSoon();
+});
+
+form.addEventListener('click', (e) => {
+  const button = e.target.closest('button');
+  if (!button) return;
+  if (button.classList.contains('add')) {
+    e.preventDefault();
+    const item = addItem(button.closest('.repeat'));
+    item.scrollIntoView();
+    saveSoon();
+  } else if (button.classList.contains('remove')) {
+    e.preventDefault();
+    removeItem(button.closest('.item'));
+    saveSoon();
+  }
+});
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (current < pages.length) forward();
+  else submit();
+});
+next.addEventListener('click', forward);
+back.addEventListener('click', () => show(current - 1));
+$('send-now').addEventListener('click', flush);
+records.addEventListener('click', (e) => {
+  if (e.target.classList.contains('open')) openRecord(e.target.parentElement.dataset.id);
+});
+addEventListener('online', flush);
+addEventListener('offline', listRecords);
+addEventListener('beforeunload', (e) => {
+  if (+records.dataset.waiting > 0 && !persisted) {
+    e.preventDefault();
+    e.returnValue = '';
+  }
+});
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  for (const repeat of form.querySelectorAll('.repeat')) {
+    repeat.dataset.initial = repeat.querySelector('.items').children.length;
+    renumber(repeat);
+  }
+  applyConditions();
+  show(0);
+  const saved = (await store.all()).filter((r) => r.form === data.form && r.version === data.version && r.status === 'draft');
+  draft = saved.sort((a, b) => (a.saved < b.saved ? 1 : -1))[0] || freshDraft();
+  if (saved.length) fill(draft.answers);
+  await listRecords();
+  if (navigator.onLine) flush();
+  if (navigator.storage && navigator.storage.persist) {
+    persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  }
+  if ('serviceWorker' in navigator) {
+    await navigator.serviceWorker.register('/f/sw.js', { scope: '/f/' });
+    const pagesCache = await caches.open('ms-pages-1');
+    if (!(await pagesCache.match(location.href))) await pagesCache.add(location.href).catch(() => {});
+  }
+}
+document.documentElement.dataset.ready = 'loading';
+start().finally(() => (document.documentElement.dataset.ready = 'yes'));

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.forms.test_render import _flatten
+
+FORM = "/f/household"
+API = "/api/forms/household/submissions"
+
+
+async def _post(client: Any, body: list[tuple[str, str]]) -> Any:
+    """A browser's plain form POST (names repeat, so not a dict)."""
+    return await client.post(
+        "/f/household/v/1",
+        content=urlencode(body),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+def _uuid_in(html: str) -> str:
+    return re.search(r'name="_id" value="([^"]+)"', html).group(1)
+
+
+async def test_form_page_is_chinese_by_default_with_a_strict_csp(client) -> None:
+    response = await client.get(FORM)
+    assert response.status_code == 200
+    assert 'lang="zh-CN"' in response.text and "调查信息" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    uuid.UUID(_uuid_in(response.text))
+
+
+async def test_english_by_query_and_by_accept_language(client) -> None:
+    assert "Survey" in (await client.get(FORM + "?lang=en")).text
+    english = await client.get(FORM, headers={"accept-language": "en-GB,en;q=0.9"})
+    assert 'lang="en"' in english.text and "?lang=zh" in english.text
+
+
+async def test_second_visit_is_a_304_and_each_first_visit_gets_its_own_uuid(client) -> None:
+    first = await client.get(FORM)
+    again = await client.get(FORM)
+    assert _uuid_in(first.text) != _uuid_in(again.text)
+    assert first.headers["etag"] == again.headers["etag"]
+    cached = await client.get(FORM, headers={"if-none-match": first.headers["etag"]})
+    assert cached.status_code == 304 and cached.content == b""
+
+
+async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -> None:
+    page = (await client.get(FORM)).text
+    url = re.search(r'src="(/static/app\.js\?v=\w+)"', page).group(1)
+    response = await client.get(url, headers={"accept-encoding": "br"})
+    assert response.status_code == 200 and response.headers["content-encoding"] == "br"
+    assert "immutable" in response.headers["cache-control"]
+    assert response.headers["content-type"].startswith("text/javascript")
+    cached = await client.get(url, headers={"if-none-match": response.headers["etag"]})
+    assert cached.status_code == 304
+    assert (await client.get("/static/../server/app.py")).status_code == 404
+    sw = await client.get("/f/sw.js")
+    assert sw.status_code == 200 and "immutable" not in sw.headers["cache-control"]
+    assert "__ASSETS__" not in sw.text and url in sw.text
+
+
+async def test_plain_form_post_stores_the_answer_once(client, household) -> None:
+    sid = str(uuid.uuid4())
+    body = [*_flatten(household), ("_id", sid), ("_action", "send")]
+    first = await _post(client, body)
+    assert first.status_code == 200, first.text
+    assert sid in first.text and "已提交" in first.text
+    again = await _post(client, body)
+    assert again.status_code == 200
+    stored = (await client.get(API)).json()
+    assert stored["total"] == 1 and stored["items"][0]["id"] == sid
+    assert stored["items"][0]["answers"]["members"] == household["members"]
+
+
+async def test_plain_form_post_with_errors_shows_the_answers_and_errors_again(
+    client, household: dict[str, Any]
+) -> None:
+    household["production"] = {"cultivated_land": 2, "irrigated_land": 5}
+    household["members"][0]["name"] = "王"
+    body = [*_flatten(household), ("_id", str(uuid.uuid4())), ("_action", "send")]
+    response = await _post(client, body)
+    assert response.status_code == 422
+    html = response.text
+    assert 'value="王"' in html
+    assert re.search(r'id="e/members/0/name" role="alert">至少 2 个字', html)
+    assert re.search(r'id="e/production/irrigated_land" role="alert">有效灌溉面积', html)
+    assert (await client.get(API)).json()["total"] == 0
+
+
+async def test_hidden_answers_are_dropped_from_a_plain_post(client, household) -> None:
+    member = household["members"][0]
+    member.update(health="healthy", migrant_work="none")
+    body = [
+        *_flatten(household),
+        ("/members/0/disease", "flu"),
+        ("/members/0/migrant_months", "4"),
+        ("_id", str(uuid.uuid4())),
+    ]
+    response = await _post(client, body)
+    assert response.status_code == 200, response.text
+    stored = (await client.get(API)).json()["items"][0]["answers"]["members"][0]
+    assert "disease" not in stored and "migrant_months" not in stored
+
+
+async def test_add_and_remove_buttons_work_without_javascript(client, household) -> None:
+    body = [*_flatten(household), ("_id", str(uuid.uuid4()))]
+    count = len(household["members"])
+    added = await _post(client, [*body, ("_action", "add:/members")])
+    assert added.status_code == 200 and f'name="/members/{count}"' in added.text
+    removed = await _post(client, [*body, ("_action", "remove:/members/0")])
+    assert f'name="/members/{count - 1}"' not in removed.text
+    assert (await client.get(API)).json()["total"] == 0
+
+
+async def test_reused_page_uuid_gets_a_new_one_instead_of_a_conflict(client, household) -> None:
+    sid = str(uuid.uuid4())
+    await _post(client, [*_flatten(household), ("_id", sid)])
+    household["household"]["group"] = "五组"
+    response = await _post(client, [*_flatten(household), ("_id", sid)])
+    assert response.status_code == 409
+    assert _uuid_in(response.text) != sid
+
+
+async def test_unknown_form_is_a_page_for_browsers_and_json_for_api(client) -> None:
+    page = await client.get("/f/nope", headers={"accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    api = await client.get("/api/forms/nope", headers={"accept": "text/html"})
+    assert api.status_code == 404 and api.json()["code"] == "not_found"
