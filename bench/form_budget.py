@@ -12,57 +12,20 @@ Starts the real server on a fresh database and prints:
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from server.testing import CHROMIUM, CHROMIUM_ARGS, live_server
+
 ONLY_MEMBERS = (
     "document.querySelectorAll('section.page').forEach(p => p.hidden = !p.id.endsWith('2'))"
 )
 FIRST_FIELD = 'input[name="/survey/date"]'
-
-
-def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "MINSHENG_REPORT_CACHE": str(db.parent / "reports")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            return process, base
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 class Traffic:
@@ -209,17 +172,15 @@ def slow_phone(browser: Any, base: str) -> list[str]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        process, base = start_server(Path(tmp) / "bench.db")
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                for line in visits(browser, base) + slow_phone(browser, base):
-                    print(line)
-                browser.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        live_server(Path(tmp) / "bench.db") as live,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for line in visits(browser, live.base) + slow_phone(browser, live.base):
+            print(line)
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -22,10 +22,7 @@ county <= 10 s and <= 600 MB, p99 < 100 ms)
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import os
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -37,12 +34,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from forms.demo import demo_households  # noqa: E402
-from forms.rules import derive  # noqa: E402
-from forms.schema import canonical_json, shipped_forms  # noqa: E402
+from forms.demo import demo_households
+from forms.rules import derive
+from forms.schema import shipped_forms
+from server.db import Database
+from server.form_versions import publish
+from server.submissions import body_hash, household_key
+from server.testing import live_server
+from server.villages import upsert_villages
 
 COUNTY = "620523"
 BENCH_VILLAGE = "620523199201"
@@ -68,12 +67,10 @@ def county_villages(count: int = 100) -> list[dict[str, Any]]:
     return villages
 
 
-async def _prepare(db_path: Path) -> int:
-    from server.db import Database
-    from server.form_versions import publish
-
+async def _prepare(db_path: Path, villages: list[dict[str, Any]]) -> int:
     db = await Database.open(db_path)
     try:
+        await upsert_villages(db, villages, actor="bench")
         return await publish(db, "household", shipped_forms()["household"], actor="bench")
     finally:
         await db.close()
@@ -83,35 +80,18 @@ def build_db(
     db_path: Path, villages: list[dict[str, Any]], per_village: int, seed: int = 11
 ) -> int:
     """Migrate, publish the form, and insert `per_village` demo households per village."""
-    from server.submissions import household_key
-
-    version = asyncio.run(_prepare(db_path))
+    version = asyncio.run(_prepare(db_path, villages))
     conn = sqlite3.connect(db_path)
-    columns = (
-        "code",
-        "name",
-        "township_code",
-        "township_name",
-        "county_code",
-        "county_name",
-        "city_name",
-        "households_registered",
-    )
-    conn.executemany(
-        f"INSERT OR REPLACE INTO villages ({', '.join(columns)}) VALUES ({', '.join('?' * 8)})",
-        [tuple(v[c] for c in columns) for v in villages],
-    )
     rows = []
     now = "2026-11-01T00:00:00.000Z"
     for answers in demo_households(seed, villages, per_village=per_village):
-        body = canonical_json({"version": version, "answers": answers})
         rows.append(
             (
                 str(uuid.uuid4()),
                 "household",
                 version,
                 now,
-                hashlib.sha256(body.encode()).hexdigest(),
+                body_hash(version, answers),
                 json.dumps(answers, ensure_ascii=False),
                 json.dumps(derive("household", answers)),
                 answers["household"]["village_code"],
@@ -126,12 +106,6 @@ def build_db(
     conn.commit()
     conn.close()
     return len(rows)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
@@ -159,57 +133,40 @@ def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
     return figures
 
 
-def latency_during_county_render(db_path: Path, cache_dir: Path) -> tuple[list[float], float]:
+def latency_during_county_render(db_path: Path) -> tuple[list[float], float]:
     """Submission latencies (ms) over HTTP while the real server renders the county report."""
     import httpx
 
-    port = _free_port()
-    env = {**os.environ, "MINSHENG_REPORT_CACHE": str(cache_dir / "server")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--db", str(db_path), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            for _ in range(200):
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            answers = list(demo_households(77, county_villages(3), per_village=100))
-            render_seconds: list[float] = []
+    with (
+        live_server(db_path) as live,
+        httpx.Client(base_url=live.base, timeout=60) as client,
+    ):
+        answers = list(demo_households(77, county_villages(3), per_village=100))
+        render_seconds: list[float] = []
 
-            def render() -> None:
-                started = time.perf_counter()
-                with httpx.Client(base_url=base, timeout=120) as other:
-                    response = other.get(f"/reports/county/{COUNTY}.pdf")
-                    response.raise_for_status()
-                render_seconds.append(time.perf_counter() - started)
+        def render() -> None:
+            started = time.perf_counter()
+            with httpx.Client(base_url=live.base, timeout=120) as other:
+                response = other.get(f"/reports/county/{COUNTY}.pdf")
+                response.raise_for_status()
+            render_seconds.append(time.perf_counter() - started)
 
-            thread = threading.Thread(target=render)
-            thread.start()
-            time.sleep(0.3)
-            latencies = []
-            for body in answers:
-                started = time.perf_counter()
-                response = client.post(
-                    "/api/forms/household/submissions",
-                    json={"id": str(uuid.uuid4()), "version": 1, "answers": body},
-                )
-                latencies.append(1000 * (time.perf_counter() - started))
-                assert response.status_code == 201, response.text
-                if not thread.is_alive():
-                    break
-            thread.join()
-            return latencies, render_seconds[0]
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+        thread = threading.Thread(target=render)
+        thread.start()
+        time.sleep(0.3)
+        latencies = []
+        for body in answers:
+            started = time.perf_counter()
+            response = client.post(
+                "/api/forms/household/submissions",
+                json={"id": str(uuid.uuid4()), "version": 1, "answers": body},
+            )
+            latencies.append(1000 * (time.perf_counter() - started))
+            assert response.status_code == 201, response.text
+            if not thread.is_alive():
+                break
+        thread.join()
+        return latencies, render_seconds[0]
 
 
 def _pages(path: Path) -> int:
@@ -252,7 +209,7 @@ def main() -> int:
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak RSS of any render worker (RUSAGE_CHILDREN): {children:.0f} MB")
 
-        latencies, county_seconds = latency_during_county_render(db_path, folder)
+        latencies, county_seconds = latency_during_county_render(db_path)
         latencies.sort()
         p50 = statistics.median(latencies)
         p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]

@@ -2,80 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from server.testing import CHROMIUM, CHROMIUM_ARGS, live_server
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db_path: Path, port: int) -> subprocess.Popen[bytes]:
-    """`minsheng serve` on a fresh database; returns once /healthz answers."""
-    env = {**os.environ, "MINSHENG_REPORT_CACHE": str(db_path.parent / "reports")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--db", str(db_path), "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start in 30 s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    if process.stderr:
-        process.stderr.close()
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    process = start_server(tmp_path_factory.mktemp("server") / "minsheng.db", port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(process)
+    with live_server(tmp_path_factory.mktemp("server") / "minsheng.db") as live:
+        yield live.base
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +25,7 @@ def browser() -> Iterator[Any]:
     # Module scope: sync Playwright runs an event loop on this thread until it stops,
     # which later async tests would trip over.
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        pytest.fail(f"{CHROMIUM} is missing: `bash scripts/setup --test` installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

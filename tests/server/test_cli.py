@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
+from server.testing import live_server
 from tests.conftest import new_id
 
 SURVEY = Path(__file__).resolve().parents[2] / "forms" / "surveys" / "household.json"
@@ -48,12 +45,6 @@ def test_load_demo_is_reproducible_and_idempotent(tmp_path, capsys) -> None:
     assert " 0 households stored" in capsys.readouterr().out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _request(url: str, body: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
@@ -66,45 +57,17 @@ def _request(url: str, body: dict | None = None) -> tuple[int, dict]:
 
 @pytest.mark.e2e
 def test_real_server_stores_an_answer_over_http(tmp_path, household) -> None:
-    port = _free_port()
-    db = tmp_path / "e2e.db"
-    minsheng = Path(sys.executable).with_name("minsheng")
-    process = subprocess.Popen(
-        [str(minsheng), "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                status, health = _request(f"{base}/healthz")
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        assert health["published_forms"] == 1
+    with live_server(tmp_path / "e2e.db") as live:
+        status, health = _request(f"{live.base}/healthz")
+        assert status == 200 and health["published_forms"] == 1
         sid = new_id()
-        status, stored = _request(
-            f"{base}/api/forms/household/submissions",
-            {"id": sid, "version": 1, "answers": household},
-        )
+        url = f"{live.base}/api/forms/household/submissions"
+        status, stored = _request(url, {"id": sid, "version": 1, "answers": household})
         assert status == 201, stored
-        status, again = _request(
-            f"{base}/api/forms/household/submissions",
-            {"id": sid, "version": 1, "answers": household},
-        )
+        status, again = _request(url, {"id": sid, "version": 1, "answers": household})
         assert status == 200 and again == stored
-        status, read = _request(f"{base}/api/submissions/{sid}")
+        status, read = _request(f"{live.base}/api/submissions/{sid}")
         assert status == 200 and read["answers"] == household
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=15)
     # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is -15.
-    assert "Application shutdown complete" in output
-    assert f"at http://127.0.0.1:{port}/" in output
+    assert "Application shutdown complete" in live.log()
+    assert f"at {live.base}/" in live.log()
