@@ -47,6 +47,16 @@ def _text(
     )
 
 
+def _text_width(content: str, size: float = 10) -> float:
+    """A generous estimate of a label's width: CJK glyphs are square, Latin about half."""
+    return sum(size if ord(ch) > 0x2E7F else 0.6 * size for ch in content)
+
+
+def _label_width(labels: Sequence[str]) -> int:
+    """Room for the longest label, so none is clipped at the chart's left edge."""
+    return int(min(260, max([60.0] + [_text_width(label) + 12 for label in labels])))
+
+
 def _svg(height: float, body: list[str], title: str, defs: str = "") -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
@@ -55,10 +65,9 @@ def _svg(height: float, body: list[str], title: str, defs: str = "") -> Markup:
     )
 
 
-def bar_chart(
-    rows: Sequence[tuple[str, int]], total: int, title: str, *, label_width: int = 150
-) -> Markup:
+def bar_chart(rows: Sequence[tuple[str, int]], total: int, title: str) -> Markup:
     """Horizontal bars, one per (label, count), each annotated "count (pct%)" of `total`."""
+    label_width = _label_width([label for label, _ in rows])
     bar_h, gap, top = 14, 6, 6
     plot_w = WIDTH - label_width - 90
     peak = max([count for _, count in rows] + [1])
@@ -89,7 +98,6 @@ def stacked_bars(
     title: str,
     *,
     unit: str = "",
-    label_width: int = 150,
     chart_id: str = "inc",
 ) -> Markup:
     """Horizontal stacked bars: one per (label, values), segments in `series` order.
@@ -97,6 +105,7 @@ def stacked_bars(
     Negative values (a loss-making business) are drawn as zero; the tables
     beside the chart carry the exact figures.
     """
+    label_width = _label_width([label for label, _ in bars])
     bar_h, gap, top = 18, 8, 6
     fills = [f.format(p=chart_id) for f in _FILLS]
     plot_w = WIDTH - label_width - 80
