@@ -17,6 +17,7 @@ from forms.schema import shipped_forms
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.form_versions import FormController, publish
+from server.home import home
 from server.pages import pages_router
 from server.reports_api import ReportController, reports_lifespan
 from server.settings import Settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
+            home,
             healthz,
             FormController,
             SubmissionController,

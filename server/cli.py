@@ -27,8 +27,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
+    url = f"http://{settings.host}:{settings.port}/"
     print(
-        f"minsheng: serving {settings.db_path} at http://{settings.host}:{settings.port}/",
+        f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",
         flush=True,
     )
     uvicorn.run(

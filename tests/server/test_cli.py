@@ -70,4 +70,4 @@ def test_real_server_stores_an_answer_over_http(tmp_path, household) -> None:
         assert status == 200 and read["answers"] == household
     # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is -15.
     assert "Application shutdown complete" in live.log()
-    assert f"at {live.base}/" in live.log()
+    assert f"open {live.base}/ " in live.log()
