@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("minsheng")
@@ -31,6 +33,22 @@ class AppError(Exception):
         self.code = code
         self.detail = detail
         self.errors = errors
+
+
+class ErrorBody(msgspec.Struct):
+    """What every error response carries; `errors` lists field errors (422)."""
+
+    code: str
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def documented_errors(statuses: dict[int, str]) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error statuses a handler may answer with."""
+    return {status: ResponseSpec(ErrorBody, description=text) for status, text in statuses.items()}
+
+
+NOT_FOUND = documented_errors({404: "no such form, version, submission or place"})
 
 
 def not_found(what: str) -> AppError:

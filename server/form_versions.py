@@ -19,7 +19,7 @@ from litestar.params import FromPath
 from forms.schema import schema_hash, schema_text
 from server import audit
 from server.db import Database, now_iso
-from server.errors import not_found
+from server.errors import NOT_FOUND, not_found
 
 
 class FormSummary(msgspec.Struct):
@@ -129,12 +129,12 @@ class FormController(Controller):
         """Every form with its current published version."""
         return await list_forms(db)
 
-    @get("/{form_id:str}")
+    @get("/{form_id:str}", responses=NOT_FOUND)
     async def current(self, db: NamedDependency[Database], form_id: FromPath[str]) -> FormVersion:
         """The current published version of a form, with its JSON Schema."""
         return await get_version(db, form_id)
 
-    @get("/{form_id:str}/versions/{version:int}")
+    @get("/{form_id:str}/versions/{version:int}", responses=NOT_FOUND)
     async def version(
         self, db: NamedDependency[Database], form_id: FromPath[str], version: FromPath[int]
     ) -> FormVersion:

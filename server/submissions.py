@@ -17,7 +17,6 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIMediaType,
@@ -33,7 +32,7 @@ from forms.schema import canonical_json
 from forms.validate import check_answers, localize
 from server import audit
 from server.db import Database, now_iso
-from server.errors import AppError, not_found
+from server.errors import NOT_FOUND, AppError, documented_errors, not_found
 from server.form_versions import get_version
 from server.http import json_body, request_lang
 
@@ -198,12 +197,6 @@ def _invalid_detail(lang: str) -> str:
     return "answers are invalid; see errors" if lang == "en" else "答案有误，请按提示修改"
 
 
-class ErrorBody(msgspec.Struct):
-    code: str
-    detail: str
-    errors: list[dict[str, str]] | None = None
-
-
 class _CreateOperation(Operation):
     """The create handler reads its body itself (to give 400/413/415 its own words),
     so its request body is described here for the OpenAPI document."""
@@ -238,17 +231,16 @@ class _CreateOperation(Operation):
         )
 
 
-_ERRORS = {
-    status: ResponseSpec(ErrorBody, description=text)
-    for status, text in {
+_CREATE_ERRORS = documented_errors(
+    {
         400: "malformed JSON or a body of the wrong shape",
         404: "unknown form or version",
         409: "the id already holds a different answer",
         413: "body over the size limit",
         415: "body is not application/json",
         422: "invalid answers: `errors` lists path, code and message of each",
-    }.items()
-}
+    }
+)
 
 
 class SubmissionController(Controller):
@@ -258,7 +250,7 @@ class SubmissionController(Controller):
         "/api/forms/{form_id:str}/submissions",
         status_code=201,
         operation_class=_CreateOperation,
-        responses=_ERRORS,
+        responses=_CREATE_ERRORS,
     )
     async def create(
         self, db: NamedDependency[Database], request: Request[Any, Any, Any], form_id: FromPath[str]
@@ -273,7 +265,7 @@ class SubmissionController(Controller):
         stored, created = await create_submission(db, form_id, body, lang=request_lang(request))
         return Response(stored, status_code=201 if created else 200)
 
-    @get("/api/forms/{form_id:str}/submissions")
+    @get("/api/forms/{form_id:str}/submissions", responses=NOT_FOUND)
     async def list(
         self,
         db: NamedDependency[Database],
@@ -286,7 +278,7 @@ class SubmissionController(Controller):
         await get_version(db, form_id)
         return await list_submissions(db, form_id, village_code, limit, offset)
 
-    @get("/api/submissions/{submission_id:str}")
+    @get("/api/submissions/{submission_id:str}", responses=NOT_FOUND)
     async def read(self, db: NamedDependency[Database], submission_id: FromPath[str]) -> Submission:
         """One stored submission."""
         return await get_submission(db, submission_id)
