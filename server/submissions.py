@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -197,6 +198,7 @@ def _invalid_detail(lang: str) -> str:
     return "answers are invalid; see errors" if lang == "en" else "答案有误，请按提示修改"
 
 
+@dataclass
 class _CreateOperation(Operation):
     """The create handler reads its body itself (to give 400/413/415 its own words),
     so its request body is described here for the OpenAPI document."""
