@@ -7,6 +7,7 @@ produce a 500 or a stack trace.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import msgspec
@@ -18,21 +19,35 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 log = logging.getLogger("minsheng")
 
 
+# A message in each language minsheng speaks, {"zh": ..., "en": ...}, or one
+# string when only one wording exists.
+Detail = str | dict[str, str]
+
+
+def zh_en(zh: str, en: str) -> dict[str, str]:
+    return {"zh": zh, "en": en}
+
+
 class AppError(Exception):
-    """An error with the status and code a client should see."""
+    """An error with the status and code a client should see, in the client's language."""
 
     def __init__(
         self,
         status: int,
         code: str,
-        detail: str,
+        detail: Detail,
         errors: list[dict[str, str]] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(detail if isinstance(detail, str) else detail["en"])
         self.status = status
         self.code = code
         self.detail = detail
         self.errors = errors
+
+    def detail_in(self, lang: str) -> str:
+        if isinstance(self.detail, str):
+            return self.detail
+        return self.detail.get(lang) or self.detail["zh"]
 
 
 class ErrorBody(msgspec.Struct):
@@ -51,8 +66,9 @@ def documented_errors(statuses: dict[int, str]) -> dict[int, ResponseSpec]:
 NOT_FOUND = documented_errors({404: "no such form, version, submission or place"})
 
 
-def not_found(what: str) -> AppError:
-    return AppError(404, "not_found", f"{what} not found")
+def not_found(zh: str, en: str) -> AppError:
+    """404 for a thing named in both languages: not_found("调查表 'x'", "form 'x'")."""
+    return AppError(404, "not_found", zh_en(f"找不到{zh}", f"{en} not found"))
 
 
 def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -63,12 +79,18 @@ def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) ->
 
 
 _HTTP_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
+    400: ("bad_request", zh_en("请求有误", "bad request")),
+    404: ("not_found", zh_en("找不到此地址", "no such address")),
+    405: ("method_not_allowed", zh_en("此地址不支持该请求方法", "method not allowed here")),
+    413: ("too_large", zh_en("提交的内容过大", "request body is too large")),
+    415: ("unsupported_media_type", zh_en("不支持的内容类型", "unsupported media type")),
 }
+
+
+def _lang(request: Request[Any, Any, Any]) -> str:
+    from server.http import request_lang  # server.http raises AppError
+
+    return request_lang(request)
 
 
 def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any] | None:
@@ -79,19 +101,33 @@ def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response
 
 
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
-    if (page := _page(request, exc.status, exc.detail)) is not None:
+    detail = exc.detail_in(_lang(request))
+    if (page := _page(request, exc.status, detail)) is not None:
         return page
     return Response(
-        _body(exc.code, exc.detail, exc.errors), status_code=exc.status, media_type=MediaType.JSON
+        _body(exc.code, detail, exc.errors), status_code=exc.status, media_type=MediaType.JSON
     )
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    if (page := _page(request, status, str(exc.detail))) is not None:
+    lang = _lang(request)
+    code, words = _HTTP_CODES.get(status, ("http_error", zh_en("请求未能处理", "request failed")))
+    detail = words[lang] if lang == "en" else words["zh"]
+    # litestar says which parameter failed, in English; name it after our words.
+    problems = [
+        f"{e.get('key')}: {e.get('message')}"
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    if problems:
+        detail = f"{detail}: {'; '.join(problems)}"
+    elif exc.detail and exc.detail != HTTPStatus(status).phrase:
+        detail = f"{detail}: {exc.detail}"
+    if (page := _page(request, status, detail)) is not None:
         return page
     return Response(
-        _body(_HTTP_CODES.get(status, "http_error"), str(exc.detail)),
+        _body(code, detail),
         status_code=status,
         media_type=MediaType.JSON,
         headers=exc.headers or None,
@@ -101,7 +137,10 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
-        _body("internal_error", "internal error; it has been logged"),
+        _body(
+            "internal_error",
+            "服务器内部错误，已记录" if _lang(request) == "zh" else "internal error; it is logged",
+        ),
         status_code=HTTP_500_INTERNAL_SERVER_ERROR,
         media_type=MediaType.JSON,
     )

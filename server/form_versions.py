@@ -84,8 +84,11 @@ async def get_version(db: Database, form_id: str, version: int | None = None) ->
             "SELECT * FROM form_versions WHERE form_id = ? AND version = ?", (form_id, version)
         )
     if row is None:
-        what = f"form {form_id!r}" if version is None else f"version {version} of form {form_id!r}"
-        raise not_found(what)
+        if version is None:
+            raise not_found(f"调查表 {form_id!r}", f"form {form_id!r}")
+        raise not_found(
+            f"调查表 {form_id!r} 的第 {version} 版", f"version {version} of form {form_id!r}"
+        )
     return _version(row)
 
 

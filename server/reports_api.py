@@ -74,7 +74,7 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     try:
         path = await service.get(wanted, generated_by="web")
     except UnknownScope as exc:
-        raise not_found(str(exc)) from exc
+        raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
     except CJKFontMissing as exc:
         raise AppError(503, "cjk_font_missing", str(exc)) from exc
     return File(
@@ -84,6 +84,8 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
         content_disposition_type="inline",
     )
 
+
+_PLACE_ZH = {"village": "村", "county": "县"}
 
 From = Annotated[
     str | None, QueryParameter(name="from", description="first survey date, YYYY-MM-DD")
@@ -95,7 +97,7 @@ def _code(filename: str, digits: int, what: str) -> str:
     """The code in "<code>.pdf"; 404 for anything else."""
     code = filename.removesuffix(".pdf")
     if not filename.endswith(".pdf") or not re.fullmatch(rf"\d{{{digits}}}", code):
-        raise not_found(f"{what} {filename[:20]!r}")
+        raise not_found(f"{_PLACE_ZH[what]} {filename[:20]!r}", f"{what} {filename[:20]!r}")
     return code
 
 

@@ -33,7 +33,7 @@ from forms.schema import canonical_json
 from forms.validate import check_answers, localize
 from server import audit
 from server.db import Database, now_iso
-from server.errors import NOT_FOUND, AppError, documented_errors, not_found
+from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.form_versions import get_version
 from server.http import json_body, request_lang
 
@@ -93,7 +93,7 @@ def household_key(answers: dict[str, Any]) -> str | None:
 async def get_submission(db: Database, submission_id: str) -> Submission:
     row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     if row is None:
-        raise not_found(f"submission {submission_id!r}")
+        raise not_found(f"答案 {submission_id!r}", f"submission {submission_id!r}")
     return _submission(row)
 
 
@@ -135,10 +135,22 @@ async def create_submission(
         return existing, False
     form = await get_version(db, form_id, body.version)
     if form.status != "published":
-        raise AppError(409, "version_retired", f"version {body.version} of {form_id!r} is retired")
+        raise AppError(
+            409,
+            "version_retired",
+            zh_en(
+                f"调查表 {form_id!r} 的第 {body.version} 版已停用",
+                f"version {body.version} of {form_id!r} is retired",
+            ),
+        )
     issues = check_answers(form_id, form.schema, body.answers, today)
     if issues:
-        raise AppError(422, "invalid_answers", _invalid_detail(lang), localize(issues, lang))
+        raise AppError(
+            422,
+            "invalid_answers",
+            zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
+            localize(issues, lang),
+        )
 
     derived = derive(form_id, body.answers)
     village = (body.answers.get("household") or {}).get("village_code")
@@ -188,14 +200,13 @@ async def _existing(db: Database, submission_id: str, digest: str) -> Submission
         raise AppError(
             409,
             "id_conflict",
-            f"submission {submission_id} already holds a different answer; "
-            "a new answer needs a new id",
+            zh_en(
+                f"编号 {submission_id} 已存有另一份答案；新答案须用新编号",
+                f"submission {submission_id} already holds a different answer; "
+                "a new answer needs a new id",
+            ),
         )
     return _submission(row)
-
-
-def _invalid_detail(lang: str) -> str:
-    return "answers are invalid; see errors" if lang == "en" else "答案有误，请按提示修改"
 
 
 @dataclass

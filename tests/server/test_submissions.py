@@ -108,7 +108,13 @@ async def test_malformed_json_is_400_naming_the_line(client) -> None:
     )
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_json"
-    assert "line 2" in response.json()["detail"]
+    assert "第 2 行" in response.json()["detail"]
+    english = await client.post(
+        URL,
+        content=b'{"id": "x",\n "version": }',
+        headers={"Content-Type": "application/json", "Accept-Language": "en"},
+    )
+    assert "line 2 column 13" in english.json()["detail"]
 
 
 async def test_body_missing_fields_is_400(client) -> None:
@@ -146,7 +152,7 @@ async def test_unknown_form_is_404(client, household) -> None:
 async def test_unknown_version_is_404(client, household) -> None:
     response = await client.post(URL, json={"id": new_id(), "version": 99, "answers": household})
     assert response.status_code == 404
-    assert "99" in response.json()["detail"]
+    assert response.json()["detail"] == "找不到调查表 'household' 的第 99 版"
 
 
 async def test_unknown_submission_is_404(client) -> None:
@@ -173,6 +179,7 @@ async def test_list_is_paginated_and_filtered_by_village(client, household) -> N
 async def test_bad_page_size_is_400_not_500(client) -> None:
     response = await client.get(URL, params={"limit": 0})
     assert response.status_code == 400
+    assert response.json()["detail"].startswith("请求有误: limit: ")
 
 
 async def test_submission_write_is_audited(client, household, settings) -> None:
@@ -231,3 +238,15 @@ async def test_derived_income_is_computed_by_the_server(client, household) -> No
     derived = response.json()["derived"]
     assert derived["net_income"] == expected
     assert derived["per_capita_income"] == round(expected / len(household["members"]), 2)
+
+
+async def test_errors_other_than_422_follow_the_language_too(client) -> None:
+    zh = await client.post(URL, content=b"id=1", headers={"Content-Type": "text/plain"})
+    en = await client.post(
+        URL, content=b"id=1", headers={"Content-Type": "text/plain", "Accept-Language": "en"}
+    )
+    assert zh.json()["detail"] == "请以 application/json 格式提交，而不是 text/plain"
+    assert en.json()["detail"] == "send the body as application/json, not text/plain"
+    missing = await client.get("/api/nothing-here", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "not_found", "detail": "no such address"}
