@@ -22,7 +22,7 @@ from pathlib import Path
 
 FORM_ID = "household"
 
-# (column, JSON path in the answer); order matters only inside this module.
+# (column, JSON path in the answer); fields are read by name, so their order is free.
 HOUSEHOLD_FIELDS = (
     ("status", "$.household.status"),
     ("head_name", "$.household.head_name"),
@@ -146,9 +146,15 @@ def _split(
     """(multi-path json_extract arguments, column list splitting its array result)."""
     paths = [p for _, p in fields + json_fields]
     extract = ", ".join(f"'{p}'" for p in paths)
-    columns = [f"x ->> '$[{i}]' AS {name}" for i, (name, _) in enumerate(fields)]
+    columns = [f"{_field(fields, name)} AS {name}" for name, _ in fields]
     columns += [f"x -> '$[{len(fields) + i}]' AS {name}" for i, (name, _) in enumerate(json_fields)]
     return extract, ", ".join(columns)
+
+
+def _field(fields: tuple[tuple[str, str], ...], name: str) -> str:
+    """The SQL reading field `name` out of the array `x` that `_split`'s extract made."""
+    index = [n for n, _ in fields].index(name)
+    return f"(x ->> '$[{index}]')"
 
 
 def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
@@ -179,6 +185,7 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
         params,
     )
     m_extract, m_columns = _split(MEMBER_FIELDS)
+    birth_date = _field(MEMBER_FIELDS, "birth_date")
     conn.execute(
         f"""CREATE TEMP TABLE m AS
         WITH staged AS MATERIALIZED (
@@ -186,8 +193,8 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
             FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.members') j)
         SELECT rid, idx, {m_columns},
                CAST(strftime('%Y', survey_date) AS INTEGER)
-                 - CAST(strftime('%Y', x ->> '$[1]') AS INTEGER)
-                 - (strftime('%m-%d', survey_date) < strftime('%m-%d', x ->> '$[1]')) AS age
+                 - CAST(strftime('%Y', {birth_date}) AS INTEGER)
+                 - (strftime('%m-%d', survey_date) < strftime('%m-%d', {birth_date})) AS age
         FROM staged"""
     )
     n_extract, n_columns = _split(NEED_FIELDS)

@@ -26,7 +26,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -121,6 +121,8 @@ def _environment(lang: str) -> Environment:
     def share(s: Share) -> str:
         if s.count is None or not s.total:
             return missing
+        if lang == "en":
+            return f"{s.count} / {s.total} ({pct(s.count, s.total)})"
         return f"{s.count} / {s.total}（{pct(s.count, s.total)}）"
 
     env.globals.update(

@@ -64,6 +64,12 @@ class Settings:
     report_cache_dir: Path = _setting(
         "MINSHENG_REPORT_CACHE", Path("var/reports"), Path, "folder for rendered PDF reports"
     )
+    report_cache_mb: int = _setting(
+        "MINSHENG_REPORT_CACHE_MB",
+        500,
+        _positive_int,
+        "size budget of the report folder in MB; least recently used PDFs are removed beyond it",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

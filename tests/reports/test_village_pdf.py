@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from forms.demo import demo_households, demo_villages
+from reports import draw as report_draw
 from reports import pdf as report_pdf
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope, build_report
@@ -132,6 +133,53 @@ def test_figures_in_pdf_equal_figures_recounted_from_answers(rendered, stored) -
     assert rendered["report"].submissions_in_period == len(households) + 1
     # A household without other causes is not an option of its own.
     assert "None" not in text
+
+
+def _ages(answers: dict[str, Any]) -> list[int]:
+    """Each member's age in whole years on the survey date."""
+    surveyed = date.fromisoformat(answers["survey"]["date"])
+    ages = []
+    for member in answers["members"]:
+        born = date.fromisoformat(member["birth_date"])
+        before_birthday = (surveyed.month, surveyed.day) < (born.month, born.day)
+        ages.append(surveyed.year - born.year - before_birthday)
+    return ages
+
+
+def _age_figures(households: list[dict[str, Any]]) -> dict[str, int]:
+    ages = [_ages(h) for h in households]
+    every = [a for household in ages for a in household]
+    return {
+        "elderly": sum(a >= 60 for a in every),
+        "elderly_alone": sum(len(a) == 1 and a[0] >= 60 for a in ages),
+        "0-15": sum(a < 16 for a in every),
+        "16-59": sum(16 <= a <= 59 for a in every),
+        "60+": sum(a >= 60 for a in every),
+    }
+
+
+def test_ages_in_pdf_equal_ages_recounted_from_birth_dates(rendered, stored) -> None:
+    _, households = stored
+    text = _text(rendered["path"], "-layout")
+    expected = _age_figures(households)
+    assert expected["elderly_alone"] > 0  # the drawn households include someone old living alone
+    assert _value(text, "60岁及以上老人") == str(expected["elderly"])
+    assert _value(text, "独居老人户") == str(expected["elderly_alone"])
+    for band in ("0-15", "16-59", "60+"):
+        assert _value(text, band) == str(expected[band]), band
+
+
+def test_reordering_member_fields_does_not_change_ages(stored, monkeypatch) -> None:
+    db_path, households = stored
+    monkeypatch.setattr(report_draw, "MEMBER_FIELDS", report_draw.MEMBER_FIELDS[::-1])
+    report = build_report(db_path, Scope("village", _village()["code"]), Period(), LINE)
+    expected = _age_figures(households)
+    vulnerable = report.figures.vulnerable
+    assert vulnerable["elderly"] == expected["elderly"]
+    assert vulnerable["elderly_alone"] == expected["elderly_alone"]
+    assert dict(report.figures.people["age"].rows) == {
+        band: expected[band] for band in ("0-15", "16-59", "60+")
+    }
 
 
 def test_missing_figures_say_no_data_not_zero(rendered) -> None:
