@@ -4,9 +4,11 @@ A render holds a core for seconds and WeasyPrint's memory grows with every
 render in a process, so renders run in a pool of worker processes (at most
 `workers` at once) and each process is replaced after RENDERS_PER_PROCESS
 renders; its successor starts and warms up straight away, before the next
-request. Two requests for the same report share one render (single-flight),
-and a report whose data, parameters, template and poverty line are unchanged
-is served from the cache folder.
+request. The first worker is started and warmed WARM_DELAY seconds after the
+server starts, so the first report does not pay for it either. Two requests
+for the same report share one render (single-flight), and a report whose
+data, parameters, template and poverty line are unchanged is served from the
+cache folder, which is kept within its budget (see `reports.cache`).
 """
 
 from __future__ import annotations
@@ -14,16 +16,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from reports.cache import prune, touch
 from reports.draw import Period, Scope, connect_readonly, fingerprint_row
 
+log = logging.getLogger(__name__)
+
 RENDERS_PER_PROCESS = 1
+# Seconds between the server starting and the first worker being started and
+# warmed: start-up and the first health checks get the CPU first, and an app
+# that lives less long (a test) never starts a worker it does not use.
+WARM_DELAY = 2.0
+CACHE_BYTES = 500 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -122,14 +134,26 @@ def cache_key(
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+class RenderFailed(RuntimeError):
+    """The render worker died twice in a row (killed, out of memory); nothing was written."""
+
+
 class ReportService:
     """The server's report renderer: a process pool, single-flight, and a disk cache."""
 
-    def __init__(self, db_path: Path, cache_dir: Path, poverty_line: float, workers: int = 1):
+    def __init__(
+        self,
+        db_path: Path,
+        cache_dir: Path,
+        poverty_line: float,
+        workers: int = 1,
+        cache_bytes: int = CACHE_BYTES,
+    ):
         self.db_path = db_path
         self.cache_dir = cache_dir
         self.poverty_line = poverty_line
         self.workers = workers
+        self.cache_bytes = cache_bytes
         self.renders = 0  # renders started, for tests and logs
         self._pool: ProcessPoolExecutor | None = None
         self._inflight: dict[str, asyncio.Future[Path]] = {}
@@ -141,6 +165,24 @@ class ReportService:
             initializer=_warm,
             max_tasks_per_child=RENDERS_PER_PROCESS,
         )
+
+    async def warm(self) -> None:
+        """Start one worker and let it warm up, WARM_DELAY seconds from now.
+
+        Run as a task beside the server. The warm-up happens in the worker
+        (the pool's initializer); this only asks the pool for a process with a
+        no-op. That no-op counts as the process's one task, so the pool replaces
+        it at once with a successor that warms up in turn and then waits, idle,
+        for the first report: one warm worker, as after any render. Does nothing
+        if a render came first, which leaves a warm successor of its own.
+        """
+        await asyncio.sleep(WARM_DELAY)
+        if self._pool is None or self.renders:
+            return  # a render already started a worker, and its successor is warming
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool, os.getpid)
+        except Exception:  # the next render reports the same failure to its requester
+            log.warning("warming a report worker failed", exc_info=True)
 
     def stop(self) -> None:
         if self._pool is not None:
@@ -160,7 +202,7 @@ class ReportService:
             cache_key, self.db_path, request, self.poverty_line, TEMPLATE_VERSION
         )
         path = self.cache_dir / f"{key}.pdf"
-        if path.exists():
+        if touch(path):  # served from the cache: now its most recent use
             return path
         running = self._inflight.get(key)
         if running is not None:
@@ -180,14 +222,46 @@ class ReportService:
             del self._inflight[key]
             if future.done() and not future.cancelled() and future.exception() is not None:
                 future.exception()  # retrieved here so asyncio does not warn when none awaited it
+        await self._prune(keep=result)
         return result
+
+    async def _prune(self, keep: Path) -> None:
+        """Bring the cache folder back within its budget after a report was written."""
+        try:
+            removed = await asyncio.to_thread(prune, self.cache_dir, self.cache_bytes, (keep,))
+        except OSError:
+            log.warning("could not prune the report cache %s", self.cache_dir, exc_info=True)
+            return
+        if removed:
+            log.info("removed %d cached reports from %s", len(removed), self.cache_dir)
 
     async def _render(self, request: ReportRequest, path: Path, generated_by: str) -> Path:
         if self._pool is None:
             raise RuntimeError("ReportService.start() was not called")
         self.renders += 1
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(
-            self._pool, render_to_file, self.db_path, request, self.poverty_line, path, generated_by
-        )
-        return result.path
+        for attempt in (1, 2):
+            pool = self._pool
+            try:
+                result = await loop.run_in_executor(
+                    pool,
+                    render_to_file,
+                    self.db_path,
+                    request,
+                    self.poverty_line,
+                    path,
+                    generated_by,
+                )
+                return result.path
+            except BrokenProcessPool:
+                # A worker died (the OOM killer, a crash in a C library): the pool is
+                # unusable from now on, so put a new one in its place and try once more.
+                log.warning("report worker died rendering %s (try %d)", request, attempt)
+                self._replace(pool)
+        raise RenderFailed(f"the report worker died twice rendering {request.filename()}")
+
+    def _replace(self, broken: ProcessPoolExecutor | None) -> None:
+        if self._pool is broken:  # concurrent renders that saw the same break replace it once
+            if broken is not None:
+                broken.shutdown(wait=False, cancel_futures=True)
+            self.start()

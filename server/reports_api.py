@@ -6,9 +6,10 @@ AppError; figures, layout, the worker pool and the cache live in `reports`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,8 +20,8 @@ from litestar.response import File
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
-from reports.worker import ReportRequest, ReportService
-from server.errors import AppError, not_found
+from reports.worker import RenderFailed, ReportRequest, ReportService
+from server.errors import AppError, not_found, zh_en
 from server.http import request_lang
 from server.settings import Settings
 
@@ -28,7 +29,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def reports_lifespan(settings: Settings) -> Any:
-    """A lifespan that starts the render workers with the app and stops them after."""
+    """A lifespan that starts the render workers with the app and stops them after.
+
+    The first worker is warmed in the background (`ReportService.warm`), so
+    start-up and /healthz do not wait for it.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -37,12 +42,17 @@ def reports_lifespan(settings: Settings) -> Any:
             settings.report_cache_dir,
             settings.poverty_line,
             settings.report_workers,
+            cache_bytes=settings.report_cache_mb * 1024 * 1024,
         )
         service.start()
         app.state.reports = service
+        warming = asyncio.create_task(service.warm())
         try:
             yield
         finally:
+            warming.cancel()
+            with suppress(asyncio.CancelledError):
+                await warming
             service.stop()
 
     return lifespan
@@ -56,19 +66,34 @@ def _date(name: str, value: str | None) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise AppError(400, "bad_date", f"{name} must be a date as YYYY-MM-DD, not {value[:40]!r}")
+    raise AppError(
+        400,
+        "bad_date",
+        zh_en(
+            f"{name} 应为日期，格式为 年-月-日（YYYY-MM-DD），而不是 {value[:40]!r}",
+            f"{name} must be a date as YYYY-MM-DD, not {value[:40]!r}",
+        ),
+    )
 
 
 def _period(start: str | None, end: str | None) -> Period:
     period = Period(_date("from", start), _date("to", end))
     if period.start and period.end and period.start > period.end:
-        raise AppError(400, "bad_period", "from must not be after to")
+        raise AppError(
+            400,
+            "bad_period",
+            zh_en("起始日期 from 不能晚于截止日期 to", "from must not be after to"),
+        )
     return period
 
 
 async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, sort: str) -> File:
     if sort not in ("incidence", "needs"):
-        raise AppError(400, "bad_sort", "sort must be incidence or needs")
+        raise AppError(
+            400,
+            "bad_sort",
+            zh_en("sort 只能是 incidence 或 needs", "sort must be incidence or needs"),
+        )
     service: ReportService = request.app.state.reports
     wanted = ReportRequest(scope, period, request_lang(request), sort)
     try:
@@ -76,7 +101,15 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     except UnknownScope as exc:
         raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
     except CJKFontMissing as exc:
-        raise AppError(503, "cjk_font_missing", str(exc)) from exc
+        raise AppError(
+            503, "cjk_font_missing", zh_en(f"服务器缺少中文字体，无法生成报告：{exc}", str(exc))
+        ) from exc
+    except RenderFailed as exc:
+        raise AppError(
+            503,
+            "render_failed",
+            zh_en("生成报告的进程意外退出，请稍后重试", f"{exc}; try again later"),
+        ) from exc
     return File(
         path=path,
         filename=wanted.filename(),

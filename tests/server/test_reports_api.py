@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import multiprocessing
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +15,10 @@ from litestar.testing import AsyncTestClient
 
 from forms.demo import demo_households, demo_villages
 from reports import pdf as report_pdf
+from reports import worker
+from reports.cache import touch
+from server.app import create_app
+from server.settings import Settings
 from server.villages import upsert_villages
 from tests.conftest import new_id
 
@@ -88,3 +97,65 @@ async def test_missing_cjk_font_is_503_with_a_clear_message(stocked, monkeypatch
     assert response.json()["code"] == "cjk_font_missing"
     assert "fonts-noto-cjk" in response.json()["detail"]
     assert stocked.app.state.reports.renders == 0
+
+
+def _old_pdf(folder: Path, name: str, size: int, hours_ago: float) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"%PDF-" + b"0" * size)
+    when = time.time() - hours_ago * 3600
+    os.utime(path, (when, when))
+    return path
+
+
+async def test_writing_a_report_prunes_the_cache_to_its_budget(settings: Settings) -> None:
+    settings = dataclasses.replace(settings, report_cache_mb=1)
+    folder = settings.report_cache_dir
+    oldest = _old_pdf(folder, "0" * 32 + ".pdf", 600_000, hours_ago=5)
+    served = _old_pdf(folder, "1" * 32 + ".pdf", 300_000, hours_ago=4)
+    stale_part = _old_pdf(folder, "2" * 32 + ".999.part", 10_000, hours_ago=2)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await upsert_villages(client.app.state.db, demo_villages(), actor="test")
+        # A cache hit makes `served` the most recently used of the two old files.
+        service = client.app.state.reports
+        assert touch(served)
+        response = await client.get(f"/reports/village/{VILLAGE}.pdf")
+        assert response.status_code == 200, response.text
+        assert service.renders == 1
+    left = sorted(p.name for p in folder.iterdir())
+    assert not oldest.exists() and not stale_part.exists()
+    assert served.exists()
+    assert len(left) == 2 and sum((folder / n).stat().st_size for n in left) <= 1024 * 1024
+
+
+async def test_a_worker_is_warm_before_the_first_report_is_asked_for(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "WARM_DELAY", 0.0)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        assert (await client.get("/healthz")).status_code == 200  # start-up did not wait
+        deadline = time.monotonic() + 60
+        while not multiprocessing.active_children() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert multiprocessing.active_children(), "no render worker was started"
+        assert client.app.state.reports.renders == 0
+
+
+async def test_a_dead_worker_is_replaced_and_the_report_still_made(stocked) -> None:
+    service = stocked.app.state.reports
+    broken = service._pool
+    # A worker that dies mid-task (as under the OOM killer) breaks the whole pool.
+    with pytest.raises(worker.BrokenProcessPool):
+        await asyncio.get_running_loop().run_in_executor(broken, os._exit, 1)
+    response = await stocked.get(f"/reports/village/{VILLAGE}.pdf")
+    assert response.status_code == 200, response.text
+    assert response.content.startswith(b"%PDF-")
+    assert service._pool is not broken
+
+
+async def test_report_errors_follow_the_language(stocked) -> None:
+    url = f"/reports/village/{VILLAGE}.pdf"
+    zh = await stocked.get(url, params={"from": "2026-13-01"})
+    en = await stocked.get(url, params={"from": "2026-13-01"}, headers={"Accept-Language": "en"})
+    assert zh.json()["detail"].startswith("from 应为日期")
+    assert en.json()["detail"] == "from must be a date as YYYY-MM-DD, not '2026-13-01'"
