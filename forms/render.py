@@ -49,11 +49,13 @@ class Option:
 
 @dataclass
 class Condition:
-    """When a question shows: the `if` schema checked against its object, and the branch."""
+    """When a question shows (or is required): the `if` schema, checked against the object
+    at `at`, and the branch whose questions it governs."""
 
     schema: dict[str, Any]
     when: str  # "then" or "else"
     hint: str
+    at: str = ""  # JSON pointer of the object the `if` is checked against
 
     @property
     def json(self) -> str:
@@ -71,7 +73,7 @@ class Field:
     label: str
     help: str = ""
     required: bool = False
-    required_hint: str = ""  # a required mark that applies only under a condition
+    required_when: Condition | None = None  # required only while this holds
     unit: str = ""
     options: list[Option] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
@@ -339,7 +341,9 @@ def _object_field(
             for key, sub in (branch.get("properties") or {}).items():
                 if key in props:  # a constraint on a question that is always shown
                     for inner in sub.get("required") or []:
-                        _mark_required_when(children[key], inner, hint)
+                        _mark_required_when(
+                            children[key], inner, Condition(if_schema, when, hint, name)
+                        )
                     continue
                 child = _field(
                     sub,
@@ -349,21 +353,22 @@ def _object_field(
                     fresh,
                     key in branch_required,
                 )
-                child.condition = Condition(if_schema, when, hint)
+                child.condition = Condition(if_schema, when, hint, name)
                 children[key] = child
                 order.insert(at, key)
                 at += 1
                 last_after[anchor] = key
             for key in branch_required & set(props):
-                children[key].required_hint = hint
+                children[key].required_when = Condition(if_schema, when, hint, name)
     group.children = [children[key] for key in order]
     return group
 
 
-def _mark_required_when(group: Field, key: str, hint: str) -> None:
+def _mark_required_when(group: Field, key: str, condition: Condition) -> None:
     for child in group.children:
         if child.name.rsplit("/", 1)[-1] == key:
-            child.required_hint = hint.replace("填写", "必填") if "填写" in hint else hint
+            child.required_when = condition
+            condition.hint = condition.hint.replace("填写", "必填")
 
 
 def _repeat_field(
@@ -524,14 +529,31 @@ def validation_schema(schema: Any) -> Any:
     return kept
 
 
+# The option lists whose labels a form rule puts into its messages, in both languages
+# (forms/rules.py check_other_causes names the main cause); the phone's schema has no labels.
+RULE_LABELS: dict[str, tuple[str, ...]] = {"household": ("/causes/main_cause",)}
+
+
+def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
+    """value -> [zh, en] label of the single-choice question at pointer `at` ({} if none)."""
+    node: Any = schema
+    for key in at.split("/")[1:]:
+        node = (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return {}
+    zh, en = choices(node, "zh") or [], choices(node, "en") or []
+    return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
+
+
 def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything app.js needs: the schema to validate and the server's own messages."""
+    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
     catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
     return {
         "form": form_id,
         "version": version,
         "lang": lang,
         "schema": validation_schema(schema),
+        "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
         "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
         "types": messages.TYPE_NAMES,
         "formats": messages.FORMAT_NAMES,

@@ -1,7 +1,7 @@
 // The form page, enhanced: pages with progress, live checks with the server's messages,
 // conditional questions, repeat groups, drafts and an outbox that survive with no network.
 // The page works without this script; field names are JSON pointers to the answers.
-import { convert, prune, issues, message, nodeAt, schemaIssues, idNumberIssues, holds, typed } from './check.js';
+import { convert, prune, issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, holds, typed } from './check.js';
 import * as store from './store.js';
 
 const data = JSON.parse(document.getElementById('ms-data').textContent);
@@ -12,7 +12,7 @@ const pages = [...form.querySelectorAll('section.page')];
 const summary = $('summary'), back = $('back'), next = $('next'), sendButton = $('send');
 const progress = $('progress'), records = $('records'), net = $('net');
 const fmt = (s, p) => s.replace(/\{(\w+)\}/g, (m, k) => (k in p ? p[k] : m));
-let current = 0, draft = null, persisted = false, retryTimer = null, retries = 0, saveTimer = null;
+let current = 0, draft = null, persisted = false, retryTimer = null, retries = 0;
 
 form.noValidate = true;
 document.documentElement.classList.add('js');
@@ -36,9 +36,12 @@ function get(obj, path) {
 
 // ---------------------------------------------------------------- conditional questions
 
+// A hidden question is disabled, so it is neither sent nor required; a shown one is required
+// when its branch says so, and a question required only under a condition follows it too.
 function applyConditions() {
+  let raw;
   for (let round = 0; round < 2; round++) {
-    const raw = rawAnswers();
+    raw = rawAnswers();
     for (const el of form.querySelectorAll('[data-if]')) {
       el._if = el._if || JSON.parse(el.dataset.if);
       const path = el.dataset.path, object = get(raw, path.slice(0, path.lastIndexOf('/'))) || {};
@@ -46,8 +49,18 @@ function applyConditions() {
       const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden]'));
       if (el.hidden !== off) el.hidden = off;
       for (const input of el.querySelectorAll('input,select,textarea')) input.disabled = off;
+      if ('req' in el.dataset) need(el, !off);
     }
   }
+  for (const el of form.querySelectorAll('[data-req-if]')) {
+    el._req = el._req || JSON.parse(el.dataset.reqIf);
+    need(el, holds(el._req, get(raw, el.dataset.reqAt) || {}) === (el.dataset.reqWhen === 'then'));
+  }
+}
+
+function need(el, on) {
+  el.querySelector('.req').hidden = !on;
+  for (const input of el.querySelectorAll(':scope > .in > [name], :scope > .opts [type=radio]')) input.required = on;
 }
 
 // ---------------------------------------------------------------- showing issues
@@ -84,22 +97,47 @@ function showIssues(list) {
     slot.hidden = false;
   }
 }
-const worded = (list) => list.map((i) => ({ path: i.path, message: i.message || message(data, i) }));
+const worded = (list) => list.map((i) => ({ path: i.path, code: i.code, message: i.message || message(data, i) }));
 const within = (path, base) => path === base || path.startsWith(base + '/');
 const pageOf = (path) => Math.max(0, pages.findIndex((p) => within(path, p.dataset.path)));
 
-// One field as it is typed: its own schema and the rules about it alone.
-function checkField(input) {
-  const path = input.name, node = nodeAt(data.schema, path);
+// Shown as typed: a field's own schema, and the form's rules (forms/rules.py) about the fields
+// a person has touched or the section around them. The rest waits until the page is left:
+// "no member is the head" while the first member is being typed would only nag.
+const touched = new Set();
+let ruled = []; // the rule issues shown now
+
+function checkField(path) {
   const slot = $('e' + path);
-  if (!node || !slot || node.type === 'array') return;
+  if (!slot) return;
   slot.hidden = true;
   slot.textContent = '';
   slot.parentElement.classList.remove('bad');
-  if (input.value === '') return;
-  const found = schemaIssues(node, typed(node, input.value), data, path);
-  if (path.endsWith('/id_number')) found.push(...idNumberIssues(input.value, path));
-  showIssues(worded(found.filter((i) => i.path === path)));
+  const input = form.elements.namedItem(path), node = nodeAt(data.schema, path);
+  const found = [];
+  if (input && input.value && !(input instanceof RadioNodeList) && node && node.type !== 'array') {
+    found.push(...schemaIssues(node, typed(node, input.value), data, path));
+    if (path.endsWith('/id_number')) found.push(...idNumberIssues(input.value, path));
+  }
+  const own = worded(found.filter((i) => i.path === path));
+  showIssues([...own, ...ruled.filter((i) => i.path === path && !own.some((o) => o.code === i.code))]);
+}
+
+function liveRules() {
+  const shown = new Set(ruled.map((i) => i.path));
+  const near = (path) => {
+    const slot = $('e' + path);
+    return slot && !slot.parentElement.classList.contains('repeat') && [...touched].some((t) => within(t, path));
+  };
+  ruled = worded(ruleIssues(data, answers()).filter((i) => touched.has(i.path) || near(i.path)));
+  for (const i of ruled) shown.add(i.path);
+  shown.forEach(checkField);
+}
+
+// After a change: questions shown or hidden, then the rules found again.
+function settle() {
+  applyConditions();
+  liveRules();
 }
 
 // ---------------------------------------------------------------- repeat groups
@@ -107,7 +145,7 @@ function checkField(input) {
 function rebase(root, from, to) {
   const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
   for (const el of [root, ...root.querySelectorAll('*')]) {
-    for (const attr of ['name', 'id', 'for', 'data-path', 'value']) {
+    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'value']) {
       const v = el.getAttribute(attr);
       if (v && v.includes(from)) {
         const nv = attr === 'id' ? v[0] + change(v.slice(1)) : change(v);
@@ -238,15 +276,36 @@ function fill(saved) {
   applyConditions();
 }
 
+// Every change is written to the phone as soon as the page is idle (at most 100 ms later),
+// since a phone may kill the browser at any moment; changes made during a write are
+// written after it, together.
+const idle = window.requestIdleCallback || ((work) => setTimeout(work, 1));
+let saving = false, dirty = false;
 function saveSoon() {
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(saveDraft, 400);
+  dirty = true;
+  if (!saving) {
+    saving = true;
+    idle(writeChanges, { timeout: 100 });
+  }
+}
+
+async function writeChanges() {
+  while (dirty) {
+    dirty = false;
+    await writeDraft();
+  }
+  saving = false;
+  await listRecords();
+}
+
+async function writeDraft() {
+  if (!draft) return;
+  Object.assign(draft, { answers: answers(), saved: new Date().toISOString() });
+  await store.put(draft);
 }
 
 async function saveDraft() {
-  clearTimeout(saveTimer);
-  Object.assign(draft, { answers: answers(), saved: new Date().toISOString() });
-  await store.put(draft);
+  await writeDraft();
   await listRecords();
 }
 
@@ -304,6 +363,8 @@ async function openRecord(id) {
   draft = Object.assign(r, { status: 'draft' });
   fill(r.answers);
   show(0);
+  touched.clear();
+  ruled = [];
   clearIssues(form);
   if (r.errors) showIssues(r.errors);
   await store.put(draft);
@@ -339,6 +400,8 @@ async function submit() {
     while (items.children.length > +repeat.dataset.initial) removeItem(items.lastElementChild);
   }
   form.reset();
+  touched.clear();
+  ruled = [];
   applyConditions();
   show(0);
   const note = $('notice');
@@ -350,18 +413,22 @@ async function submit() {
 
 // ---------------------------------------------------------------- events
 
-let conditionTimer = null;
+let settleTimer = null;
 form.addEventListener('input', (e) => {
   const el = e.target;
-  if (el.name && el.name[0] === '/' && (el.tagName === 'TEXTAREA' || el.type !== 'radio')) checkField(el);
-  clearTimeout(conditionTimer); // a typed number can open a question too (floor area > 0)
-  conditionTimer = setTimeout(applyConditions, 150);
+  if (el.name && el.name[0] === '/') {
+    touched.add(el.name);
+    if (el.tagName === 'TEXTAREA' || el.type !== 'radio') checkField(el.name);
+  }
+  clearTimeout(settleTimer); // a typed number can open a question too (floor area > 0)
+  settleTimer = setTimeout(settle, 150);
   saveSoon();
 });
 
 form.addEventListener('change', (e) => {
-  clearTimeout(conditionTimer);
-  applyConditions();
+  if (e.target.name && e.target.name[0] === '/') touched.add(e.target.name);
+  clearTimeout(settleTimer);
+  settle();
   saveSoon();
 });
 

@@ -1,7 +1,7 @@
 // Answers from the form and their issues, exactly as the server finds them.
 // convert/typed/prune port forms/render.py (answers_from_form, prune_hidden);
 // issues() maps @cfworker/json-schema errors to forms/validate.py's codes and
-// runs the household rules of forms/rules.py that need no server.
+// runs the form rules of forms/rules.py, so the phone finds every issue the server would.
 import { Validator, format } from './vendor/json-schema.js';
 
 // The server checks only date and email (forms/validate.py FORMAT_CHECKER): match it.
@@ -165,7 +165,7 @@ function compactDate(d) {
   const iso = `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
   return isDate(iso) && +d.slice(0, 4) >= 1900 ? iso : null;
 }
-const memberList = (a) => (Array.isArray(a && a.members) ? a.members : []).map((m, i) => [i, m]).filter(([, m]) => m && typeof m === 'object');
+const memberList = (a) => (Array.isArray(a && a.members) ? a.members : []).map((m, i) => [i, m]).filter(([, m]) => isObject(m));
 
 // The ID number's own issues: its check digit and birth-date digits.
 export function idNumberIssues(idn, path) {
@@ -176,19 +176,59 @@ export function idNumberIssues(idn, path) {
   return found;
 }
 
+const isObject = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
+const section = (a, name) => (isObject(a[name]) ? a[name] : {});
+const isNumber = (v) => typeof v === 'number';
+
+// Python's f"{v:.2f}": toFixed rounds the exact binary value too, but an exact tie
+// (v = j/8, j odd: .125, .375, ...) up where Python rounds it to even.
+function fixed2(v) {
+  if (!Number.isInteger(v * 8) || Number.isInteger(v * 4)) return v.toFixed(2);
+  const cents = Math.floor(v * 100);
+  return ((cents % 2 === 0 ? cents : cents + 1) / 100).toFixed(2);
+}
+const amount = (v) => fixed2(v).replace(/0+$/, '').replace(/\.$/, '');
+
+// 家庭纯收入 as rules.net_income finds it, or null unless all eight figures are numbers.
+export function netIncome(a) {
+  const income = section(a, 'income'), transfers = income.transfers;
+  if (!isObject(transfers)) return null;
+  const [wages, businessIncome, businessExpense, propertyIncome, ...moved] = [
+    ...['wages', 'business_income', 'business_expense', 'property_income'].map((k) => income[k]),
+    ...['dibao', 'pension', 'eco_compensation', 'other'].map((k) => transfers[k]),
+  ];
+  if (![wages, businessIncome, businessExpense, propertyIncome, ...moved].every(isNumber)) return null;
+  const total = wages + businessIncome - businessExpense + propertyIncome + moved.reduce((s, v) => s + v, 0);
+  return Number(fixed2(total)); // round(total, 2)
+}
+
+// main cause -> what a member must show for it, and the issue when none does
+const EVIDENCE = new Map([
+  ['illness', [(m) => m.health === 'chronic' || m.health === 'serious', 'causes.illness_without_ill_member']],
+  ['disability', [(m) => m.health === 'disabled', 'causes.disability_without_disabled_member']],
+  ['schooling', [(m) => typeof m.schooling === 'string' && m.schooling !== 'not_in_school', 'causes.schooling_without_student']],
+]);
+
+// The rules of forms/rules.py, in its order, each (answers, today, data) -> issues.
 const RULES = {
-  household(a, today) {
-    const found = [], members = memberList(a);
-    const survey = (a.survey && a.survey.date) || '';
-    if (isDate(survey) && survey > today) found.push({ path: '/survey/date', code: 'survey.date_in_future', params: { date: survey, today } });
-    const heads = members.filter(([, m]) => m.relation === 'head').map(([i]) => i);
-    if (members.length && !heads.length) found.push({ path: '/members', code: 'members.no_head', params: {} });
-    heads.slice(1).forEach((i) => found.push({ path: `/members/${i}/relation`, code: 'members.extra_head', params: { first: heads[0] + 1 } }));
-    const seen = {};
-    for (const [i, m] of members) {
-      const idn = m.id_number, at = `/members/${i}`;
-      found.push(...idNumberIssues(idn, at + '/id_number'));
-      if (typeof idn === 'string' && /^\d{17}[\dX]$/.test(idn)) {
+  household: [
+    function surveyDate(a, today) {
+      const survey = section(a, 'survey').date;
+      return isDate(survey || '') && survey > today ? [{ path: '/survey/date', code: 'survey.date_in_future', params: { date: survey, today } }] : [];
+    },
+    function oneHead(a) {
+      const members = memberList(a), found = [];
+      const heads = members.filter(([, m]) => m.relation === 'head').map(([i]) => i);
+      if (members.length && !heads.length) found.push({ path: '/members', code: 'members.no_head', params: {} });
+      heads.slice(1).forEach((i) => found.push({ path: `/members/${i}/relation`, code: 'members.extra_head', params: { first: heads[0] + 1 } }));
+      return found;
+    },
+    function idNumbers(a) {
+      const found = [];
+      for (const [i, m] of memberList(a)) {
+        const idn = m.id_number, at = `/members/${i}`;
+        if (typeof idn !== 'string' || !/^\d{17}[\dX]$/.test(idn)) continue;
+        found.push(...idNumberIssues(idn, at + '/id_number'));
         const born = compactDate(idn.slice(6, 14)), sex = +idn[16] % 2 ? 'male' : 'female';
         if (born && isDate(m.birth_date || '') && m.birth_date !== born) {
           found.push({ path: at + '/birth_date', code: 'member.birth_date_mismatch', params: { birth_date: m.birth_date, id_birth_date: born } });
@@ -197,14 +237,53 @@ const RULES = {
           found.push({ path: at + '/sex', code: 'member.sex_mismatch', params: { digit: idn[16], sex: m.sex, id_sex: sex } });
         }
       }
-      if (typeof idn === 'string' && idn) {
-        if (idn in seen) found.push({ path: at + '/id_number', code: 'id_number.duplicate', params: { id_number: idn, first: seen[idn] + 1 } });
-        else seen[idn] = i;
+      return found;
+    },
+    function duplicateIdNumbers(a) {
+      const found = [], first = new Map();
+      for (const [i, m] of memberList(a)) {
+        const idn = m.id_number;
+        if (typeof idn !== 'string' || !idn) continue;
+        if (first.has(idn)) found.push({ path: `/members/${i}/id_number`, code: 'id_number.duplicate', params: { id_number: idn, first: first.get(idn) + 1 } });
+        else first.set(idn, i);
       }
-    }
-    return found;
-  },
+      return found;
+    },
+    function irrigatedLand(a) {
+      const { irrigated_land: irrigated, cultivated_land: cultivated } = section(a, 'production');
+      return isNumber(irrigated) && isNumber(cultivated) && irrigated > cultivated
+        ? [{ path: '/production/irrigated_land', code: 'production.irrigated_exceeds_cultivated', params: { irrigated: amount(irrigated), cultivated: amount(cultivated) } }]
+        : [];
+    },
+    function mainCauseHasMember(a) {
+      const main = section(a, 'causes').main_cause;
+      if (!EVIDENCE.has(main) || !Array.isArray(a.members)) return [];
+      const [shows, code] = EVIDENCE.get(main);
+      return memberList(a).some(([, m]) => shows(m)) ? [] : [{ path: '/causes/main_cause', code, params: {} }];
+    },
+    function otherCauses(a, today, data) {
+      const { main_cause: main, other_causes: others } = section(a, 'causes');
+      if (typeof main !== 'string' || !Array.isArray(others) || !others.includes(main)) return [];
+      const labels = (data.labels || {})['/causes/main_cause'] || {};
+      const [zh, en] = Object.prototype.hasOwnProperty.call(labels, main) ? labels[main] : [main, main];
+      return [{ path: '/causes/other_causes', code: 'causes.other_repeats_main', params: { cause: main, cause_zh: zh, cause_en: en } }];
+    },
+    function perCapitaIncome(a) {
+      const net = netIncome(a), count = Array.isArray(a.members) ? a.members.length : 0;
+      if (net === null || !count) return [];
+      const perCapita = net / count;
+      return perCapita > 0 && perCapita <= 100000
+        ? []
+        : [{ path: '/income', code: 'income.per_capita_out_of_range', params: { per_capita: amount(perCapita), net_income: amount(net), members: count } }];
+    },
+  ],
 };
+
+// The form's own rules (forms/rules.py), on answers that may still break the schema.
+export function ruleIssues(data, answers, on = today()) {
+  if (!isObject(answers)) return [];
+  return (RULES[data.form] || []).flatMap((rule) => rule(answers, on, data));
+}
 
 export function today() {
   const d = new Date(), p = (n) => String(n).padStart(2, '0');
@@ -213,9 +292,7 @@ export function today() {
 
 // Every issue with the answers, schema first, then the form's rules, one per field and code.
 export function issues(data, answers, on = today()) {
-  const found = schemaIssues(data.schema, answers, data);
-  const rules = RULES[data.form];
-  if (rules && answers && typeof answers === 'object') found.push(...rules(answers, on));
+  const found = [...schemaIssues(data.schema, answers, data), ...ruleIssues(data, answers, on)];
   const seen = new Set();
   return found.filter((i) => {
     const key = i.path + ' ' + i.code;

@@ -20,6 +20,7 @@ async function run(mode, work) {
   return new Promise((resolve, reject) => {
     const t = conn.transaction(STORE, mode);
     const req = work(t.objectStore(STORE));
+    if (mode === 'readwrite' && t.commit) t.commit(); // now, not when the page next idles
     t.oncomplete = () => resolve(req.result);
     t.onerror = () => reject(t.error);
   });
