@@ -214,7 +214,9 @@ def test_every_page_renders_to_an_image(rendered, tmp_path) -> None:
     info = subprocess.run(
         ["pdfinfo", str(rendered["path"])], capture_output=True, text=True, check=True
     ).stdout
-    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    found = re.search(r"Pages:\s+(\d+)", info)
+    assert found, info
+    pages = int(found.group(1))
     subprocess.run(
         ["pdftoppm", "-png", "-r", "12", str(rendered["path"]), str(tmp_path / "p")],
         check=True,

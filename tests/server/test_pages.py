@@ -20,8 +20,14 @@ async def _post(client: Any, body: list[tuple[str, str]]) -> Any:
     )
 
 
+def _first(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not found"
+    return found.group(1)
+
+
 def _uuid_in(html: str) -> str:
-    return re.search(r'name="_id" value="([^"]+)"', html).group(1)
+    return _first(r'name="_id" value="([^"]+)"', html)
 
 
 async def test_form_page_is_chinese_by_default_with_a_strict_csp(client) -> None:
@@ -51,7 +57,7 @@ async def test_second_visit_is_a_304_and_each_first_visit_gets_its_own_uuid(clie
 
 async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -> None:
     page = (await client.get(FORM)).text
-    url = re.search(r'src="(/static/app\.js\?v=\w+)"', page).group(1)
+    url = _first(r'src="(/static/app\.js\?v=\w+)"', page)
     response = await client.get(url, headers={"accept-encoding": "br"})
     assert response.status_code == 200 and response.headers["content-encoding"] == "br"
     assert "immutable" in response.headers["cache-control"]
