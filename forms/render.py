@@ -7,10 +7,9 @@ objects as repeat groups, and the questions of an `if`/`then`/`else` branch as
 conditional questions that carry their condition (the `if` schema itself) in a
 data attribute, so the phone decides exactly as the server does.
 
-Form fields are named by the JSON pointer of their answer (`/members/0/name`),
-so a plain form POST converts back to answers by walking the same schema
-(`answers_from_form`), and `prune_hidden` drops the answers to questions whose
-condition is false, as the phone does before sending. Pure: no server import.
+Form fields are named by the JSON pointer of their answer (`/members/0/name`);
+forms/form_post.py turns a plain POST back into answers and forms/client.py
+gives the phone's script what it validates with. Pure: no server import.
 """
 
 from __future__ import annotations
@@ -26,9 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jsonschema import Draft202012Validator
 
-from forms import messages
 from forms.issues import pointer
-from forms.rules import MESSAGES as RULE_MESSAGES
 from forms.schema import canonical_json
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -36,8 +33,7 @@ SELECT_ABOVE = 6  # more options than this show as a select, not radio buttons
 TEXTAREA_ABOVE = 100  # a maxLength above this is a long answer
 ITEM = "__i__"  # stands for a repeat item's index in a <template>
 _TEL = re.compile(r"^\^[\\d\[\]0-9\-+{},()]+\$$")
-_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
-_ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
+ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
 
 
 @dataclass
@@ -398,167 +394,6 @@ def _repeat_field(
 
 def pointer_join(base: str, key: str) -> str:
     return base + pointer(key)
-
-
-# ---------------------------------------------------------------- a form POST back to answers
-
-_MISSING = object()
-
-
-def answers_from_form(schema: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """The answers a plain form POST (names are JSON pointers) stands for, typed by the schema.
-
-    Empty strings are no answer; a number that does not parse stays text, so the
-    schema reports it at its field. Fields the schema does not know are ignored.
-    """
-    values: dict[str, list[str]] = {}
-    for key, value in pairs:
-        if key.startswith("/"):
-            values.setdefault(key, []).append(value)
-    answers = _convert(schema, "", values)
-    return answers if isinstance(answers, dict) else {}
-
-
-def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> Any:
-    kind = node.get("type")
-    if kind == "object":
-        result: dict[str, Any] = {}
-        props = dict(node.get("properties") or {})
-        for _, then, else_ in conditions(node):
-            for branch in (then, else_):
-                for key, sub in (branch.get("properties") or {}).items():
-                    props.setdefault(key, sub)
-        for key, sub in props.items():
-            converted = _convert(sub, pointer_join(name, key), values)
-            if converted is not _MISSING:
-                result[key] = converted
-        return result
-    if kind == "array" and (node.get("items") or {}).get("type") == "object":
-        indexes = {
-            int(m.group(1))
-            for key in values
-            if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))
-        }
-        count = max(indexes) + 1 if indexes else 0
-        return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, 1000))]
-    raw = [v for v in values.get(name, []) if v != ""]
-    if not raw:
-        return _MISSING
-    return raw if kind == "array" else typed(node, raw[-1])
-
-
-def typed(node: Mapping[str, Any], raw: str) -> Any:
-    """A typed answer from the text of one field; the text itself when it does not parse."""
-    kind = node.get("type")
-    text = raw.strip()
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(text, raw)
-    if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):
-        return int(text)
-    if kind == "number" and _NUMBER.fullmatch(text):
-        number = float(text)
-        return (
-            int(number)
-            if number.is_integer() and "." not in text and "e" not in text.lower()
-            else number
-        )
-    return raw
-
-
-def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
-    """The answers without those to questions whose condition is false, at every depth.
-
-    A question that lives only in a `then` (or `else`) branch is hidden while
-    its `if` fails (holds); the phone never sends its value, and neither does
-    this. Conditions are checked again after each removal, since one hidden
-    answer can change another condition.
-    """
-    kind = schema.get("type")
-    if kind == "array" and isinstance(answers, list):
-        items = schema.get("items")
-        return [prune_hidden(items, a) for a in answers] if isinstance(items, dict) else answers
-    if kind != "object" or not isinstance(answers, dict):
-        return answers
-    props: dict[str, Any] = schema.get("properties") or {}
-    result = dict(answers)
-    for _ in range(4):
-        active: set[str] = set()
-        inactive: set[str] = set()
-        for if_schema, then, else_ in conditions(schema):
-            shown, hidden = (then, else_) if holds(if_schema, result) else (else_, then)
-            active |= set(shown.get("properties") or {})
-            inactive |= set(hidden.get("properties") or {})
-        drop = {k for k in inactive - active - set(props) if k in result}
-        if not drop:
-            break
-        for key in drop:
-            del result[key]
-    branch_props: dict[str, Any] = {}
-    for if_schema, then, else_ in conditions(schema):
-        shown = then if holds(if_schema, result) else else_
-        branch_props.update(shown.get("properties") or {})
-    for key, value in result.items():
-        sub = props.get(key) or branch_props.get(key)
-        if isinstance(sub, dict) and "type" in sub:
-            result[key] = prune_hidden(sub, value)
-    return result
-
-
-# ---------------------------------------------------------------- what the phone needs
-
-
-_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
-
-
-def validation_schema(schema: Any) -> Any:
-    """The schema without the words only people read: what the phone validates against."""
-    if isinstance(schema, list):
-        return [validation_schema(v) for v in schema]
-    if not isinstance(schema, dict):
-        return schema
-    kept: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _ANNOTATIONS:
-            continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):  # keys here are names, not keywords
-            kept[key] = {name: validation_schema(sub) for name, sub in value.items()}
-        elif key in ("const", "enum", "default", "required", "dependentRequired"):
-            kept[key] = value
-        else:
-            kept[key] = validation_schema(value)
-    return kept
-
-
-# The option lists whose labels a form rule puts into its messages, in both languages
-# (forms/rules.py check_other_causes names the main cause); the phone's schema has no labels.
-RULE_LABELS: dict[str, tuple[str, ...]] = {"household": ("/causes/main_cause",)}
-
-
-def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
-    """value -> [zh, en] label of the single-choice question at pointer `at` ({} if none)."""
-    node: Any = schema
-    for key in at.split("/")[1:]:
-        node = (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
-    if not isinstance(node, dict):
-        return {}
-    zh, en = choices(node, "zh") or [], choices(node, "en") or []
-    return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
-
-
-def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
-    catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
-    return {
-        "form": form_id,
-        "version": version,
-        "lang": lang,
-        "schema": validation_schema(schema),
-        "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
-        "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
-        "types": messages.TYPE_NAMES,
-        "formats": messages.FORMAT_NAMES,
-        "ui": UI[lang],
-    }
 
 
 UI: dict[str, dict[str, str]] = {

@@ -24,14 +24,9 @@ from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from forms.render import (
-    ITEM,
-    answers_from_form,
-    build_page,
-    client_data,
-    prune_hidden,
-    render_template,
-)
+from forms.client import client_data
+from forms.form_post import answers_from_form, prune_hidden
+from forms.render import ITEM, build_page, render_template
 from server.db import Database
 from server.errors import AppError
 from server.form_versions import FormVersion, get_version

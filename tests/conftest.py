@@ -40,3 +40,20 @@ def household(_demo_household: dict[str, Any]) -> dict[str, Any]:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def form_pairs(value: Any, at: str = "") -> list[tuple[str, str]]:
+    """The pairs a browser would POST for these answers."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in form_pairs(v, f"{at}/{k}")]
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [
+            pair
+            for i, v in enumerate(value)
+            for pair in [(f"{at}/{i}", ""), *form_pairs(v, f"{at}/{i}")]
+        ]
+    if isinstance(value, list):
+        return [(at, str(v)) for v in value]
+    if isinstance(value, bool):
+        return [(at, "true" if value else "false")]
+    return [(at, str(value))]

@@ -13,7 +13,7 @@ import pytest
 from forms.demo import demo_households, demo_villages
 from forms.rules import id_number_check_digit
 from tests.browser.conftest import shot
-from tests.forms.test_render import _flatten
+from tests.conftest import form_pairs
 
 pytestmark = pytest.mark.browser
 READY = "html[data-ready=yes]"
@@ -72,7 +72,7 @@ def open_form(page: Any, path: str = "/f/household") -> None:
 
 
 def fast_fill(page: Any, answers: dict[str, Any]) -> None:
-    pairs = [(k, v) for k, v in _flatten(answers) if v != ""]
+    pairs = [(k, v) for k, v in form_pairs(answers) if v != ""]
     counts = {"/members": len(answers["members"]), "/needs": len(answers.get("needs") or [])}
     page.evaluate(FAST_FILL, [pairs, counts])
 
@@ -92,7 +92,7 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
         if repeat.count():
             for _ in range(len(answers[section]) - repeat.locator(".items > .item").count()):
                 repeat.locator(".add").click()
-        pairs = [(k, v) for k, v in _flatten({section: answers[section]}) if v != ""]
+        pairs = [(k, v) for k, v in form_pairs({section: answers[section]}) if v != ""]
         for name, value in pairs:
             field = page.locator(f'[name="{name}"]:not([type=hidden])').first
             if not field.count():

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.forms.test_render import _flatten
+from tests.conftest import form_pairs
 
 FORM = "/f/household"
 API = "/api/forms/household/submissions"
@@ -72,7 +72,7 @@ async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -
 
 async def test_plain_form_post_stores_the_answer_once(client, household) -> None:
     sid = str(uuid.uuid4())
-    body = [*_flatten(household), ("_id", sid), ("_action", "send")]
+    body = [*form_pairs(household), ("_id", sid), ("_action", "send")]
     first = await _post(client, body)
     assert first.status_code == 200, first.text
     assert sid in first.text and "已提交" in first.text
@@ -88,7 +88,7 @@ async def test_plain_form_post_with_errors_shows_the_answers_and_errors_again(
 ) -> None:
     household["production"] = {"cultivated_land": 2, "irrigated_land": 5}
     household["members"][0]["name"] = "王"
-    body = [*_flatten(household), ("_id", str(uuid.uuid4())), ("_action", "send")]
+    body = [*form_pairs(household), ("_id", str(uuid.uuid4())), ("_action", "send")]
     response = await _post(client, body)
     assert response.status_code == 422
     html = response.text
@@ -102,7 +102,7 @@ async def test_hidden_answers_are_dropped_from_a_plain_post(client, household) -
     member = household["members"][0]
     member.update(health="healthy", migrant_work="none")
     body = [
-        *_flatten(household),
+        *form_pairs(household),
         ("/members/0/disease", "flu"),
         ("/members/0/migrant_months", "4"),
         ("_id", str(uuid.uuid4())),
@@ -114,7 +114,7 @@ async def test_hidden_answers_are_dropped_from_a_plain_post(client, household) -
 
 
 async def test_add_and_remove_buttons_work_without_javascript(client, household) -> None:
-    body = [*_flatten(household), ("_id", str(uuid.uuid4()))]
+    body = [*form_pairs(household), ("_id", str(uuid.uuid4()))]
     count = len(household["members"])
     added = await _post(client, [*body, ("_action", "add:/members")])
     assert added.status_code == 200 and f'name="/members/{count}"' in added.text
@@ -125,9 +125,9 @@ async def test_add_and_remove_buttons_work_without_javascript(client, household)
 
 async def test_reused_page_uuid_gets_a_new_one_instead_of_a_conflict(client, household) -> None:
     sid = str(uuid.uuid4())
-    await _post(client, [*_flatten(household), ("_id", sid)])
+    await _post(client, [*form_pairs(household), ("_id", sid)])
     household["household"]["group"] = "五组"
-    response = await _post(client, [*_flatten(household), ("_id", sid)])
+    response = await _post(client, [*form_pairs(household), ("_id", sid)])
     assert response.status_code == 409
     assert _uuid_in(response.text) != sid
 

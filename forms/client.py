@@ -1,0 +1,66 @@
+"""What the phone's script needs to check answers as the server does.
+
+The schema without the words only people read, the server's own messages in
+the page's language, and the option labels a rule names in its messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms import messages
+from forms.render import ANNOTATIONS, UI, choices
+from forms.rules import MESSAGES as RULE_MESSAGES
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+
+
+def validation_schema(schema: Any) -> Any:
+    """The schema without the words only people read: what the phone validates against."""
+    if isinstance(schema, list):
+        return [validation_schema(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kept: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ANNOTATIONS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):  # keys here are names, not keywords
+            kept[key] = {name: validation_schema(sub) for name, sub in value.items()}
+        elif key in ("const", "enum", "default", "required", "dependentRequired"):
+            kept[key] = value
+        else:
+            kept[key] = validation_schema(value)
+    return kept
+
+
+# The option lists whose labels a form rule puts into its messages, in both languages
+# (forms/rules.py check_other_causes names the main cause); the phone's schema has no labels.
+RULE_LABELS: dict[str, tuple[str, ...]] = {"household": ("/causes/main_cause",)}
+
+
+def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
+    """value -> [zh, en] label of the single-choice question at pointer `at` ({} if none)."""
+    node: Any = schema
+    for key in at.split("/")[1:]:
+        node = (node.get("properties") or {}).get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return {}
+    zh, en = choices(node, "zh") or [], choices(node, "en") or []
+    return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
+
+
+def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
+    catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
+    return {
+        "form": form_id,
+        "version": version,
+        "lang": lang,
+        "schema": validation_schema(schema),
+        "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
+        "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
+        "types": messages.TYPE_NAMES,
+        "formats": messages.FORMAT_NAMES,
+        "ui": UI[lang],
+    }

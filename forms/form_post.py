@@ -1,0 +1,117 @@
+"""A plain form POST back to answers, for phones that run no JavaScript.
+
+Form fields are named by the JSON pointer of their answer (`/members/0/name`),
+so the posted pairs convert back to answers by walking the same schema the page
+was rendered from, and the answers to questions whose condition is false are
+dropped, as the phone's script drops them before sending.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from forms.render import conditions, holds, pointer_join
+
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_MISSING = object()
+
+
+def answers_from_form(schema: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The answers a plain form POST (names are JSON pointers) stands for, typed by the schema.
+
+    Empty strings are no answer; a number that does not parse stays text, so the
+    schema reports it at its field. Fields the schema does not know are ignored.
+    """
+    values: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if key.startswith("/"):
+            values.setdefault(key, []).append(value)
+    answers = _convert(schema, "", values)
+    return answers if isinstance(answers, dict) else {}
+
+
+def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> Any:
+    kind = node.get("type")
+    if kind == "object":
+        result: dict[str, Any] = {}
+        props = dict(node.get("properties") or {})
+        for _, then, else_ in conditions(node):
+            for branch in (then, else_):
+                for key, sub in (branch.get("properties") or {}).items():
+                    props.setdefault(key, sub)
+        for key, sub in props.items():
+            converted = _convert(sub, pointer_join(name, key), values)
+            if converted is not _MISSING:
+                result[key] = converted
+        return result
+    if kind == "array" and (node.get("items") or {}).get("type") == "object":
+        indexes = {
+            int(m.group(1))
+            for key in values
+            if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))
+        }
+        count = max(indexes) + 1 if indexes else 0
+        return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, 1000))]
+    raw = [v for v in values.get(name, []) if v != ""]
+    if not raw:
+        return _MISSING
+    return raw if kind == "array" else typed(node, raw[-1])
+
+
+def typed(node: Mapping[str, Any], raw: str) -> Any:
+    """A typed answer from the text of one field; the text itself when it does not parse."""
+    kind = node.get("type")
+    text = raw.strip()
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, raw)
+    if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    if kind == "number" and _NUMBER.fullmatch(text):
+        number = float(text)
+        return (
+            int(number)
+            if number.is_integer() and "." not in text and "e" not in text.lower()
+            else number
+        )
+    return raw
+
+
+def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
+    """The answers without those to questions whose condition is false, at every depth.
+
+    A question that lives only in a `then` (or `else`) branch is hidden while
+    its `if` fails (holds); the phone never sends its value, and neither does
+    this. Conditions are checked again after each removal, since one hidden
+    answer can change another condition.
+    """
+    kind = schema.get("type")
+    if kind == "array" and isinstance(answers, list):
+        items = schema.get("items")
+        return [prune_hidden(items, a) for a in answers] if isinstance(items, dict) else answers
+    if kind != "object" or not isinstance(answers, dict):
+        return answers
+    props: dict[str, Any] = schema.get("properties") or {}
+    result = dict(answers)
+    for _ in range(4):
+        active: set[str] = set()
+        inactive: set[str] = set()
+        for if_schema, then, else_ in conditions(schema):
+            shown, hidden = (then, else_) if holds(if_schema, result) else (else_, then)
+            active |= set(shown.get("properties") or {})
+            inactive |= set(hidden.get("properties") or {})
+        drop = {k for k in inactive - active - set(props) if k in result}
+        if not drop:
+            break
+        for key in drop:
+            del result[key]
+    branch_props: dict[str, Any] = {}
+    for if_schema, then, else_ in conditions(schema):
+        shown = then if holds(if_schema, result) else else_
+        branch_props.update(shown.get("properties") or {})
+    for key, value in result.items():
+        sub = props.get(key) or branch_props.get(key)
+        if isinstance(sub, dict) and "type" in sub:
+            result[key] = prune_hidden(sub, value)
+    return result

@@ -1,0 +1,46 @@
+"""A plain form POST back to answers (forms/form_post.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from forms.form_post import answers_from_form, prune_hidden
+from forms.validate import check_answers
+from tests.conftest import form_pairs
+
+
+def test_form_post_round_trips_a_valid_household(schema, household) -> None:
+    pairs = [*form_pairs(household), ("/living/dropout", ""), ("_id", "x")]
+    answers = prune_hidden(schema, answers_from_form(schema, pairs))
+    assert check_answers("household", schema, answers, date.today()) == []
+    assert answers["members"] == household["members"]
+
+
+def test_form_post_types_numbers_and_keeps_bad_text_for_the_schema(schema) -> None:
+    answers = answers_from_form(
+        schema,
+        [
+            ("/income/wages", "1200"),
+            ("/income/property_income", "1.5"),
+            ("/production/livestock/cattle", "two"),
+            ("/members/0/pension", "true"),
+            ("/survey/surveyor", ""),
+        ],
+    )
+    assert answers["income"]["wages"] == 1200 and answers["income"]["property_income"] == 1.5
+    assert answers["production"]["livestock"]["cattle"] == "two"
+    assert answers["members"][0]["pension"] is True
+    assert "surveyor" not in answers["survey"]
+
+
+def test_prune_hidden_drops_answers_whose_condition_is_false(schema, household) -> None:
+    member = household["members"][0]
+    member.update(health="healthy", disease="flu", migrant_work="none", migrant_months=3)
+    household["living"]["floor_area"] = 0
+    household["living"]["structure"] = "adobe"
+    pruned = prune_hidden(schema, household)
+    assert "disease" not in pruned["members"][0] and "migrant_months" not in pruned["members"][0]
+    assert "structure" not in pruned["living"]
+    assert household["members"][0]["disease"] == "flu"  # the input is not changed
+    member.update(health="chronic")
+    assert prune_hidden(schema, household)["members"][0]["disease"] == "flu"
