@@ -23,10 +23,14 @@ SURVEYS_DIR = Path(__file__).parent / "surveys"
 class SchemaProblem(Exception):
     """A schema file that cannot be used, with where the problem is."""
 
-    def __init__(self, source: str, where: str, message: str) -> None:
+    def __init__(
+        self, source: str, where: str, message: str, more: list[tuple[str, str]] | None = None
+    ) -> None:
         self.source = source
         self.where = where
         self.message = message
+        # Every (pointer, message) found, this one first, so a designer fixes all in one go.
+        self.problems = [(where, message), *(more or [])]
         super().__init__(f"{source}: {where or '/'}: {message}")
 
 
@@ -73,8 +77,8 @@ def check_schema(schema: Any, source: str) -> None:
 
     problems = unsupported_constructs(schema)
     if problems:
-        where, message = problems[0]
-        raise SchemaProblem(source, where, message)
+        (where, message), *more = problems
+        raise SchemaProblem(source, where, message, more)
 
 
 def load_schema_file(path: Path) -> dict[str, Any]:

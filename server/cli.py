@@ -104,7 +104,8 @@ def cmd_form_check(args: argparse.Namespace) -> int:
         try:
             schema = load_schema_file(Path(file))
         except SchemaProblem as problem:
-            print(f"{problem.source}: {problem.where or '/'}: {problem.message}", file=sys.stderr)
+            for where, message in problem.problems:
+                print(f"{problem.source}: {where or '/'}: {message}", file=sys.stderr)
             failed += 1
             continue
         print(f"{file}: ok ({len(schema.get('properties', {}))} sections)")

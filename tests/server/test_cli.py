@@ -71,3 +71,24 @@ def test_real_server_stores_an_answer_over_http(tmp_path, household) -> None:
     # uvicorn re-raises SIGTERM after a graceful shutdown, so the exit status is -15.
     assert "Application shutdown complete" in live.log()
     assert f"open {live.base}/ " in live.log()
+
+
+def test_form_check_lists_every_construct_the_phone_cannot_show(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {
+                    "a": {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+                    "b": {"$ref": "#/$defs/b"},
+                },
+                "$defs": {"b": {"type": "string"}},
+            }
+        )
+    )
+    assert main(["form", "check", str(bad)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert f"{bad}: /properties/a/patternProperties: " in lines[0]
+    assert any(line.startswith(f"{bad}: /properties/b") for line in lines[1:]), lines
