@@ -235,7 +235,7 @@ async def form_post(
         stored, _ = await create_submission(db, form_id, body, lang=lang)
     except AppError as exc:
         if exc.status == 422:
-            return again(422, errors=exc.errors or [], notice=exc.detail)
+            return again(422, errors=exc.errors or [], notice=exc.detail_in(lang))
         if exc.code == "id_conflict":
             notice = (
                 "此页已提交过；已换新编号，再次提交将另存为一份新答案"

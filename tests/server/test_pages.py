@@ -95,6 +95,7 @@ async def test_plain_form_post_with_errors_shows_the_answers_and_errors_again(
     assert 'value="王"' in html
     assert re.search(r'id="e/members/0/name" role="alert">至少 2 个字', html)
     assert re.search(r'id="e/production/irrigated_land" role="alert">有效灌溉面积', html)
+    assert "答案有误，请按提示修改" in html and "answers are invalid" not in html
     assert (await client.get(API)).json()["total"] == 0
 
 
