@@ -138,4 +138,4 @@ async def test_unknown_form_is_a_page_for_browsers_and_json_for_api(client) -> N
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     api = await client.get("/api/forms/nope", headers={"accept": "text/html"})
     assert api.status_code == 404 and api.json()["code"] == "not_found"
-    assert "找不到调查表 'nope'" in page.text and 'href="/?lang=zh"' in page.text
+    assert "找不到调查表 &#39;nope&#39;" in page.text and 'href="/?lang=zh"' in page.text
