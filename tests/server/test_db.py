@@ -83,3 +83,16 @@ async def test_submission_must_name_an_existing_version(settings) -> None:
             await db.write(orphan)
     finally:
         await db.close()
+
+
+async def test_writer_syncs_every_commit_to_disk(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+
+        async def mode(conn):
+            async with conn.execute("PRAGMA synchronous") as cursor:
+                return (await cursor.fetchone())[0]
+
+        assert await db.write(mode) == 2  # FULL: WAL frames are fsynced at each commit
+    finally:
+        await db.close()

@@ -1,0 +1,44 @@
+"""An acknowledged answer survives the server being killed the instant after.
+
+This covers a crashed or killed process (nothing acknowledged is still only in
+the server's memory or a queue); surviving power loss rests on the write
+connection's synchronous=FULL, which test_db checks is set.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import urllib.request
+
+import pytest
+
+from server.testing import live_server
+from tests.conftest import new_id
+
+
+@pytest.mark.e2e
+def test_answer_acknowledged_then_server_killed_is_still_stored(tmp_path, household) -> None:
+    db_path = tmp_path / "durable.db"
+    ids = [new_id() for _ in range(5)]
+    with live_server(db_path) as live:
+        for sid in ids:
+            body = json.dumps({"id": sid, "version": 1, "answers": household}).encode()
+            request = urllib.request.Request(
+                f"{live.base}/api/forms/household/submissions",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201
+        # No shutdown, no checkpoint: what was acknowledged must already be on disk.
+        live.process.send_signal(signal.SIGKILL)
+        live.process.wait(timeout=10)
+    with sqlite3.connect(db_path) as conn:
+        stored = {row[0] for row in conn.execute("SELECT id FROM submissions")}
+        audited = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action = 'submission.create'"
+        ).fetchone()[0]
+    assert stored == set(ids)
+    assert audited == len(ids)
