@@ -803,3 +803,112 @@ def _needs(rng: random.Random, answers: dict[str, Any], ages: list[int]) -> list
         pick = _weighted(rng, [(i, w) for i, (w, _) in enumerate(pool)])
         chosen.append(pool.pop(pick)[1])
     return chosen
+
+
+# ---------------------------------------------------------------- follow-ups
+
+# Who a need is referred to, by item (else by category).
+_FOLLOWUP_UNITS = {
+    "water": "甘谷县水务局",
+    "road": "甘谷县交通运输局",
+    "housing_renovation": "甘谷县住房和城乡建设局",
+    "relocation": "甘谷县发展和改革局",
+    "toilet": "甘谷县农业农村局",
+    "dibao": "甘谷县民政局",
+    "emergency_relief": "甘谷县民政局",
+    "medical_insurance": "甘谷县医疗保障局",
+    "serious_illness_care": "甘谷县医疗保障局",
+    "student_aid": "甘谷县教育局",
+    "microcredit": "甘谷县乡村振兴局",
+    "industry_support": "甘谷县农业农村局",
+}
+_CATEGORY_UNITS = {
+    "employment": "甘谷县人力资源和社会保障局",
+    "social_security": "甘谷县民政局",
+    "public_health": "甘谷县卫生健康局",
+    "environment": "甘谷县农业农村局",
+    "development": "甘谷县乡村振兴局",
+    "education_culture": "甘谷县教育局",
+    "infrastructure_housing": "甘谷县住房和城乡建设局",
+}
+_RESULTS = {
+    "water": "自来水管网已延伸入户，试水正常。",
+    "road": "入户路已硬化。",
+    "housing_renovation": "已列入危房改造计划，新房已建成入住。",
+    "toilet": "已完成改厕，补助资金已发放。",
+    "dibao": "已纳入农村低保，按月发放。",
+    "medical_insurance": "已办理慢性病门诊卡，门诊费用按规定报销。",
+    "serious_illness_care": "已纳入大病救治，住院费用按规定报销。",
+    "student_aid": "已申请到雨露计划补助。",
+    "microcredit": "扶贫小额信贷已发放，享受财政贴息。",
+    "industry_support": "产业扶持资金已拨付到户。",
+    "skills_training": "已参加县上组织的免费技能培训并取得证书。",
+    "job_placement": "已推荐到省内用工企业务工。",
+    "welfare_job": "已安排为村保洁员公益岗位。",
+}
+_CANNOT = "经核实不符合现行政策条件，已向群众当面解释，群众表示理解。"
+_SATISFACTION = (("satisfied", 70.0), ("basically_satisfied", 22.0), ("dissatisfied", 8.0))
+# How a need's follow-up unfolds: the statuses of its steps, in order.
+_PATHS = (
+    (("solved_on_spot",), 10.0),
+    (("referred", "in_progress", "solved"), 45.0),
+    (("referred", "solved"), 10.0),
+    (("referred", "in_progress"), 13.0),
+    (("referred",), 8.0),
+    (("referred", "in_progress", "cannot_solve"), 9.0),
+    (("in_progress", "solved"), 5.0),
+)
+
+
+def demo_followup_id(seed: int, index: int, need: int, step: int) -> str:
+    """A version-4 UUID fixed by (seed, household, need, step), so a reload does not repeat it."""
+    rng = random.Random(f"minsheng-demo-followup:{seed}:{index}:{need}:{step}")
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def demo_followups(
+    seed: int, index: int, survey_date: str, needs: list[dict[str, Any]], today: date
+) -> list[tuple[int, dict[str, Any]]]:
+    """Follow-up steps for the needs of demo household `index`, as (need index, body).
+
+    About 70% of needs get steps, each after the survey (or on its day, when solved
+    on the spot); steps that would fall after `today` have not happened yet and are
+    left out. The same seed gives the same steps, with the same ids.
+    """
+    surveyed = date.fromisoformat(survey_date)
+    steps: list[tuple[int, dict[str, Any]]] = []
+    for need_index, need in enumerate(needs):
+        rng = random.Random(f"minsheng-demo-followup:{seed}:{index}:{need_index}")
+        if rng.random() >= 0.7:
+            continue
+        path = _weighted(rng, _PATHS)
+        urgent = need.get("urgency") == "urgent"
+        unit = _FOLLOWUP_UNITS.get(need.get("item", "")) or _CATEGORY_UNITS.get(
+            need.get("category", "")
+        )
+        day = surveyed
+        for step, status in enumerate(path):
+            gap = {"referred": (1, 10), "in_progress": (3, 30)}.get(
+                status, (7, 45) if urgent else (15, 120)
+            )
+            if status != "solved_on_spot":
+                day += timedelta(days=rng.randint(*gap))
+            if day > today:
+                break
+            body: dict[str, Any] = {
+                "id": demo_followup_id(seed, index, need_index, step),
+                "status": status,
+                "happened_on": day.isoformat(),
+            }
+            if status != "solved_on_spot":
+                body["responsible_unit"] = unit or "乡镇人民政府"
+            if status in ("solved", "solved_on_spot"):
+                body["result"] = _RESULTS.get(need.get("item", ""), "已按群众诉求办结。")
+            elif status == "cannot_solve":
+                body["result"] = _CANNOT
+            elif status == "in_progress":
+                body["result"] = "已受理，正在办理。"
+            if status in ("solved", "solved_on_spot", "cannot_solve"):
+                body["satisfaction"] = _weighted(rng, _SATISFACTION)
+            steps.append((need_index, body))
+    return steps

@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 
 FORM_ID = "household"
+# A need's follow-up statuses that close it (see reports.labels.CLOSING_STATUSES).
+CLOSING_SQL = "('solved_on_spot', 'solved', 'cannot_solve')"
 
 # (column, JSON path in the answer); fields are read by name, so their order is free.
 HOUSEHOLD_FIELDS = (
@@ -128,16 +130,31 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
 
 
 def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> tuple[object, ...]:
-    """(count, max received_at, sum of rowids) of the scope's submissions, from the index.
+    """What a cached report is keyed by: its submissions, their follow-ups and the day.
 
-    Any new, resent-but-different or removed submission changes it, so a cached
-    report keyed by it is never stale.
+    (count, max received_at, sum of rowids) of the scope's submissions, from the
+    index; any new, resent-but-different or removed submission changes it, and so
+    does a new follow-up or a new day, so a cached report keyed by it is never stale.
     """
     where, params = scope_where(scope, period)
     row = conn.execute(
         f"SELECT count(*), max(received_at), total(rowid) FROM submissions WHERE {where}", params
     ).fetchone()
-    return tuple(row)
+    # Follow-ups are only ever added, so their count and newest id show any change.
+    where, params = scope_where(scope, period, "s")
+    steps = conn.execute(
+        "SELECT count(*), max(f.id) FROM need_followups f"
+        f" JOIN submissions s ON s.id = f.submission_id WHERE {where}",
+        params,
+    ).fetchone()
+    # Days open and overdue needs are counted to this day.
+    return (*row, *steps, as_of(period).isoformat())
+
+
+def as_of(period: Period, today: date | None = None) -> date:
+    """The day a report counts needs' days open to: the period's end, or today if sooner."""
+    today = today or date.today()
+    return min(period.end, today) if period.end else today
 
 
 def _split(
@@ -198,12 +215,22 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
         FROM staged"""
     )
     n_extract, n_columns = _split(NEED_FIELDS)
+    # A need's status on the period's last day is its latest follow-up up to that day
+    # (`status` NULL: none yet); `closed_on` is the first day a step closed it.
+    steps = "FROM need_followups f WHERE f.submission_id = sid AND f.need_index = idx"
+    until = "(:end IS NULL OR f.happened_on <= :end)"
     conn.execute(
         f"""CREATE TEMP TABLE n AS
         WITH staged AS MATERIALIZED (
-            SELECT h.rid, j.key AS idx, json_extract(j.value, {n_extract}) AS x
+            SELECT h.rid, s.id AS sid, j.key AS idx, json_extract(j.value, {n_extract}) AS x
             FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.needs') j)
-        SELECT rid, idx, {n_columns} FROM staged"""
+        SELECT rid, idx, {n_columns},
+               (SELECT f.status {steps} AND {until}
+                ORDER BY f.happened_on DESC, f.id DESC LIMIT 1) AS status,
+               (SELECT min(f.happened_on) {steps} AND {until}
+                AND f.status IN {CLOSING_SQL}) AS closed_on
+        FROM staged""",
+        {"end": period.params()[1]},
     )
     conn.execute("CREATE INDEX temp.m_rid ON m(rid)")
     conn.execute("CREATE INDEX temp.n_rid ON n(rid)")

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reports.draw import Period, Scope, connect_readonly, draw, scope_where
-from reports.labels import Labels, labels_from_schema
+from reports.draw import CLOSING_SQL, Period, Scope, as_of, connect_readonly, draw, scope_where
+from reports.labels import Labels, labels_from_schema, with_followups
+from reports.ledger import ledger, overdue_needs
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
@@ -105,6 +106,7 @@ class Report:
     generated_at: str
     households: list[dict[str, Any]] = field(default_factory=list)
     urgent_needs: list[dict[str, Any]] = field(default_factory=list)
+    overdue_needs: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
@@ -258,7 +260,7 @@ def _living(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
     }
 
 
-def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
+def _needs(conn: sqlite3.Connection, labels: Labels, as_of: str) -> dict[str, Any]:
     matrix = {
         (c, u): k
         for c, u, k in conn.execute(
@@ -268,6 +270,7 @@ def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
     categories = labels.codes("needs.category")
     urgencies = labels.codes("needs.urgency")
     table = [(c, [matrix.get((c, u), 0) for u in urgencies]) for c in categories]
+    followed = ledger(conn, labels, as_of)
     return {
         "total": _one(conn, "SELECT count(*) FROM n"),
         "households_with_needs": _one(conn, "SELECT count(DISTINCT rid) FROM n"),
@@ -276,10 +279,8 @@ def _needs(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
         "by_urgency": _breakdown(conn, labels, "needs.urgency", "n", "urgency"),
         "items": _breakdown(conn, labels, "needs.item", "n", "item"),
         "urgent": _one(conn, "SELECT count(*) FROM n WHERE urgency = 'urgent'"),
-        # The form records needs as raised; their follow-up is not collected yet.
-        "resolution_rate": None,
-        "mean_days_to_close": None,
-        "open": None,
+        **followed,
+        "resolution_rate": Share(*followed["resolution_rate"]),
     }
 
 
@@ -289,8 +290,9 @@ def indicators(
     poverty_line: float,
     registered: int | None,
     visits: int,
+    as_of: str,
 ) -> Indicators:
-    """Indicators over the drawn TEMP tables h, m, n."""
+    """Indicators over the drawn TEMP tables h, m, n; needs' days open counted to `as_of`."""
     households = _one(conn, "SELECT count(*) FROM h")
     categories = [
         (
@@ -374,7 +376,7 @@ def indicators(
             for name in ("medical_insurance", "critical_insurance", "pension", "dibao")
         },
         people=people,
-        needs=_needs(conn, labels),
+        needs=_needs(conn, labels, as_of),
         pairing={
             "paired": Share(
                 _one(conn, "SELECT count(*) FROM h WHERE length(trim(surveyor)) > 0"), households
@@ -470,7 +472,8 @@ def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         SELECT h.grp, h.head_name, h.members, h.category, h.status, h.main_cause,
                h.per_capita, h.dilapidation, h.floor_area, h.water_difficulty, h.water_safe,
                h.surveyor, h.survey_date, count(n.rid) AS needs,
-               total(n.urgency = 'urgent') AS urgent
+               total(n.urgency = 'urgent') AS urgent,
+               total(n.status IN ('solved', 'solved_on_spot')) AS solved
         FROM h LEFT JOIN n ON n.rid = h.rid
         GROUP BY h.rid ORDER BY h.head_name, h.household_key""",
     )
@@ -483,7 +486,8 @@ def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str,
         f"""
         SELECT h.village_code, h.grp, h.head_name, h.surveyor, h.survey_date,
                n.category, n.item, n.description
-        FROM n JOIN h ON h.rid = n.rid WHERE n.urgency = 'urgent'
+        FROM n JOIN h ON h.rid = n.rid
+        WHERE n.urgency = 'urgent' AND coalesce(n.status, 'open') NOT IN {CLOSING_SQL}
         ORDER BY h.survey_date, h.grp, h.head_name, n.idx
         {"LIMIT " + str(int(limit)) if limit else ""}""",
     )
@@ -494,7 +498,10 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
         conn,
         f"""
         WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid),
-        needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent
+        needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent,
+                         total(status IN ('solved', 'solved_on_spot')) AS solved,
+                         total(urgency = 'urgent'
+                               AND coalesce(status, 'open') NOT IN {CLOSING_SQL}) AS open_urgent
                   FROM n GROUP BY rid)
         SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
                count(h.rid) AS households, total(people.k) AS population,
@@ -503,7 +510,8 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
                total(h.per_capita < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
                total(h.water_difficulty = 1) AS water_difficulty,
-               total(needs.k) AS needs, total(needs.urgent) AS urgent
+               total(needs.k) AS needs, total(needs.urgent) AS urgent,
+               total(needs.solved) AS solved, total(needs.open_urgent) AS open_urgent
         FROM villages v LEFT JOIN h ON h.village_code = v.code
         LEFT JOIN people ON people.rid = h.rid LEFT JOIN needs ON needs.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
@@ -535,7 +543,7 @@ def _labels_for(conn: sqlite3.Connection, versions: list[int]) -> Labels:
         " AND (? IS NULL OR version = ?) ORDER BY version DESC LIMIT 1",
         (max(versions) if versions else None, max(versions) if versions else None),
     ).fetchone()
-    return labels_from_schema(json.loads(row[0])) if row else Labels()
+    return with_followups(labels_from_schema(json.loads(row[0])) if row else Labels())
 
 
 def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
@@ -575,7 +583,8 @@ def build_report(
         registered = place.get("households_registered")
         if scope.kind == "county" and not place.get("registered_complete"):
             registered = None  # a partial sum would overstate coverage
-        figures = indicators(conn, labels, poverty_line, registered, in_period)
+        counted_to = as_of(period, today).isoformat()
+        figures = indicators(conn, labels, poverty_line, registered, in_period, counted_to)
         span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
         report = Report(
             kind=scope.kind,
@@ -596,6 +605,7 @@ def build_report(
         if scope.kind == "village":
             report.households = _household_rows(conn)
             report.urgent_needs = _urgent_needs(conn, None)
+            report.overdue_needs = overdue_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
         else:
             report.villages = _village_rows(conn, scope.code, poverty_line)

@@ -80,3 +80,36 @@ def labels_from_schema(schema: dict[str, Any]) -> Labels:
             for choice in choices:
                 found.setdefault(str(choice["const"]), _pair(choice))
     return Labels(options, titles, _pair(schema))
+
+
+# A need's follow-up is recorded after the visit, not in the form, so its
+# vocabulary lives here rather than in a schema: (code, 中文, English).
+FOLLOWUP_STATUSES = (
+    ("open", "待办", "Open"),
+    ("solved_on_spot", "当场解决", "Solved on the spot"),
+    ("referred", "已转办", "Referred"),
+    ("in_progress", "办理中", "In progress"),
+    ("solved", "已解决", "Solved"),
+    ("cannot_solve", "无法解决已解释", "Cannot solve, explained"),
+)
+# Statuses that close a need: it is done with, whether or not it could be solved.
+CLOSING_STATUSES = ("solved_on_spot", "solved", "cannot_solve")
+SOLVED_STATUSES = ("solved_on_spot", "solved")
+SATISFACTION = (
+    ("satisfied", "满意", "Satisfied"),
+    ("basically_satisfied", "基本满意", "Basically satisfied"),
+    ("dissatisfied", "不满意", "Dissatisfied"),
+)
+
+
+def with_followups(labels: Labels) -> Labels:
+    """`labels` plus the follow-up vocabulary, as `followup.status` and `followup.satisfaction`."""
+    options = dict(labels.options)
+    options["followup.status"] = {c: (zh, en) for c, zh, en in FOLLOWUP_STATUSES}
+    options["followup.satisfaction"] = {c: (zh, en) for c, zh, en in SATISFACTION}
+    titles = {
+        **labels.titles,
+        "followup.status": ("办理状态", "Status"),
+        "followup.satisfaction": ("群众满意度", "Satisfaction"),
+    }
+    return Labels(options, titles, labels.form_title)

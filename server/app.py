@@ -16,6 +16,7 @@ from litestar.openapi.config import OpenAPIConfig
 from forms.schema import shipped_forms
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS
+from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
 from server.pages import pages_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             FormController,
             SubmissionController,
+            FollowupController,
             VillageController,
             pages_router,
             ReportController,

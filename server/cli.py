@@ -61,15 +61,21 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
 
 async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
-    from forms.demo import demo_households, demo_submission_id, demo_villages
+    from datetime import date
+
+    import msgspec
+
+    from forms.demo import demo_followups, demo_households, demo_submission_id, demo_villages
     from forms.schema import shipped_forms
     from server.db import Database
+    from server.followups import FollowupCreate, create_followup
     from server.form_versions import publish
     from server.submissions import SubmissionCreate, create_submission
     from server.villages import upsert_villages
 
     db = await Database.open(settings.db_path)
-    created = again = 0
+    created = again = steps = 0
+    today = date.today()
     try:
         version = await publish(db, "household", shipped_forms()["household"], actor="cli")
         villages = demo_villages()
@@ -78,11 +84,24 @@ async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
             body = SubmissionCreate(
                 id=uuid.UUID(demo_submission_id(seed, index)), version=version, answers=answers
             )
-            _, new = await create_submission(db, "household", body, actor="cli:load-demo")
+            stored, new = await create_submission(db, "household", body, actor="cli:load-demo")
             created += new
             again += not new
+            for need_index, step in demo_followups(
+                seed, index, answers["survey"]["date"], answers.get("needs") or [], today
+            ):
+                _, new = await create_followup(
+                    db,
+                    stored.id,
+                    need_index,
+                    msgspec.convert(step, FollowupCreate),
+                    actor="cli:load-demo",
+                    today=today,
+                )
+                steps += new
     finally:
         await db.close()
+    logging.getLogger("minsheng").info("%s: %d need follow-ups stored", settings.db_path, steps)
     return len(villages), created, again
 
 

@@ -182,10 +182,12 @@ def test_reordering_member_fields_does_not_change_ages(stored, monkeypatch) -> N
     }
 
 
-def test_missing_figures_say_no_data_not_zero(rendered) -> None:
+def test_missing_figures_say_no_data_not_zero(rendered, stored) -> None:
     text = _text(rendered["path"], "-layout")
     assert _value(text, "留守儿童") == "无数据"
-    assert _value(text, "解决率") == "无数据"
+    # No follow-up is recorded: every need counts as open, and the report says so.
+    needs = sum(len(h.get("needs") or []) for h in stored[1])
+    assert _value(text, "尚无办理记录的需求") == str(needs)
     assert _value(text, "平均办结天数") == "无数据"
 
 
@@ -296,3 +298,184 @@ def test_without_a_cjk_font_no_pdf_is_made(rendered, monkeypatch) -> None:
             report_pdf.render_pdf(rendered["report"])
     finally:
         report_pdf.find_cjk_font.cache_clear()
+
+
+# ---------------------------------------------------------------- the needs ledger
+
+LEDGER_END = date(2026, 8, 31)
+_NEED = {
+    "urgent": ("infrastructure_housing", "water", "吃水困难，希望接通自来水。"),
+    "normal": ("employment", "skills_training", "想学电焊，希望参加技能培训。"),
+    "long_term": ("development", "industry_support", "想扩大肉牛养殖，缺少启动资金。"),
+}
+# (household, need) -> its steps (status, day, satisfaction), in the order they are recorded.
+STEPS: dict[tuple[int, int], list[tuple[str, str, str | None]]] = {
+    (0, 0): [
+        ("referred", "2026-04-05", None),
+        ("solved", "2026-05-10", "satisfied"),
+        ("in_progress", "2026-04-20", None),  # recorded late: the day orders steps
+    ],
+    (1, 0): [("solved_on_spot", "2026-04-02", "satisfied")],
+    (1, 1): [("referred", "2026-04-10", None), ("cannot_solve", "2026-06-01", "dissatisfied")],
+    (2, 0): [("referred", "2026-04-10", None), ("solved", "2026-09-15", "satisfied")],
+    (2, 1): [("in_progress", "2026-05-01", None)],
+    (3, 0): [("solved", "2026-07-01", None)],
+    (3, 1): [("solved", "2026-05-01", None), ("in_progress", "2026-06-01", None)],  # reopened
+}
+# household -> (survey day, urgencies of its needs); (0, 1), (4, *) and (5, *) get no steps.
+LEDGER_HOUSEHOLDS = [
+    ("2026-04-01", ["urgent", "urgent"]),
+    ("2026-04-02", ["normal", "urgent"]),
+    ("2026-04-03", ["urgent", "normal"]),
+    ("2026-04-04", ["long_term", "normal"]),
+    ("2026-07-20", ["urgent", "normal"]),
+    ("2026-08-30", ["urgent"]),
+]
+
+
+async def _store_ledger(db_path: Path) -> None:
+    from forms.schema import shipped_forms
+    from server.followups import FollowupCreate, create_followup
+
+    db = await Database.open(db_path)
+    try:
+        version = await publish(db, "household", shipped_forms()["household"], actor="test")
+        await upsert_villages(db, demo_villages(), actor="test")
+        answers = list(demo_households(5, [_village()], per_village=len(LEDGER_HOUSEHOLDS)))
+        for index, (surveyed, urgencies) in enumerate(LEDGER_HOUSEHOLDS):
+            household = answers[index]
+            household["survey"]["date"] = surveyed
+            household["needs"] = [
+                dict(zip(("category", "item", "description"), _NEED[u], strict=True), urgency=u)
+                for u in urgencies
+            ]
+            sid = new_id()
+            body = SubmissionCreate(id=sid, version=version, answers=household)  # type: ignore[arg-type]
+            await create_submission(db, "household", body, actor="test")
+            for (h, need), steps in STEPS.items():
+                for status, day, satisfaction in steps if h == index else []:
+                    step = FollowupCreate(
+                        id=new_id(),  # type: ignore[arg-type]
+                        status=status,
+                        happened_on=day,
+                        satisfaction=satisfaction,
+                        responsible_unit="甘谷县水务局" if status == "referred" else None,
+                    )
+                    await create_followup(db, sid, need, step, actor="test")
+    finally:
+        await db.close()
+
+
+def _recount() -> dict[str, Any]:
+    """The ledger's figures on LEDGER_END, counted from STEPS without SQL."""
+    end = LEDGER_END.isoformat()
+    status: dict[tuple[int, int], str] = {}
+    days_to_close = []
+    overdue = 0
+    for h, (surveyed, urgencies) in enumerate(LEDGER_HOUSEHOLDS):
+        for need, urgency in enumerate(urgencies):
+            steps = [s for s in STEPS.get((h, need), []) if s[1] <= end]
+            ordered = sorted(enumerate(steps), key=lambda p: (p[1][1], p[0]))
+            current = ordered[-1][1][0] if ordered else "open"
+            status[h, need] = current
+            if current in ("solved", "solved_on_spot", "cannot_solve"):
+                closed = min(
+                    s[1] for s in steps if s[0] in ("solved", "solved_on_spot", "cannot_solve")
+                )
+                days = date.fromisoformat(closed) - date.fromisoformat(surveyed)
+                days_to_close.append(days.days)
+            elif urgency != "long_term":
+                open_for = (LEDGER_END - date.fromisoformat(surveyed)).days
+                overdue += open_for > {"urgent": 30, "normal": 90}[urgency]
+    solved = sum(s in ("solved", "solved_on_spot") for s in status.values())
+    codes = ("open", "solved_on_spot", "referred", "in_progress", "solved", "cannot_solve")
+    return {
+        "total": len(status),
+        "solved": solved,
+        "by_status": [sum(s == c for s in status.values()) for c in codes],
+        "mean_days": statistics.mean(days_to_close),
+        "without": sum(
+            1 for (h, need) in status if not [s for s in STEPS.get((h, need), []) if s[1] <= end]
+        ),
+        "overdue": overdue,
+    }
+
+
+@pytest.fixture(scope="module")
+def ledger_pdf(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("ledger")
+    asyncio.run(_store_ledger(folder / "minsheng.db"))
+    report = build_report(
+        folder / "minsheng.db", Scope("village", _village()["code"]), Period(end=LEDGER_END), LINE
+    )
+    out = folder / "ledger.pdf"
+    out.write_bytes(report_pdf.render_pdf(report, "zh"))
+    return {"report": report, "text": _text(out, "-layout"), "db": folder / "minsheng.db"}
+
+
+def test_ledger_in_pdf_equals_ledger_recounted_from_follow_ups(ledger_pdf) -> None:
+    expected = _recount()
+    assert expected["without"] == 4 and expected["overdue"] > 0  # the data covers the cases
+    text = ledger_pdf["text"]
+    total, solved = expected["total"], expected["solved"]
+    rate = re.search(r"解决率\s+(\d+) / (\d+)（([\d.]+)%）", text)
+    assert rate, "resolution rate not in the PDF"
+    assert rate.groups() == (str(solved), str(total), f"{100 * solved / total:.1f}")
+    assert _value(text, "平均办结天数") == f"{expected['mean_days']:.1f}"
+    assert _value(text, "尚无办理记录的需求") == str(expected["without"])
+    assert _value(text, "逾期未办结") == str(expected["overdue"])
+    totals = re.search(r"^\s*合计((?:\s+\d+){7})\s*$", text, re.MULTILINE)
+    assert totals, "status totals row not in the PDF"
+    assert [int(k) for k in totals.group(1).split()] == [*expected["by_status"], total]
+    assert "截至 2026-08-31" in text
+
+
+def test_a_step_after_the_period_end_does_not_count(ledger_pdf) -> None:
+    needs = ledger_pdf["report"].figures.needs
+    # Household 2's urgent need was solved on 2026-09-15, after the period: still referred.
+    overdue = ledger_pdf["report"].overdue_needs
+    listed = [(n["survey_date"], n["status"], n["days_open"]) for n in overdue]
+    assert ("2026-04-03", "referred", (LEDGER_END - date(2026, 4, 3)).days) in listed
+    assert needs["solved"] == _recount()["solved"]
+    # Long-term needs are never overdue; the overdue list is longest-open first.
+    assert all(n["urgency"] != "long_term" for n in overdue)
+    days = [n["days_open"] for n in overdue]
+    assert days == sorted(days, reverse=True)
+
+
+def test_without_a_period_end_the_late_step_counts(ledger_pdf) -> None:
+    report = build_report(ledger_pdf["db"], Scope("village", _village()["code"]), Period(), LINE)
+    assert report.figures.needs["solved"] == _recount()["solved"] + 1
+
+
+def test_urgent_needs_list_leaves_out_closed_needs(ledger_pdf) -> None:
+    listed = {n["survey_date"] for n in ledger_pdf["report"].urgent_needs}
+    # Household 0's first urgent need is solved, its second is open; household 1's is closed.
+    assert "2026-04-01" in listed and "2026-04-02" not in listed
+
+
+def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
+    from server.followups import FollowupCreate, create_followup
+
+    scope, period = Scope("village", _village()["code"]), Period()
+    conn = report_draw.connect_readonly(ledger_pdf["db"])
+    try:
+        before = report_draw.fingerprint_row(conn, scope, period)
+        sid = conn.execute("SELECT id FROM submissions WHERE survey_date = '2026-08-30'").fetchone()
+    finally:
+        conn.close()
+
+    async def add() -> None:
+        db = await Database.open(ledger_pdf["db"])
+        try:
+            step = FollowupCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
+            await create_followup(db, sid[0], 0, step, actor="test")
+        finally:
+            await db.close()
+
+    asyncio.run(add())
+    conn = report_draw.connect_readonly(ledger_pdf["db"])
+    try:
+        assert report_draw.fingerprint_row(conn, scope, period) != before
+    finally:
+        conn.close()
