@@ -26,7 +26,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -217,7 +217,7 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         )
     villages = list(report.villages)
     if sort == "needs":
-        villages.sort(key=lambda v: (-(v["urgent"] or 0), v["code"]))
+        villages.sort(key=lambda v: (-(v["open_urgent"] or 0), v["code"]))
     else:
         villages.sort(
             key=lambda v: (
@@ -226,7 +226,8 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
             )
         )
     top_urgent = sorted(
-        (v for v in report.villages if v["urgent"]), key=lambda v: (-v["urgent"], v["code"])
+        (v for v in report.villages if v["open_urgent"]),
+        key=lambda v: (-v["open_urgent"], v["code"]),
     )[:10]
     bands = _band_labels(report.poverty_line, lang)
     water_labels = (tr("困难", "difficult"), tr("安全", "safe"), tr("不安全", "unsafe"))

@@ -479,3 +479,21 @@ def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
         assert report_draw.fingerprint_row(conn, scope, period) != before
     finally:
         conn.close()
+
+
+def test_appendix_rows_count_each_households_solved_needs(ledger_pdf) -> None:
+    end = LEDGER_END.isoformat()
+    expected = []
+    for h, (_, urgencies) in enumerate(LEDGER_HOUSEHOLDS):
+        solved = 0
+        for need in range(len(urgencies)):
+            steps = sorted(
+                enumerate(s for s in STEPS.get((h, need), []) if s[1] <= end),
+                key=lambda p: (p[1][1], p[0]),
+            )
+            solved += bool(steps) and steps[-1][1][0] in ("solved", "solved_on_spot")
+        expected.append((len(urgencies), urgencies.count("urgent"), solved))
+    appendix = ledger_pdf["text"][ledger_pdf["text"].index("户明细\n") :]
+    rows = re.findall(r"(\d+) ?/ ?(\d+) ?/ ?(\d+)\s*$", appendix, re.M)
+    found = [tuple(map(int, row)) for row in rows]
+    assert sorted(found) == sorted(expected)
