@@ -26,7 +26,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "3"
+TEMPLATE_VERSION = "4"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -91,7 +91,9 @@ def asset_fetcher(root: Path = STATIC) -> Any:
     return AssetFetcher()
 
 
+@cache
 def _environment(lang: str) -> Environment:
+    """The Jinja environment for one language, kept so templates compile once."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),

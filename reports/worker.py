@@ -14,7 +14,9 @@ cache folder, which is kept within its budget (see `reports.cache`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
+import importlib
 import json
 import logging
 import multiprocessing
@@ -62,10 +64,23 @@ class RenderResult:
 
 
 def _warm() -> None:
-    """Pay WeasyPrint's import and font set-up before the first real render."""
+    """Pay for imports, template compiling, the stylesheet and font set-up before the
+    first real render: the pool starts a worker before anyone asks for a report."""
     from weasyprint import HTML
 
-    HTML(string="<p style=\"font-family: 'Noto Sans CJK SC'\">预热 warm</p>").write_pdf()
+    from reports.pdf import STATIC, _environment, asset_fetcher
+
+    importlib.import_module("reports.figures")  # its imports, before a request waits on them
+
+    for lang in ("zh", "en"):
+        env = _environment(lang)
+        for name in ("village.html", "county.html"):
+            env.get_template(name)
+    HTML(
+        string='<link rel="stylesheet" href="report.css"><h2>预热</h2><p>warm 预热 <b>粗体</b></p>',
+        base_url=STATIC.as_uri() + "/",
+        url_fetcher=asset_fetcher(),
+    ).write_pdf()
 
 
 def _peak_rss_mb() -> float:
@@ -89,8 +104,17 @@ def render_to_file(
     from reports.pdf import render_pdf
 
     started = time.perf_counter()
-    report = build_report(db_path, request.scope, request.period, poverty_line)
-    pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
+    # A layout allocates millions of short-lived objects, and the cyclic collector
+    # kept walking them: with it off a 300-household village renders in about
+    # 2.7 s instead of 3.4-4.0 s. The worker is replaced after each render
+    # (RENDERS_PER_PROCESS), so what cycles leave behind goes with the process.
+    gc.freeze()
+    gc.disable()
+    try:
+        report = build_report(db_path, request.scope, request.period, poverty_line)
+        pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
+    finally:
+        gc.enable()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(f".{os.getpid()}.part")
     partial.write_bytes(pdf)
