@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
+from forms.demo_needs import household_needs, weighted
 from forms.rules import id_number_check_digit
 
 T = TypeVar("T")
@@ -78,13 +79,6 @@ _SERIOUS = (
 )
 
 # Main causes of poverty for poor households, weighted after 建档立卡 shares (因病 ~42%).
-_LEVEL_NAMES = {
-    "senior": "高中",
-    "vocational_secondary": "中职",
-    "vocational_college": "高职",
-    "college": "大学",
-}
-
 _MAIN_CAUSES = (
     ("illness", 42),
     ("capital", 14),
@@ -100,10 +94,6 @@ _MAIN_CAUSES = (
     ("other", 0.5),
 )
 _ALL_CAUSES = tuple(c for c, _ in _MAIN_CAUSES)
-
-
-def _weighted(rng: random.Random, pairs: Sequence[tuple[T, float]]) -> T:
-    return rng.choices([v for v, _ in pairs], weights=[w for _, w in pairs])[0]
 
 
 def demo_villages() -> list[dict[str, Any]]:
@@ -170,7 +160,7 @@ def _name(rng: random.Random, sex: str, surname: str | None = None) -> str:
 
 def _family(rng: random.Random) -> list[_Person]:
     """A head and relatives with ages that fit together."""
-    size = _weighted(rng, [(1, 12), (2, 24), (3, 26), (4, 20), (5, 10), (6, 5), (7, 2), (8, 1)])
+    size = weighted(rng, [(1, 12), (2, 24), (3, 26), (4, 20), (5, 10), (6, 5), (7, 2), (8, 1)])
     if size == 1:
         sex = "male" if rng.random() < 0.55 else "female"
         return [_Person(_name(rng, sex), sex, rng.randint(52, 86), "head")]
@@ -259,9 +249,9 @@ def _schooling(rng: random.Random, age: int) -> str:
     if 12 <= age <= 14:
         return "junior"
     if 15 <= age <= 17:
-        return _weighted(rng, [("senior", 55), ("vocational_secondary", 30), ("not_in_school", 15)])
+        return weighted(rng, [("senior", 55), ("vocational_secondary", 30), ("not_in_school", 15)])
     if 18 <= age <= 21:
-        return _weighted(rng, [("college", 18), ("vocational_college", 17), ("not_in_school", 65)])
+        return weighted(rng, [("college", 18), ("vocational_college", 17), ("not_in_school", 65)])
     return "not_in_school"
 
 
@@ -281,18 +271,18 @@ def _education(rng: random.Random, age: int, schooling: str) -> str:
     if age < 18:
         return "junior" if age >= 15 else "primary"
     if age >= 60:
-        return _weighted(rng, [("illiterate", 45), ("primary", 40), ("junior", 13), ("senior", 2)])
+        return weighted(rng, [("illiterate", 45), ("primary", 40), ("junior", 13), ("senior", 2)])
     if age >= 40:
-        return _weighted(rng, [("illiterate", 12), ("primary", 40), ("junior", 38), ("senior", 10)])
-    return _weighted(rng, [("primary", 12), ("junior", 52), ("senior", 22), ("college", 14)])
+        return weighted(rng, [("illiterate", 12), ("primary", 40), ("junior", 38), ("senior", 10)])
+    return weighted(rng, [("primary", 12), ("junior", 52), ("senior", 22), ("college", 14)])
 
 
 def _health(rng: random.Random, age: int) -> str:
     if age >= 60:
-        return _weighted(rng, [("healthy", 62), ("chronic", 27), ("serious", 5), ("disabled", 6)])
+        return weighted(rng, [("healthy", 62), ("chronic", 27), ("serious", 5), ("disabled", 6)])
     if age >= 30:
-        return _weighted(rng, [("healthy", 84), ("chronic", 10), ("serious", 2), ("disabled", 4)])
-    return _weighted(rng, [("healthy", 96), ("chronic", 1.5), ("serious", 0.5), ("disabled", 2)])
+        return weighted(rng, [("healthy", 84), ("chronic", 10), ("serious", 2), ("disabled", 4)])
+    return weighted(rng, [("healthy", 96), ("chronic", 1.5), ("serious", 0.5), ("disabled", 2)])
 
 
 def _set_health(rng: random.Random, member: dict[str, Any], health: str) -> None:
@@ -302,7 +292,7 @@ def _set_health(rng: random.Random, member: dict[str, Any], health: str) -> None
     if health in ("chronic", "serious"):
         member["disease"] = rng.choice(_CHRONIC if health == "chronic" else _SERIOUS)
     elif health == "disabled":
-        member["disability_type"] = _weighted(
+        member["disability_type"] = weighted(
             rng,
             [
                 ("physical", 45),
@@ -314,7 +304,7 @@ def _set_health(rng: random.Random, member: dict[str, Any], health: str) -> None
                 ("multiple", 8),
             ],
         )
-        member["disability_grade"] = _weighted(
+        member["disability_grade"] = weighted(
             rng, [("grade_1", 12), ("grade_2", 25), ("grade_3", 30), ("grade_4", 33)]
         )
 
@@ -326,7 +316,7 @@ def _labour(rng: random.Random, age: int, member: dict[str, Any]) -> str:
     if health == "serious" or member.get("disability_grade") in ("grade_1", "grade_2"):
         return "lost"
     if age >= 70:
-        return _weighted(rng, [("none", 50), ("weak", 45), ("lost", 5)])
+        return weighted(rng, [("none", 50), ("weak", 45), ("lost", 5)])
     if health in ("chronic", "disabled") or age >= 60:
         return "weak"
     return "skilled" if rng.random() < 0.18 else "ordinary"
@@ -354,7 +344,7 @@ def _finish_member(rng: random.Random, member: dict[str, Any], age: int, dibao: 
     member["labour"] = _labour(rng, age, member)
     works = member["labour"] in ("ordinary", "skilled") and 18 <= age <= 58
     if works and rng.random() < 0.55:
-        member["migrant_work"] = _weighted(
+        member["migrant_work"] = weighted(
             rng, [("township", 10), ("county", 20), ("province", 30), ("outside", 40)]
         )
         member["migrant_months"] = rng.randint(3, 11)
@@ -383,14 +373,14 @@ def _household(
 ) -> dict[str, Any]:
     """One household; `taken` holds every ID number issued so far, so none repeats."""
     family = _family(rng)
-    ethnicity = _weighted(rng, [("han", 95), ("hui", 4), ("other", 1)])
+    ethnicity = weighted(rng, [("han", 95), ("hui", 4), ("other", 1)])
     members = [_member(rng, person, ethnicity, taken) for person in family]
     ages = [p.age for p in family]
 
     if len(family) == 1 and family[0].age >= 60 and rng.random() < 0.45:
         category = "tekun_poor"
     else:
-        category = _weighted(
+        category = weighted(
             rng, [("ordinary_poor", 55), ("dibao_poor", 27), ("tekun_poor", 2), ("non_poor", 16)]
         )
     poor = category != "non_poor"
@@ -409,7 +399,7 @@ def _household(
             "date": _survey_date(rng, today).isoformat(),
             "surveyor": cadre,
             "surveyor_unit": unit,
-            "filled_by": _weighted(rng, [("cadre", 60), ("head", 30), ("member", 10)]),
+            "filled_by": weighted(rng, [("cadre", 60), ("head", 30), ("member", 10)]),
         },
         "household": _household_section(rng, village, head, members, category),
         "members": members,
@@ -421,11 +411,11 @@ def _household(
     if main_cause is not None:
         others = [c for c in _ALL_CAUSES if c != main_cause]
         causes: dict[str, Any] = {"main_cause": main_cause}
-        extra = _weighted(rng, [(0, 35), (1, 45), (2, 20)])
+        extra = weighted(rng, [(0, 35), (1, 45), (2, 20)])
         if extra:
             causes["other_causes"] = rng.sample(others, k=extra)
         answers["causes"] = causes
-    answers["needs"] = _needs(rng, answers, ages)
+    answers["needs"] = household_needs(rng, answers, ages)
     return answers
 
 
@@ -435,7 +425,7 @@ def _main_cause(rng: random.Random, members: list[dict[str, Any]], ages: list[in
     因学 is only drawn for a family that has someone in school.
     """
     has_student = any(m["schooling"] != "not_in_school" for m in members)
-    cause = _weighted(rng, [(c, w) for c, w in _MAIN_CAUSES if c != "schooling" or has_student])
+    cause = weighted(rng, [(c, w) for c, w in _MAIN_CAUSES if c != "schooling" or has_student])
     if cause == "illness" and not any(m["health"] in ("chronic", "serious") for m in members):
         adults = [i for i, a in enumerate(ages) if a >= 30] or [0]
         i = max(adults, key=lambda i: ages[i] + rng.randint(0, 30))
@@ -462,7 +452,7 @@ def _household_section(
         section["phone"] = prefix + f"{rng.randrange(10**8):08d}"
     section["category"] = category
     if category != "non_poor":
-        section["status"] = _weighted(
+        section["status"] = weighted(
             rng, [("not_out", 38), ("expected_out", 24), ("out", 33), ("returned", 5)]
         )
     children = [m for m in members if m["relation"] in ("son", "daughter")]
@@ -490,9 +480,9 @@ def _production(rng: random.Random, size: int) -> dict[str, Any]:
         "irrigated_land": irrigated,
         "forest_land": round(rng.uniform(0.5, 6), 1) if rng.random() < 0.45 else 0,
         "livestock": {
-            "cattle": _weighted(rng, [(0, 60), (1, 25), (2, 10), (3, 5)]),
+            "cattle": weighted(rng, [(0, 60), (1, 25), (2, 10), (3, 5)]),
             "sheep": rng.choice((0, 0, 0, 0, 5, 8, 12, 20, 30)),
-            "pigs": _weighted(rng, [(0, 55), (1, 25), (2, 15), (4, 5)]),
+            "pigs": weighted(rng, [(0, 55), (1, 25), (2, 15), (4, 5)]),
             "poultry": rng.choice((0, 0, 5, 8, 10, 12, 15, 20)),
         },
         "cooperative_member": rng.random() < 0.28,
@@ -582,7 +572,7 @@ def _living(
         living["floor_area"] = (
             round(rng.uniform(45, 180)) if rng.random() < 0.95 else round(rng.uniform(20, 45))
         )
-        structure = _weighted(
+        structure = weighted(
             rng,
             [
                 ("brick_wood", 35),
@@ -595,14 +585,14 @@ def _living(
         )
         living["structure"] = structure
         if structure in ("adobe", "cave"):
-            living["dilapidation"] = _weighted(
+            living["dilapidation"] = weighted(
                 rng, [("b", 25), ("c", 35), ("d", 25), ("not_assessed", 15)]
             )
         else:
-            living["dilapidation"] = _weighted(
+            living["dilapidation"] = weighted(
                 rng, [("a", 50), ("b", 32), ("c", 5), ("not_assessed", 13)]
             )
-    source = _weighted(
+    source = weighted(
         rng,
         [
             ("tap", 76),
@@ -618,9 +608,7 @@ def _living(
     living["water_difficulty"] = rng.random() < (0.7 if hard else 0.04)
     living["water_safe"] = source in ("tap", "protected_well") and rng.random() < 0.95
     living["electricity"] = rng.random() < 0.995
-    living["road"] = _weighted(
-        rng, [("concrete", 58), ("gravel", 20), ("dirt", 17), ("asphalt", 5)]
-    )
+    living["road"] = weighted(rng, [("concrete", 58), ("gravel", 20), ("dirt", 17), ("asphalt", 5)])
     living["sanitary_toilet"] = rng.random() < 0.42
     living["enough_food"] = rng.random() < 0.97
     living["enough_clothing"] = rng.random() < 0.97
@@ -637,278 +625,3 @@ def _living(
         members[school_age[0]]["schooling"] = "not_in_school"
     living["dropout"] = dropout
     return living
-
-
-# ---------------------------------------------------------------- needs
-
-
-def _needs(rng: random.Random, answers: dict[str, Any], ages: list[int]) -> list[dict[str, Any]]:
-    members = answers["members"]
-    living = answers["living"]
-    candidates: list[tuple[float, dict[str, Any]]] = []
-
-    def add(weight: float, category: str, item: str, description: str, urgency: str) -> None:
-        candidates.append(
-            (
-                weight,
-                {
-                    "category": category,
-                    "item": item,
-                    "description": description,
-                    "urgency": urgency,
-                },
-            )
-        )
-
-    ill = [m for m in members if m["health"] in ("chronic", "serious")]
-    for m in ill[:2]:
-        if m["health"] == "serious":
-            add(
-                6,
-                "public_health",
-                "serious_illness_care",
-                f"{m['name']}患{m['disease']}，治疗费用高，去年自付医疗费约"
-                f"{rng.randint(2, 9)}万元，希望纳入大病救治并提高报销比例。",
-                "urgent",
-            )
-        else:
-            add(
-                3,
-                "public_health",
-                "medical_insurance",
-                f"{m['name']}患{m['disease']}需长期服药，每月药费{rng.randint(2, 8)}百元左右，"
-                "希望办理慢性病门诊卡，门诊费用能够报销。",
-                "normal",
-            )
-    for m in [m for m in members if m["health"] == "disabled"][:1]:
-        add(
-            3,
-            "social_security",
-            "dibao",
-            f"{m['name']}残疾，生活不能完全自理，家里需要有人照顾，希望申请低保和残疾人两项补贴。",
-            "normal",
-        )
-    if living.get("dilapidation") in ("c", "d"):
-        add(
-            6,
-            "infrastructure_housing",
-            "housing_renovation",
-            f"住房为{'土坯房' if living.get('structure') == 'adobe' else '老旧房屋'}，"
-            "墙体开裂、屋顶漏雨，"
-            f"经鉴定为{living['dilapidation'].upper()}级危房，雨季住着不安全，希望列入危房改造计划。",
-            "urgent" if living["dilapidation"] == "d" else "normal",
-        )
-    if living.get("floor_area") == 0:
-        add(
-            8,
-            "infrastructure_housing",
-            "housing_renovation",
-            "家中没有自有住房，目前借住在亲戚家，希望得到建房补助或安排易地搬迁。",
-            "urgent",
-        )
-    if living["water_difficulty"]:
-        add(
-            5,
-            "infrastructure_housing",
-            "water",
-            "家里吃水靠水窖存雨水，天旱时要到几里外拉水，希望自来水管网能接到家门口。"
-            if living["water_source"] == "rainwater"
-            else "自来水经常停水，一停就是好几天，只能到村外泉眼挑水，希望解决供水问题。",
-            "urgent",
-        )
-    if not living["sanitary_toilet"]:
-        add(
-            1.5,
-            "environment",
-            "toilet",
-            "家里还是旱厕，夏天气味大、蚊蝇多，希望纳入改厕项目给予补助。",
-            "long_term",
-        )
-    if living["road"] == "dirt":
-        add(
-            2.5,
-            "infrastructure_housing",
-            "road",
-            "入户路是土路，下雨后泥泞难走，农用车进不来，希望硬化入户路。",
-            "normal",
-        )
-    students = [
-        m
-        for m in members
-        if m["schooling"] in ("senior", "vocational_secondary", "vocational_college", "college")
-    ]
-    for m in students[:1]:
-        add(
-            4,
-            "education_culture",
-            "student_aid",
-            f"{m['name']}在读{_LEVEL_NAMES[m['schooling']]}，"
-            "学费和生活费每年要好几千元，希望申请助学金或雨露计划补助。",
-            "normal",
-        )
-    workers = [
-        m
-        for m, a in zip(members, ages, strict=True)
-        if m["labour"] in ("ordinary", "skilled") and a <= 50
-    ]
-    if workers:
-        w = rng.choice(workers)
-        if w["migrant_work"] == "none":
-            add(
-                3,
-                "employment",
-                "job_placement",
-                f"{w['name']}在家务农，农闲时想出去打工，希望帮忙联系省内用工企业。",
-                "normal",
-            )
-        trade = rng.choice(("电焊", "挖掘机驾驶", "厨师", "家政服务", "汽车维修", "苹果树修剪"))
-        add(
-            2.5,
-            "employment",
-            "skills_training",
-            f"{w['name']}想学{trade}，希望参加县上组织的免费技能培训。",
-            "normal",
-        )
-    weak = [m for m, a in zip(members, ages, strict=True) if m["labour"] == "weak" and a < 65]
-    if weak:
-        add(
-            2,
-            "employment",
-            "welfare_job",
-            f"{weak[0]['name']}身体不好干不了重活，希望安排护林员或村保洁员公益岗位。",
-            "normal",
-        )
-    add(
-        1.5,
-        "development",
-        "industry_support",
-        f"想扩大{rng.choice(('肉牛', '肉羊', '花椒', '苹果', '蔬菜'))}种养规模，缺少启动资金，"
-        "希望得到产业扶持资金或优良品种。",
-        "long_term",
-    )
-    add(
-        1.2,
-        "development",
-        "microcredit",
-        f"想申请{rng.choice((2, 3, 5))}万元扶贫小额信贷发展养殖，希望帮助办理贴息贷款。",
-        "normal",
-    )
-    if answers["household"]["category"] == "non_poor":
-        add(1, "other", "other", "希望村上多组织农业技术讲座，及时通知惠农政策。", "long_term")
-
-    wanted = _weighted(rng, [(0, 12), (1, 30), (2, 30), (3, 18), (4, 10)])
-    chosen: list[dict[str, Any]] = []
-    pool = list(candidates)
-    while pool and len(chosen) < wanted:
-        pick = _weighted(rng, [(i, w) for i, (w, _) in enumerate(pool)])
-        chosen.append(pool.pop(pick)[1])
-    return chosen
-
-
-# ---------------------------------------------------------------- follow-ups
-
-# Who a need is referred to, by item (else by category).
-_FOLLOWUP_UNITS = {
-    "water": "甘谷县水务局",
-    "road": "甘谷县交通运输局",
-    "housing_renovation": "甘谷县住房和城乡建设局",
-    "relocation": "甘谷县发展和改革局",
-    "toilet": "甘谷县农业农村局",
-    "dibao": "甘谷县民政局",
-    "emergency_relief": "甘谷县民政局",
-    "medical_insurance": "甘谷县医疗保障局",
-    "serious_illness_care": "甘谷县医疗保障局",
-    "student_aid": "甘谷县教育局",
-    "microcredit": "甘谷县乡村振兴局",
-    "industry_support": "甘谷县农业农村局",
-}
-_CATEGORY_UNITS = {
-    "employment": "甘谷县人力资源和社会保障局",
-    "social_security": "甘谷县民政局",
-    "public_health": "甘谷县卫生健康局",
-    "environment": "甘谷县农业农村局",
-    "development": "甘谷县乡村振兴局",
-    "education_culture": "甘谷县教育局",
-    "infrastructure_housing": "甘谷县住房和城乡建设局",
-}
-_RESULTS = {
-    "water": "自来水管网已延伸入户，试水正常。",
-    "road": "入户路已硬化。",
-    "housing_renovation": "已列入危房改造计划，新房已建成入住。",
-    "toilet": "已完成改厕，补助资金已发放。",
-    "dibao": "已纳入农村低保，按月发放。",
-    "medical_insurance": "已办理慢性病门诊卡，门诊费用按规定报销。",
-    "serious_illness_care": "已纳入大病救治，住院费用按规定报销。",
-    "student_aid": "已申请到雨露计划补助。",
-    "microcredit": "扶贫小额信贷已发放，享受财政贴息。",
-    "industry_support": "产业扶持资金已拨付到户。",
-    "skills_training": "已参加县上组织的免费技能培训并取得证书。",
-    "job_placement": "已推荐到省内用工企业务工。",
-    "welfare_job": "已安排为村保洁员公益岗位。",
-}
-_CANNOT = "经核实不符合现行政策条件，已向群众当面解释，群众表示理解。"
-_SATISFACTION = (("satisfied", 70.0), ("basically_satisfied", 22.0), ("dissatisfied", 8.0))
-# How a need's follow-up unfolds: the statuses of its steps, in order.
-_PATHS = (
-    (("solved_on_spot",), 10.0),
-    (("referred", "in_progress", "solved"), 45.0),
-    (("referred", "solved"), 10.0),
-    (("referred", "in_progress"), 13.0),
-    (("referred",), 8.0),
-    (("referred", "in_progress", "cannot_solve"), 9.0),
-    (("in_progress", "solved"), 5.0),
-)
-
-
-def demo_followup_id(seed: int, index: int, need: int, step: int) -> str:
-    """A version-4 UUID fixed by (seed, household, need, step), so a reload does not repeat it."""
-    rng = random.Random(f"minsheng-demo-followup:{seed}:{index}:{need}:{step}")
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def demo_followups(
-    seed: int, index: int, survey_date: str, needs: list[dict[str, Any]], today: date
-) -> list[tuple[int, dict[str, Any]]]:
-    """Follow-up steps for the needs of demo household `index`, as (need index, body).
-
-    About 70% of needs get steps, each after the survey (or on its day, when solved
-    on the spot); steps that would fall after `today` have not happened yet and are
-    left out. The same seed gives the same steps, with the same ids.
-    """
-    surveyed = date.fromisoformat(survey_date)
-    steps: list[tuple[int, dict[str, Any]]] = []
-    for need_index, need in enumerate(needs):
-        rng = random.Random(f"minsheng-demo-followup:{seed}:{index}:{need_index}")
-        if rng.random() >= 0.7:
-            continue
-        path = _weighted(rng, _PATHS)
-        urgent = need.get("urgency") == "urgent"
-        unit = _FOLLOWUP_UNITS.get(need.get("item", "")) or _CATEGORY_UNITS.get(
-            need.get("category", "")
-        )
-        day = surveyed
-        for step, status in enumerate(path):
-            gap = {"referred": (1, 10), "in_progress": (3, 30)}.get(
-                status, (7, 45) if urgent else (15, 120)
-            )
-            if status != "solved_on_spot":
-                day += timedelta(days=rng.randint(*gap))
-            if day > today:
-                break
-            body: dict[str, Any] = {
-                "id": demo_followup_id(seed, index, need_index, step),
-                "status": status,
-                "happened_on": day.isoformat(),
-            }
-            if status != "solved_on_spot":
-                body["responsible_unit"] = unit or "乡镇人民政府"
-            if status in ("solved", "solved_on_spot"):
-                body["result"] = _RESULTS.get(need.get("item", ""), "已按群众诉求办结。")
-            elif status == "cannot_solve":
-                body["result"] = _CANNOT
-            elif status == "in_progress":
-                body["result"] = "已受理，正在办理。"
-            if status in ("solved", "solved_on_spot", "cannot_solve"):
-                body["satisfaction"] = _weighted(rng, _SATISFACTION)
-            steps.append((need_index, body))
-    return steps

@@ -65,7 +65,8 @@ async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
 
     import msgspec
 
-    from forms.demo import demo_followups, demo_households, demo_submission_id, demo_villages
+    from forms.demo import demo_households, demo_submission_id, demo_villages
+    from forms.demo_needs import demo_followups
     from forms.schema import shipped_forms
     from server.db import Database
     from server.followups import FollowupCreate, create_followup

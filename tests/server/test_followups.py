@@ -180,7 +180,8 @@ async def test_bad_bodies_are_400_413_415(client, stored, settings: Settings) ->
 
 
 def test_demo_follow_ups_are_reproducible_and_pass_the_checks() -> None:
-    from forms.demo import demo_followups, demo_households, demo_villages
+    from forms.demo import demo_households, demo_villages
+    from forms.demo_needs import demo_followups
     from server.followups import FollowupCreate, check_followup
 
     today = date.today()
