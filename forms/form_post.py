@@ -8,6 +8,7 @@ dropped, as the phone's script drops them before sending.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -50,10 +51,13 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
         indexes = {
             int(m.group(1))
             for key in values
-            if (m := re.match(re.escape(name) + r"/(\d+)(?:/|$)", key))
+            if (m := re.match(re.escape(name) + r"/([0-9]{1,4})(?:/|$)", key))
         }
         count = max(indexes) + 1 if indexes else 0
-        return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, 1000))]
+        # One past maxItems, so the schema still says "at most N"; a field name like
+        # /members/9999/name must not conjure thousands of empty members.
+        limit = min(int(node.get("maxItems", 100)) + 1, 200)
+        return [_convert(node["items"], f"{name}/{i}", values) for i in range(min(count, limit))]
     raw = [v for v in values.get(name, []) if v != ""]
     if not raw:
         return _MISSING
@@ -68,7 +72,7 @@ def typed(node: Mapping[str, Any], raw: str) -> Any:
         return {"true": True, "false": False}.get(text, raw)
     if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):
         return int(text)
-    if kind == "number" and _NUMBER.fullmatch(text):
+    if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         number = float(text)
         return (
             int(number)

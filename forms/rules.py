@@ -25,8 +25,9 @@ Rule = Callable[[dict[str, Any], date], Iterable[Issue]]
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
-_ID_PATTERN = re.compile(r"\d{17}[\dX]")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# [0-9], not \d: Python's \d also matches full-width and other scripts' digits.
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _POOR_INCOME_CEILING = 100_000
 _INCOME_FIELDS = ("wages", "business_income", "business_expense", "property_income")
 _TRANSFER_FIELDS = ("dibao", "pension", "eco_compensation", "other")

@@ -7,6 +7,7 @@ a JSON pointer, a code and a message.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -89,9 +90,22 @@ def _is_choice(error: ValidationError) -> bool:
     )
 
 
+def _non_finite(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[Issue]:
+    """NaN and infinities: JSON has no such numbers, and `minimum` lets NaN through."""
+    if isinstance(value, float) and not math.isfinite(value):
+        zh, en = messages.TYPE_NAMES["number"]
+        yield Issue(pointer(*at), "type", {"expected": zh, "expected_en": en})
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            yield from _non_finite(sub, (*at, key))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            yield from _non_finite(sub, (*at, index))
+
+
 def schema_issues(schema: dict[str, Any], answers: Any) -> list[Issue]:
     """Every place the answers break the schema, one issue per field and code."""
-    seen: dict[tuple[str, str], Issue] = {}
+    seen: dict[tuple[str, str], Issue] = {(i.path, i.code): i for i in _non_finite(answers)}
     for error in validator_for(schema).iter_errors(answers):
         for issue in _issues_from(error):
             seen.setdefault((issue.path, issue.code), issue)

@@ -10,6 +10,7 @@ only committed data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -91,13 +92,15 @@ class Database:
         """
         async with self._write_lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 result = await work(conn)
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # Also when cancelled during BEGIN or COMMIT: the statement still runs on
+                # aiosqlite's thread, so end whatever transaction it left open.
+                await _rollback(conn)
                 raise
-            await conn.execute("COMMIT")
             return result
 
     async def fetch_all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:
@@ -107,6 +110,12 @@ class Database:
     async def fetch_one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         async with self._reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    # OperationalError: no transaction was open (BEGIN never ran, or COMMIT already had).
+    with contextlib.suppress(sqlite3.OperationalError):
+        await conn.execute("ROLLBACK")
 
 
 async def _migrate(conn: aiosqlite.Connection) -> None:
@@ -122,6 +131,13 @@ async def _migrate(conn: aiosqlite.Connection) -> None:
         # executescript would commit on its own; run statements inside one transaction.
         await conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process (init-db beside serve) may have applied it since we looked.
+            async with conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE number = ?", (number,)
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    await conn.execute("COMMIT")
+                    continue
             for statement in _statements(sql):
                 await conn.execute(statement)
             await conn.execute(
@@ -129,7 +145,7 @@ async def _migrate(conn: aiosqlite.Connection) -> None:
                 (number, name, now_iso()),
             )
         except BaseException:
-            await conn.execute("ROLLBACK")
+            await _rollback(conn)
             raise
         await conn.execute("COMMIT")
 

@@ -38,6 +38,7 @@ from server import audit
 from server.db import Database, now_iso
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.http import json_body, request_lang
+from server.settings import Settings
 
 STATUS_NAMES = {code: (zh, en) for code, zh, en in FOLLOWUP_STATUSES}
 SATISFACTION_NAMES = {code: (zh, en) for code, zh, en in SATISFACTION}
@@ -403,6 +404,7 @@ class FollowupController(Controller):
     async def create(
         self,
         db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
         request: Request[Any, Any, Any],
         submission_id: FromPath[str],
         index: FromPath[int],
@@ -415,7 +417,7 @@ class FollowupController(Controller):
         """
         body = await json_body(request, FollowupCreate)
         stored, created = await create_followup(
-            db, submission_id, index, body, lang=request_lang(request)
+            db, submission_id, index, body, lang=request_lang(request), today=settings.today()
         )
         return Response(stored, status_code=201 if created else 200)
 

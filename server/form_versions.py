@@ -21,6 +21,9 @@ from server import audit
 from server.db import Database, now_iso
 from server.errors import NOT_FOUND, not_found
 
+# Far more versions than any form will have, and well inside SQLite's integers.
+MAX_VERSION = 2**31 - 1
+
 
 class FormSummary(msgspec.Struct):
     id: str
@@ -73,7 +76,9 @@ async def list_forms(db: Database) -> list[FormSummary]:
 
 async def get_version(db: Database, form_id: str, version: int | None = None) -> FormVersion:
     """A given version, or the current published one; AppError 404 when there is none."""
-    if version is None:
+    if version is not None and not 1 <= version <= MAX_VERSION:  # SQLite integers are 64-bit
+        row = None
+    elif version is None:
         row = await db.fetch_one(
             "SELECT * FROM form_versions WHERE form_id = ? AND status = 'published'"
             " ORDER BY version DESC LIMIT 1",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 import msgspec
@@ -28,6 +29,32 @@ def request_lang(request: Request[Any, Any, Any]) -> str:
     return "zh"
 
 
+class _NotJSON(ValueError):
+    """NaN, Infinity or a number too large for a float: Python reads them, JSON has none."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJSON(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotJSON(text[:40])
+    return number
+
+
+def _decode_error(exc: json.JSONDecodeError) -> AppError:
+    return AppError(
+        400,
+        "malformed_json",
+        zh_en(
+            f"JSON 格式错误，第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}",
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+        ),
+    )
+
+
 async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
     """The request's JSON body as `shape`: 415 for another media type, 400 if malformed.
 
@@ -46,7 +73,17 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
         )
     raw = await request.body()
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
+        # A lone surrogate ("\\ud800") parses but cannot be stored or hashed as UTF-8.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except _NotJSON as exc:
+        raise AppError(
+            400,
+            "malformed_json",
+            zh_en(
+                f"JSON 中不能有 {exc}，请填写有限的数字", f"JSON numbers must be finite, not {exc}"
+            ),
+        ) from exc
     except UnicodeDecodeError as exc:
         raise AppError(
             400,
@@ -54,12 +91,14 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
             zh_en(f"内容不是 UTF-8 编码：{exc.reason}", f"body is not UTF-8: {exc.reason}"),
         ) from exc
     except json.JSONDecodeError as exc:
+        raise _decode_error(exc) from exc
+    except (RecursionError, ValueError) as exc:  # nesting, a 5,000-digit number, a lone surrogate
         raise AppError(
             400,
             "malformed_json",
             zh_en(
-                f"JSON 格式错误，第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}",
-                f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                "JSON 无法接受：嵌套过深、数字过长或含有无效字符",
+                "JSON not accepted: nested too deep, a number too long, or an invalid character",
             ),
         ) from exc
     try:

@@ -28,10 +28,11 @@ from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
 from forms.render import ITEM, build_page, render_template
 from server.db import Database
-from server.errors import AppError
+from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version
 from server.http import request_lang
-from server.submissions import SubmissionCreate, create_submission
+from server.settings import Settings
+from server.submissions import Submission, SubmissionCreate, create_submission
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
 # In dependency order: a module's imports are served before it, so it can name their versions.
@@ -174,7 +175,7 @@ def _change_items(answers: dict[str, Any], action: str) -> None:
     """Add an item to (`add:/members`) or remove one from (`remove:/members/2`) a repeat group."""
     verb, _, where = action.partition(":")
     parts = [p for p in where.split("/") if p]
-    if verb == "remove" and parts and parts[-1].isdigit():
+    if verb == "remove" and parts and parts[-1].isdigit() and len(parts[-1]) <= 4:
         parts, index = parts[:-1], int(parts[-1])
     else:
         index = None
@@ -192,10 +193,38 @@ def _change_items(answers: dict[str, Any], action: str) -> None:
         del items[index]
 
 
+async def _store_plain(
+    db: Database,
+    form_id: str,
+    version: int,
+    submission_id: uuid.UUID,
+    answers: dict[str, Any],
+    lang: str,
+    settings: Settings,
+) -> Submission:
+    """Store a page sent without JavaScript; a resend of the same answer is stored once.
+
+    The page's id is filled in when it is rendered, and a browser that shows the
+    cached page again (a 304, or "fill a new one") sends that same id with the
+    next household's answers. Those are a new answer, not a conflict: they get an
+    id of their own instead of being refused.
+    """
+    body = SubmissionCreate(id=submission_id, version=version, answers=answers)
+    try:
+        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
+    except AppError as exc:
+        if exc.code != "id_conflict":
+            raise
+        body = SubmissionCreate(id=uuid.uuid4(), version=version, answers=answers)
+        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
+    return stored
+
+
 @post("/f/{form_id:str}/v/{version:int}", include_in_schema=False, status_code=200)
 async def form_post(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
     form_id: FromPath[str],
     version: FromPath[int],
 ) -> Response[Any]:
@@ -230,20 +259,11 @@ async def form_post(
     if action.startswith(("add:", "remove:")) and ITEM not in action:
         _change_items(answers, action)
         return again(200)
-    body = SubmissionCreate(id=submission_id, version=version, answers=answers)
     try:
-        stored, _ = await create_submission(db, form_id, body, lang=lang)
+        stored = await _store_plain(db, form_id, version, submission_id, answers, lang, settings)
     except AppError as exc:
         if exc.status == 422:
             return again(422, errors=exc.errors or [], notice=exc.detail_in(lang))
-        if exc.code == "id_conflict":
-            notice = (
-                "此页已提交过；已换新编号，再次提交将另存为一份新答案"
-                if lang == "zh"
-                else "This page was already sent; it now has a new id, and sending stores a "
-                "new answer"
-            )
-            return again(409, notice=notice, submission_id=str(uuid.uuid4()))
         raise
     html = render_template(
         "done.html",
@@ -263,7 +283,7 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     """A page asset; immutable for a year when asked for by its current version."""
     asset = assets().get(name.lstrip("/"))
     if asset is None:
-        raise AppError(404, "not_found", f"no asset {name!r}")
+        raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
     current = request.query_params.get("v") == asset.version
     return _cached(request, asset, _YEAR if current else "no-cache")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class SettingsError(ValueError):
@@ -36,6 +38,14 @@ def _positive_float(raw: str) -> float:
     if not value > 0:
         raise ValueError("must be a positive number")
     return value
+
+
+def _zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be a time zone name such as Asia/Shanghai") from exc
+    return raw
 
 
 def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
@@ -70,6 +80,17 @@ class Settings:
         _positive_int,
         "size budget of the report folder in MB; least recently used PDFs are removed beyond it",
     )
+
+    timezone: str = _setting(
+        "MINSHENG_TZ",
+        "Asia/Shanghai",
+        _zone,
+        "time zone whose calendar decides 'today' (a survey date may not be after it)",
+    )
+
+    def today(self) -> date:
+        """Today's date where the surveys are made, whatever the server's clock zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -34,13 +34,14 @@ from forms.validate import check_answers, localize
 from server import audit
 from server.db import Database, now_iso
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
-from server.form_versions import get_version
+from server.form_versions import MAX_VERSION, get_version
 from server.http import json_body, request_lang
+from server.settings import Settings
 
 
 class SubmissionCreate(msgspec.Struct, forbid_unknown_fields=True):
     id: uuid.UUID
-    version: int
+    version: Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
     answers: dict[str, Any]
 
 
@@ -130,7 +131,7 @@ async def create_submission(
     """
     submission_id = str(body.id)
     digest = body_hash(body.version, body.answers)
-    existing = await _existing(db, submission_id, digest)
+    existing = await _existing(db, form_id, submission_id, digest)
     if existing is not None:
         return existing, False
     form = await get_version(db, form_id, body.version)
@@ -186,17 +187,19 @@ async def create_submission(
 
     created = await db.write(work)
     if not created:  # another request stored this UUID between our check and our write
-        raced = await _existing(db, submission_id, digest)
+        raced = await _existing(db, form_id, submission_id, digest)
         assert raced is not None
         return raced, False
     return await get_submission(db, submission_id), True
 
 
-async def _existing(db: Database, submission_id: str, digest: str) -> Submission | None:
+async def _existing(
+    db: Database, form_id: str, submission_id: str, digest: str
+) -> Submission | None:
     row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     if row is None:
         return None
-    if row["body_hash"] != digest:
+    if row["body_hash"] != digest or row["form_id"] != form_id:
         raise AppError(
             409,
             "id_conflict",
@@ -266,7 +269,11 @@ class SubmissionController(Controller):
         responses=_CREATE_ERRORS,
     )
     async def create(
-        self, db: NamedDependency[Database], request: Request[Any, Any, Any], form_id: FromPath[str]
+        self,
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        request: Request[Any, Any, Any],
+        form_id: FromPath[str],
     ) -> Response[Submission]:
         """Store an answer, validated against the exact version it names.
 
@@ -275,7 +282,9 @@ class SubmissionController(Controller):
         another body, 422 with every error when the answers are invalid.
         """
         body = await json_body(request, SubmissionCreate)
-        stored, created = await create_submission(db, form_id, body, lang=request_lang(request))
+        stored, created = await create_submission(
+            db, form_id, body, lang=request_lang(request), today=settings.today()
+        )
         return Response(stored, status_code=201 if created else 200)
 
     @get("/api/forms/{form_id:str}/submissions", responses=NOT_FOUND)
@@ -285,7 +294,7 @@ class SubmissionController(Controller):
         form_id: FromPath[str],
         village_code: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
     ) -> SubmissionPage:
         """A page of a form's submissions in the order received, optionally for one village."""
         await get_version(db, form_id)

@@ -44,3 +44,10 @@ def test_prune_hidden_drops_answers_whose_condition_is_false(schema, household) 
     assert household["members"][0]["disease"] == "flu"  # the input is not changed
     member.update(health="chronic")
     assert prune_hidden(schema, household)["members"][0]["disease"] == "flu"
+
+
+def test_a_far_index_does_not_conjure_empty_members(schema, household) -> None:
+    pairs = [*form_pairs(household), ("/members/9999/name", "x"), ("/members/30/name", "y")]
+    answers = answers_from_form(schema, pairs)
+    # One past maxItems (20), so the schema still reports "at most 20".
+    assert len(answers["members"]) == schema["properties"]["members"]["maxItems"] + 1

@@ -63,3 +63,10 @@ def test_wrong_conditional_answer_gets_one_error_not_two(household) -> None:
     member["migrant_months"] = 13
     found = [(i.path, i.code) for i in schema_issues(shipped_forms()["household"], household)]
     assert found == [("/members/0/migrant_months", "maximum")]
+
+
+def test_nan_and_infinity_are_not_numbers() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "number", "minimum": 0}}}
+    for value in (float("nan"), float("inf")):
+        found = {i.path: i.code for i in schema_issues(schema, {"n": value})}
+        assert found == {"/n": "type"}

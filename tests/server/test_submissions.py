@@ -250,3 +250,66 @@ async def test_errors_other_than_422_follow_the_language_too(client) -> None:
     missing = await client.get("/api/nothing-here", headers={"Accept-Language": "en"})
     assert missing.status_code == 404
     assert missing.json() == {"code": "not_found", "detail": "no such address"}
+
+
+async def test_numbers_json_has_not_and_unstorable_text_are_400(client, household) -> None:
+    sid = new_id()
+    good = json.dumps({"id": sid, "version": 1, "answers": household}, ensure_ascii=False)
+    bodies = [
+        good.replace('"cultivated_land": ', '"cultivated_land": NaN, "x": ', 1),
+        good.replace('"forest_land": ', '"forest_land": Infinity, "y": ', 1),
+        good.replace('"wages": ', '"wages": 1e400, "z": ', 1),
+        good.replace('"wages": ', '"wages": ' + "9" * 5000 + ', "z": ', 1),
+        '{"id": "' + sid + '", "version": 1, "answers": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        good.replace('"surveyor": "', '"surveyor": "\\ud800', 1),
+    ]
+    for body in bodies:
+        response = await client.post(
+            URL, content=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, (body[:80], response.text[:200])
+        assert response.json()["code"] == "malformed_json"
+    assert await _count(client) == 0
+
+
+async def test_full_width_digits_are_not_digits(client, household) -> None:
+    household["household"]["village_code"] = "62" + "０" * 10
+    household["members"][0]["id_number"] = "１" * 17 + "X"
+    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    assert response.status_code == 422
+    codes = {(e["path"], e["code"]) for e in response.json()["errors"]}
+    assert ("/household/village_code", "pattern") in codes
+    assert ("/members/0/id_number", "pattern") in codes
+
+
+async def test_integers_beyond_sqlite_are_400_or_404(client, household) -> None:
+    huge = 99999999999999999999
+    body = {"id": new_id(), "version": huge, "answers": household}
+    assert (await client.post(URL, json=body)).status_code == 400
+    assert (await client.get(f"/api/forms/household/versions/{huge}")).status_code == 404
+    assert (await client.get(URL, params={"offset": huge})).status_code == 400
+
+
+async def test_an_id_stored_for_one_form_conflicts_on_another(client, household) -> None:
+    body = {"id": new_id(), "version": 1, "answers": household}
+    assert (await client.post(URL, json=body)).status_code == 201
+    response = await client.post("/api/forms/other/submissions", json=body)
+    assert response.status_code == 409
+
+
+async def test_today_is_the_survey_time_zone_not_the_servers(tmp_path, household) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from server.app import create_app
+    from server.settings import Settings
+
+    # Etc/GMT-14 is 26 hours ahead of Etc/GMT+12: its today is always their tomorrow or later.
+    ahead = datetime.now(ZoneInfo("Etc/GMT-14")).date().isoformat()
+    household["survey"]["date"] = ahead
+    for zone, status in (("Etc/GMT-14", 201), ("Etc/GMT+12", 422)):
+        settings = Settings(db_path=tmp_path / f"{status}.db", timezone=zone)
+        async with AsyncTestClient(app=create_app(settings)) as zoned:
+            body = {"id": new_id(), "version": 1, "answers": household}
+            response = await zoned.post(URL, json=body)
+            assert response.status_code == status, (zone, response.text)
