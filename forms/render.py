@@ -423,6 +423,10 @@ UI: dict[str, dict[str, str]] = {
         "records": "本机记录",
         "remove": "删除",
         "add": "添加",
+        "sending": "正在发送…",
+        "renew": "作为新的一份重新发送",
+        "conflict": "可在上方本机记录中把它作为新的一份重新发送。",
+        "sent_heading": "已提交的答案",
     },
     "en": {
         "next": "Next",
@@ -450,6 +454,10 @@ UI: dict[str, dict[str, str]] = {
         "records": "On this phone",
         "remove": "Remove",
         "add": "Add",
+        "sending": "Sending…",
+        "renew": "Send as a new answer",
+        "conflict": "It can be sent again as a new answer from the list above.",
+        "sent_heading": "Answer sent",
     },
 }
 

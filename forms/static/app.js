@@ -13,6 +13,15 @@ const summary = $('summary'), back = $('back'), next = $('next'), sendButton = $
 const progress = $('progress'), records = $('records'), net = $('net');
 const fmt = (s, p) => s.replace(/\{(\w+)\}/g, (m, k) => (k in p ? p[k] : m));
 let current = 0, draft = null, persisted = false, retryTimer = null, retries = 0;
+// draft: the record the form writes to as it is typed; null while a sent answer is shown.
+// shown: the id of the answer shown as sent (or on its way) after Send, else null.
+let shown = null;
+const again = document.createElement('button'); // "fill a new one", shown after Send
+again.type = 'button';
+again.id = 'new';
+again.textContent = T.new;
+again.hidden = true;
+sendButton.after(again);
 
 form.noValidate = true;
 document.documentElement.classList.add('js');
@@ -192,10 +201,13 @@ function show(n) {
   back.hidden = current === 0;
   next.hidden = current >= pages.length;
   sendButton.hidden = current < pages.length;
+  sendButton.disabled = false;
+  again.hidden = true;
   progress.hidden = false;
   progress.querySelector('progress').value = Math.min(current + 1, pages.length);
   progress.querySelector('span').textContent =
     current < pages.length ? fmt(T.page, { n: current + 1, total: pages.length }) : T.summary;
+  summary.querySelector('h2').textContent = T.summary;
   if (current === pages.length) buildSummary();
   window.scrollTo(0, 0);
 }
@@ -315,24 +327,39 @@ function freshDraft() {
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en' : 'zh-CN', { hour12: false }) : '');
 
+const isDraft = (r) => !!draft && r.id === draft.id;
+const said = (r) => r.note || (r.status === 'rejected' && r.errors ? r.errors.map((e) => e.message).join('；') : '');
+
+function button(li, className, text) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  li.appendChild(b);
+}
+
 async function listRecords() {
   const mine = (await store.all()).filter((r) => r.form === data.form).sort((a, b) => (a.saved < b.saved ? 1 : -1));
   const list = records.querySelector('ul');
   list.textContent = '';
   for (const r of mine) {
-    if (r.status === 'draft' && r.id === draft.id && !Object.keys(r.answers || {}).length) continue;
+    if (r.status === 'draft' && isDraft(r) && !Object.keys(r.answers || {}).length) continue;
     const li = document.createElement('li');
     li.className = r.status;
     li.dataset.id = r.id;
     const head = get(r.answers, '/household/head_name') || r.id.slice(0, 8);
     li.textContent = `${T[r.status] || r.status} · ${head} · ${r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved)}`;
-    if (r.status === 'rejected' || (r.status === 'draft' && r.id !== draft.id)) {
-      const open = document.createElement('button');
-      open.type = 'button';
-      open.className = 'open';
-      open.textContent = T.open;
-      li.appendChild(open);
+    if (r.status === 'waiting' || r.status === 'rejected') {
+      const why = said(r); // why it waits (the server's 5xx message) or why it was returned
+      if (why) {
+        const small = document.createElement('small');
+        small.className = 'why';
+        small.textContent = why;
+        li.appendChild(small);
+      }
     }
+    if (r.status === 'rejected' && r.code === 'id_conflict') button(li, 'open renew', T.renew);
+    if (r.status === 'rejected' || (r.status === 'draft' && !isDraft(r))) button(li, 'open', T.open);
     list.appendChild(li);
   }
   const waiting = mine.filter((r) => r.status === 'waiting').length;
@@ -344,23 +371,57 @@ async function listRecords() {
   return waiting;
 }
 
+function retryLater() {
+  clearTimeout(retryTimer);
+  retries += 1;
+  retryTimer = setTimeout(flush, Math.min(300000, 5000 * 2 ** Math.min(retries, 6)) * (0.75 + Math.random() / 2));
+}
+
 async function flush() {
   clearTimeout(retryTimer);
   const after = await store.flush(data.lang);
   const waiting = await listRecords();
-  if (waiting && after.some((r) => r.status === 'waiting')) {
-    retries += 1;
-    retryTimer = setTimeout(flush, Math.min(300000, 5000 * 2 ** Math.min(retries, 6)) * (0.75 + Math.random() / 2));
-  } else {
-    retries = 0;
+  const mine = shown && after.find((r) => r.id === shown);
+  if (mine) tellOutcome(mine);
+  if (waiting && after.some((r) => r.status === 'waiting')) retryLater();
+  else retries = 0;
+}
+
+function tell(text) {
+  const note = $('notice');
+  note.textContent = text;
+  note.hidden = false;
+}
+
+function tellOutcome(r) {
+  if (r.status === 'sent') tell(T.done);
+  else if (r.status === 'waiting') tell(r.note ? `${T.queued}（${r.note}）` : T.queued);
+  else if (r.status === 'rejected') tell(`${said(r)} ${r.code === 'id_conflict' ? T.conflict : ''}`);
+}
+
+// While a sent answer is shown the questions cannot be changed (they are on hidden pages,
+// and disabled too); those disabled here are enabled again, then the conditions decide.
+function lock(on) {
+  clearTimeout(settleTimer);
+  for (const el of form.querySelectorAll('section.page input, section.page select, section.page textarea, section.page button')) {
+    if (on && !el.disabled) el.disabled = el._locked = true;
+    else if (!on && el._locked) el.disabled = el._locked = false;
   }
+  if (!on) applyConditions();
 }
 
 async function openRecord(id) {
   const r = (await store.all()).find((x) => x.id === id);
   if (!r) return;
   await saveDraft();
-  draft = Object.assign(r, { status: 'draft' });
+  if (r.code === 'id_conflict') {
+    // The server holds another answer under this number: this one goes on under a new one.
+    await store.drop(r.id);
+    Object.assign(r, { id: store.newId(), errors: null });
+  }
+  draft = Object.assign(r, { status: 'draft', code: null, note: null });
+  shown = null;
+  lock(false);
   fill(r.answers);
   show(0);
   touched.clear();
@@ -371,7 +432,12 @@ async function openRecord(id) {
   await listRecords();
 }
 
+// Send: the answers as they are now are copied into the outbox and the draft is let go, so
+// nothing typed later can change what is sent (the server keeps the first body it gets
+// under an id). The summary stays on screen, read-only, with what became of it and a
+// button to fill a new one.
 async function submit() {
+  if (!draft || current < pages.length) return; // a sent answer is shown: nothing to send
   clearIssues(form);
   $('notice').hidden = true;
   const given = answers();
@@ -381,20 +447,45 @@ async function submit() {
     showIssues(worded(found));
     return;
   }
-  const record = Object.assign(draft, { answers: given, status: 'waiting', saved: new Date().toISOString() });
+  const record = {
+    id: draft.id, form: data.form, version: data.version, status: 'waiting',
+    answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString(),
+  };
+  draft = null;
+  shown = record.id;
+  lock(true);
+  sendButton.disabled = sendButton.hidden = back.hidden = true;
+  again.hidden = false;
+  summary.querySelector('h2').textContent = T.sent_heading;
+  progress.querySelector('span').textContent = T.sent_heading;
+  tell(T.sending);
+  window.scrollTo(0, 0);
   await store.put(record);
+  await listRecords();
   const result = await store.send(record, data.lang);
   await store.put(result);
-  if (result.status === 'rejected') {
-    result.status = 'draft';
-    await store.put(result);
-    show(pageOf(result.errors[0].path));
-    clearIssues(form);
-    showIssues(result.errors);
-    await listRecords();
-    return;
+  if (result.status === 'waiting') retryLater();
+  if (shown === result.id) {
+    if (result.status === 'rejected' && result.code !== 'id_conflict') {
+      // Nothing was stored under this id (422 and the like): the person fixes these answers.
+      draft = Object.assign(result, { status: 'draft' });
+      shown = null;
+      await store.put(draft);
+      lock(false);
+      show(pageOf(result.errors[0].path));
+      clearIssues(form);
+      showIssues(result.errors);
+    } else {
+      tellOutcome(result);
+      if (result.status === 'rejected') records.open = true;
+    }
   }
+  await listRecords();
+}
+
+function fillNew() {
   draft = freshDraft();
+  shown = null;
   for (const repeat of form.querySelectorAll('.repeat')) {
     const items = repeat.querySelector('.items');
     while (items.children.length > +repeat.dataset.initial) removeItem(items.lastElementChild);
@@ -402,19 +493,33 @@ async function submit() {
   form.reset();
   touched.clear();
   ruled = [];
-  applyConditions();
+  lock(false);
+  clearIssues(form);
+  $('notice').hidden = true;
   show(0);
-  const note = $('notice');
-  note.textContent = result.status === 'sent' ? T.done : T.queued;
-  note.hidden = false;
-  if (result.status === 'waiting') flush();
-  await listRecords();
+  listRecords();
+}
+
+// A returned answer whose number the server holds for another answer, sent again under a
+// new number -- only when the person asks; the answer is kept until then.
+async function renew(id) {
+  const r = (await store.all()).find((x) => x.id === id);
+  if (!r || r.status !== 'rejected') return;
+  const copy = { id: store.newId(), form: r.form, version: r.version, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
+  await store.put(copy);
+  await store.drop(r.id);
+  if (shown === r.id) {
+    shown = copy.id;
+    tell(T.sending);
+  }
+  await flush();
 }
 
 // ---------------------------------------------------------------- events
 
 let settleTimer = null;
 form.addEventListener('input', (e) => {
+  if (shown) return; // a sent answer is shown: it cannot change
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);
@@ -426,6 +531,7 @@ form.addEventListener('input', (e) => {
 });
 
 form.addEventListener('change', (e) => {
+  if (shown) return;
   if (e.target.name && e.target.name[0] === '/') touched.add(e.target.name);
   clearTimeout(settleTimer);
   settle();
@@ -455,8 +561,11 @@ form.addEventListener('submit', (e) => {
 next.addEventListener('click', forward);
 back.addEventListener('click', () => show(current - 1));
 $('send-now').addEventListener('click', flush);
+again.addEventListener('click', fillNew);
 records.addEventListener('click', (e) => {
-  if (e.target.classList.contains('open')) openRecord(e.target.parentElement.dataset.id);
+  const c = e.target.classList;
+  if (c.contains('renew')) renew(e.target.parentElement.dataset.id);
+  else if (c.contains('open')) openRecord(e.target.parentElement.dataset.id);
 });
 addEventListener('online', flush);
 addEventListener('offline', listRecords);

@@ -1,7 +1,9 @@
 // Answers kept on the phone (IndexedDB): drafts, the outbox, and what was sent.
 // A record is {id (the submission UUID), form, version, answers, status, saved, received?, errors?};
 // status is draft, waiting, sent or rejected. Sending is idempotent on the server,
-// so a record may be sent again safely until the phone hears back.
+// so a record may be sent again safely until the phone hears back -- as long as its
+// answers never change once it leaves the draft state: a record in the outbox is a
+// copy of the answers as they were when Send was pressed, never the live draft.
 const STORE = 'answers';
 let opening;
 
@@ -29,6 +31,7 @@ async function run(mode, work) {
 export const put = (record) => run('readwrite', (s) => s.put(record));
 export const all = () => run('readonly', (s) => s.getAll());
 export const drop = (id) => run('readwrite', (s) => s.delete(id));
+const one = (id) => run('readonly', (s) => s.get(id));
 
 export function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -39,25 +42,47 @@ export function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// POST one record; the record as updated: sent, rejected (with the server's errors) or still waiting.
-export async function send(record, lang) {
-  let response;
+const TIMEOUT = 30000; // ms; a request that hangs longer is given up and retried later
+const flying = new Map(); // id -> the send of that record now in flight
+
+// POST one record; the record as updated: sent, rejected (with the server's errors and code)
+// or still waiting (with the server's message, if it gave one). A record already in flight
+// is not sent twice: the caller gets the send that is on its way.
+export function send(record, lang) {
+  if (!flying.has(record.id)) {
+    flying.set(record.id, post(record, lang).finally(() => flying.delete(record.id)));
+  }
+  return flying.get(record.id);
+}
+
+async function post(record, lang) {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), TIMEOUT);
+  const wait = (note) => Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1, note });
+  let response, body;
   try {
     response = await fetch(`/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ id: record.id, version: record.version, answers: record.answers }),
       credentials: 'same-origin',
+      signal: stop.signal,
+    });
+    body = await response.json().catch((e) => {
+      if (stop.signal.aborted) throw e;
+      return {};
     });
   } catch (e) {
-    return Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1 });
+    return wait(null); // no network, or no answer in time: the server may have it; resending is safe
+  } finally {
+    clearTimeout(timer);
   }
-  const body = await response.json().catch(() => ({}));
-  if (response.ok) return Object.assign(record, { status: 'sent', received: body.received_at, errors: null });
+  const said = body.detail || `HTTP ${response.status}`;
+  if (response.ok) return Object.assign(record, { status: 'sent', received: body.received_at, errors: null, note: null, code: null });
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-    return Object.assign(record, { status: 'rejected', errors: body.errors || [{ path: '', message: body.detail || String(response.status) }] });
+    return Object.assign(record, { status: 'rejected', code: body.code || null, note: null, errors: body.errors || [{ path: '', message: said }] });
   }
-  return Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1 });
+  return wait(said);
 }
 
 let sending = null;
@@ -66,7 +91,11 @@ export function flush(lang) {
   sending = sending || (async () => {
     try {
       const waiting = (await all()).filter((r) => r.status === 'waiting').sort((a, b) => (a.saved < b.saved ? -1 : 1));
-      for (const record of waiting) await put(await send(record, lang));
+      for (const record of waiting) {
+        // one already in flight is joined; one settled since the list was read is left alone
+        if (!flying.has(record.id) && ((await one(record.id)) || {}).status !== 'waiting') continue;
+        await put(await send(record, lang));
+      }
       return await all();
     } finally {
       sending = null;

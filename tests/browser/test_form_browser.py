@@ -118,7 +118,8 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
     assert page.is_visible("#summary")
     shot(page, "summary")
     page.click("#send")
-    page.wait_for_selector("#notice:not([hidden])")
+    page.wait_for_selector("#notice:not([hidden])")  # at once: sending
+    wait_until(page, "document.querySelectorAll('#records li.sent').length === 1")
     assert stored_count(server) == before + 1
     stored = api(server, "/api/forms/household/submissions?limit=500")["items"][-1]["answers"]
     assert stored["members"] == answers["members"] and stored["needs"] == answers["needs"]
@@ -325,6 +326,7 @@ def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, hou
         to_summary(page)
         page.click("#send")
         wait_until(page, f"document.querySelectorAll('#records li.waiting').length === {n + 1}")
+        page.click("#new")  # the sent answer is shown until the person starts a new one
     page.reload()
     page.wait_for_selector(READY)
     assert page.locator("#records li.waiting").count() == 3
