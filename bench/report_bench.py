@@ -113,16 +113,13 @@ def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
     from concurrent.futures import ProcessPoolExecutor
 
     from reports.draw import Period, Scope
-    from reports.worker import ReportRequest, _warm, render_to_file
+    from reports.worker import ReportRequest, _warm, render_to_file, worker_context
 
     figures: dict[str, Any] = {}
     for kind, code in (("village", BENCH_VILLAGE), ("county", COUNTY)):
         # A fresh, warmed process per render: what the server's recycled pool provides.
-        import multiprocessing
 
-        with ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
-        ) as pool:
+        with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=_warm) as pool:
             pool.submit(time.sleep, 0).result()  # worker is up and warm
             started = time.perf_counter()
             wanted = ReportRequest(Scope(kind, code), Period())
