@@ -260,23 +260,23 @@ class ReportService:
         if touch(path):  # served from the cache: now its most recent use
             return path
         running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._render(request, path, generated_by)
-            future.set_result(result)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            raise
-        finally:
-            del self._inflight[key]
-            if future.done() and not future.cancelled() and future.exception() is not None:
-                future.exception()  # retrieved here so asyncio does not warn when none awaited it
+        if running is None:
+            # The render is a task of its own: a requester that goes away (a phone that
+            # lost its signal) must not cancel it for the others waiting on this report.
+            running = asyncio.ensure_future(self._render_and_prune(request, path, generated_by))
+            self._inflight[key] = running
+            running.add_done_callback(lambda task: self._settle(key, task))
+        return await asyncio.shield(running)
+
+    def _settle(self, key: str, task: asyncio.Future[Path]) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not warn when every requester left
+
+    async def _render_and_prune(
+        self, request: ReportRequest, path: Path, generated_by: str
+    ) -> Path:
+        result = await self._render(request, path, generated_by)
         await self._prune(keep=result)
         return result
 

@@ -159,3 +159,20 @@ async def test_report_errors_follow_the_language(stocked) -> None:
     en = await stocked.get(url, params={"from": "2026-13-01"}, headers={"Accept-Language": "en"})
     assert zh.json()["detail"].startswith("from 应为日期")
     assert en.json()["detail"] == "from must be a date as YYYY-MM-DD, not '2026-13-01'"
+
+
+async def test_a_requester_that_leaves_does_not_cancel_the_render_for_others(stocked) -> None:
+    from reports.draw import Period, Scope
+    from reports.worker import ReportRequest
+
+    service = stocked.app.state.reports
+    wanted = ReportRequest(Scope("village", VILLAGE), Period())
+    leaving = asyncio.ensure_future(service.get(wanted))
+    staying = asyncio.ensure_future(service.get(wanted))
+    await asyncio.sleep(0.2)  # both are waiting on the same render
+    leaving.cancel()
+    path = await staying
+    assert path.read_bytes().startswith(b"%PDF-")
+    assert service.renders == 1
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
