@@ -14,7 +14,6 @@ gives the phone's script what it validates with. Pure: no server import.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from jsonschema import Draft202012Validator
 
 from forms.issues import pointer
 from forms.schema import canonical_json
+from forms.validate import validator_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SELECT_ABOVE = 6  # more options than this show as a select, not radio buttons
@@ -158,17 +157,9 @@ def conditions(node: Mapping[str, Any]) -> list[Branches]:
     return found
 
 
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
-    return _cached_validator(canonical_json(schema))
-
-
-@lru_cache(maxsize=256)
-def _cached_validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
-
-
 def holds(if_schema: dict[str, Any], value: Any) -> bool:
-    return _validator(if_schema).is_valid(value)
+    """Whether a condition's `if` holds, judged exactly as the server validates."""
+    return validator_for(if_schema).is_valid(value)
 
 
 def _describe(if_schema: dict[str, Any], props: Mapping[str, Any], when: str, lang: str) -> str:

@@ -7,11 +7,11 @@ a JSON pointer, a code and a message.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -27,15 +27,25 @@ FORMAT_CHECKER = FormatChecker(formats=("date", "email"))
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
-@lru_cache(maxsize=64)
-def _validator(schema_json: str) -> Draft202012Validator:
-    import json
-
-    return Draft202012Validator(json.loads(schema_json), format_checker=FORMAT_CHECKER)
+_VALIDATORS: dict[str, Draft202012Validator] = {}
 
 
-def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
-    return _validator(canonical_json(schema))
+def validator_for(schema: dict[str, Any], key: str | None = None) -> Draft202012Validator:
+    """A compiled validator for `schema`, kept under `key`.
+
+    `key` is a published version's stored hash, so the submission path does not
+    serialise an 80 KB schema on every answer just to find its validator; without
+    one the schema's canonical JSON is the key. The validator holds its own copy,
+    so a caller that later changes its dict changes nothing here.
+    """
+    key = key or canonical_json(schema)
+    found = _VALIDATORS.get(key)
+    if found is None:
+        if len(_VALIDATORS) >= 256:
+            _VALIDATORS.clear()
+        found = Draft202012Validator(json.loads(json.dumps(schema)), format_checker=FORMAT_CHECKER)
+        _VALIDATORS[key] = found
+    return found
 
 
 def _limits(error: ValidationError) -> dict[str, Any]:
@@ -103,10 +113,12 @@ def _non_finite(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[Issue]:
             yield from _non_finite(sub, (*at, index))
 
 
-def schema_issues(schema: dict[str, Any], answers: Any) -> list[Issue]:
+def schema_issues(
+    schema: dict[str, Any], answers: Any, schema_key: str | None = None
+) -> list[Issue]:
     """Every place the answers break the schema, one issue per field and code."""
     seen: dict[tuple[str, str], Issue] = {(i.path, i.code): i for i in _non_finite(answers)}
-    for error in validator_for(schema).iter_errors(answers):
+    for error in validator_for(schema, schema_key).iter_errors(answers):
         for issue in _issues_from(error):
             seen.setdefault((issue.path, issue.code), issue)
     # 2020-12 also calls a conditional answer "unevaluated" when its own value is
@@ -128,10 +140,18 @@ def rule_issues(form_id: str, answers: Any, today: date) -> list[Issue]:
 
 
 def check_answers(
-    form_id: str, schema: dict[str, Any], answers: Any, today: date | None = None
+    form_id: str,
+    schema: dict[str, Any],
+    answers: Any,
+    today: date | None = None,
+    *,
+    schema_key: str | None = None,
 ) -> list[Issue]:
-    """All issues with these answers: the schema's, then the form rules'."""
-    issues = schema_issues(schema, answers)
+    """All issues with these answers: the schema's, then the form rules'.
+
+    `schema_key` identifies the schema cheaply (a version's stored hash).
+    """
+    issues = schema_issues(schema, answers, schema_key)
     known = {(i.path, i.code) for i in issues}
     for issue in rule_issues(form_id, answers, today or date.today()):
         if (issue.path, issue.code) not in known:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -25,10 +24,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import (
     OpenAPIFormat,
-    OpenAPIMediaType,
     OpenAPIType,
-    Operation,
-    RequestBody,
     Schema,
 )
 from litestar.params import FromPath
@@ -37,7 +33,7 @@ from reports.labels import CLOSING_STATUSES, FOLLOWUP_STATUSES, SATISFACTION
 from server import audit
 from server.db import Database, now_iso
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
-from server.http import json_body, request_lang
+from server.http import documented_body, json_body, request_lang
 from server.settings import Settings
 
 STATUS_NAMES = {code: (zh, en) for code, zh, en in FOLLOWUP_STATUSES}
@@ -337,47 +333,36 @@ async def list_needs(db: Database, submission_id: str) -> SubmissionNeeds:
 # ---------------------------------------------------------------- HTTP
 
 
-@dataclass
-class _CreateOperation(Operation):
-    """The handler reads its body itself (for 400/413/415 in our words), so it is described here."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(
-                        type=OpenAPIType.OBJECT,
-                        required=["id", "status", "happened_on"],
-                        properties={
-                            "id": Schema(
-                                type=OpenAPIType.STRING,
-                                format=OpenAPIFormat.UUID,
-                                description="UUID chosen by the client; resending is safe",
-                            ),
-                            "status": Schema(type=OpenAPIType.STRING, enum=list(STATUS_NAMES)),
-                            "happened_on": Schema(
-                                type=OpenAPIType.STRING,
-                                format=OpenAPIFormat.DATE,
-                                description="the day of the step: not before the survey date,"
-                                " not after today",
-                            ),
-                            "responsible_unit": Schema(
-                                type=OpenAPIType.STRING,
-                                max_length=UNIT_MAX,
-                                description="required when referred",
-                            ),
-                            "result": Schema(type=OpenAPIType.STRING, max_length=RESULT_MAX),
-                            "satisfaction": Schema(
-                                type=OpenAPIType.STRING,
-                                enum=list(SATISFACTION_NAMES),
-                                description="only with a closing status",
-                            ),
-                        },
-                    )
-                )
-            },
-        )
+_CreateOperation = documented_body(
+    Schema(
+        type=OpenAPIType.OBJECT,
+        required=["id", "status", "happened_on"],
+        properties={
+            "id": Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.UUID,
+                description="UUID chosen by the client; resending is safe",
+            ),
+            "status": Schema(type=OpenAPIType.STRING, enum=list(STATUS_NAMES)),
+            "happened_on": Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.DATE,
+                description="the day of the step: not before the survey date, not after today",
+            ),
+            "responsible_unit": Schema(
+                type=OpenAPIType.STRING,
+                max_length=UNIT_MAX,
+                description="required when referred",
+            ),
+            "result": Schema(type=OpenAPIType.STRING, max_length=RESULT_MAX),
+            "satisfaction": Schema(
+                type=OpenAPIType.STRING,
+                enum=list(SATISFACTION_NAMES),
+                description="only with a closing status",
+            ),
+        },
+    )
+)
 
 
 _CREATE_ERRORS = documented_errors(

@@ -36,6 +36,7 @@ class FormSummary(msgspec.Struct):
 class FormVersion(msgspec.Struct):
     form_id: str
     version: int
+    schema_hash: str
     status: str
     published_at: str
     published_by: str
@@ -46,6 +47,7 @@ def _version(row: Any) -> FormVersion:
     return FormVersion(
         form_id=row["form_id"],
         version=row["version"],
+        schema_hash=row["schema_hash"],
         status=row["status"],
         published_at=row["published_at"],
         published_by=row["published_by"],

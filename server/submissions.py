@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -20,10 +19,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import (
     OpenAPIFormat,
-    OpenAPIMediaType,
     OpenAPIType,
-    Operation,
-    RequestBody,
     Schema,
 )
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -35,7 +31,7 @@ from server import audit
 from server.db import Database, now_iso
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, get_version
-from server.http import json_body, request_lang
+from server.http import documented_body, json_body, request_lang
 from server.settings import Settings
 
 
@@ -144,7 +140,7 @@ async def create_submission(
                 f"version {body.version} of {form_id!r} is retired",
             ),
         )
-    issues = check_answers(form_id, form.schema, body.answers, today)
+    issues = check_answers(form_id, form.schema, body.answers, today, schema_key=form.schema_hash)
     if issues:
         raise AppError(
             422,
@@ -212,39 +208,29 @@ async def _existing(
     return _submission(row)
 
 
-@dataclass
-class _CreateOperation(Operation):
-    """The create handler reads its body itself (to give 400/413/415 its own words),
-    so its request body is described here for the OpenAPI document."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(
-                        type=OpenAPIType.OBJECT,
-                        required=["id", "version", "answers"],
-                        properties={
-                            "id": Schema(
-                                type=OpenAPIType.STRING,
-                                format=OpenAPIFormat.UUID,
-                                description="UUID chosen by the client; resending is safe",
-                            ),
-                            "version": Schema(
-                                type=OpenAPIType.INTEGER,
-                                minimum=1,
-                                description="the form version the answers were made for",
-                            ),
-                            "answers": Schema(
-                                type=OpenAPIType.OBJECT,
-                                description="answers, valid against that version's schema",
-                            ),
-                        },
-                    )
-                )
-            },
-        )
+_CreateOperation = documented_body(
+    Schema(
+        type=OpenAPIType.OBJECT,
+        required=["id", "version", "answers"],
+        properties={
+            "id": Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.UUID,
+                description="UUID chosen by the client; resending is safe",
+            ),
+            "version": Schema(
+                type=OpenAPIType.INTEGER,
+                minimum=1,
+                maximum=MAX_VERSION,
+                description="the form version the answers were made for",
+            ),
+            "answers": Schema(
+                type=OpenAPIType.OBJECT,
+                description="answers, valid against that version's schema",
+            ),
+        },
+    )
+)
 
 
 _CREATE_ERRORS = documented_errors(
