@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -15,7 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 
 from forms.schema import shipped_forms
 from server.db import Database
-from server.errors import EXCEPTION_HANDLERS
+from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
@@ -36,11 +36,20 @@ def _settings(state: State) -> Settings:
     return state.settings
 
 
-@get("/healthz", tags=["ops"])
-async def healthz(db: NamedDependency[Database]) -> dict[str, Any]:
-    """Liveness and readiness: the database answers a query."""
+@get("/healthz", tags=["ops"], responses=documented_errors({503: "the storage is failing"}))
+async def healthz(db: NamedDependency[Database]) -> Response[dict[str, Any]]:
+    """Liveness and readiness: the database answers a query and its storage takes writes.
+
+    While writes are failing (disk full, read-only, I/O errors) this answers 503
+    with the failure's code in `status`; it tries a tiny write each time, so it
+    says "ok" again as soon as the storage has recovered.
+    """
+    health = db.health if db.health.state == "ok" else await db.probe()
     row = await db.fetch_one("SELECT count(*) FROM form_versions WHERE status = 'published'")
-    return {"status": "ok", "published_forms": row[0]}
+    body: dict[str, Any] = {"status": health.state, "published_forms": row[0]}
+    if health.state != "ok":
+        body.update(since=health.since, detail=health.detail)
+    return Response(body, status_code=200 if health.state == "ok" else 503)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -37,12 +37,14 @@ class AppError(Exception):
         code: str,
         detail: Detail,
         errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail if isinstance(detail, str) else detail["en"])
         self.status = status
         self.code = code
         self.detail = detail
         self.errors = errors
+        self.headers = headers
 
     def detail_in(self, lang: str) -> str:
         if isinstance(self.detail, str):
@@ -105,7 +107,10 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
     if (page := _page(request, exc.status, detail)) is not None:
         return page
     return Response(
-        _body(exc.code, detail, exc.errors), status_code=exc.status, media_type=MediaType.JSON
+        _body(exc.code, detail, exc.errors),
+        status_code=exc.status,
+        media_type=MediaType.JSON,
+        headers=exc.headers,
     )
 
 

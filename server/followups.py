@@ -31,7 +31,7 @@ from litestar.params import FromPath
 
 from reports.labels import CLOSING_STATUSES, FOLLOWUP_STATUSES, SATISFACTION
 from server import audit
-from server.db import Database, now_iso
+from server.db import Database, now_iso, query
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.http import documented_body, json_body, request_lang
 from server.settings import Settings
@@ -216,8 +216,10 @@ def _need_not_found(submission_id: str, index: int) -> AppError:
 
 async def _existing(db: Database, client_id: str, digest: str) -> Followup | None:
     row = await db.fetch_one("SELECT * FROM need_followups WHERE client_id = ?", (client_id,))
-    if row is None:
-        return None
+    return None if row is None else _same_or_conflict(row, client_id, digest)
+
+
+def _same_or_conflict(row: Any, client_id: str, digest: str) -> Followup:
     if row["body_hash"] != digest:
         raise AppError(
             409,
@@ -263,11 +265,13 @@ async def create_followup(
             errors,
         )
 
-    async def work(conn: aiosqlite.Connection) -> bool:
-        cursor = await conn.execute(
+    async def work(conn: aiosqlite.Connection) -> tuple[Followup, bool]:
+        inserted = await query(
+            conn,
             "INSERT INTO need_followups (client_id, body_hash, submission_id, need_index, status,"
             " responsible_unit, result, satisfaction, happened_on, recorded_at, recorded_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_id) DO NOTHING"
+            " RETURNING *",
             (
                 client_id,
                 digest,
@@ -282,8 +286,12 @@ async def create_followup(
                 actor,
             ),
         )
-        if cursor.rowcount == 0:
-            return False
+        if not inserted:  # a racing request stored this id first: same step, or a conflict
+            stored = await query(
+                conn,
+                "SELECT * FROM need_followups WHERE client_id = ?", (client_id,)
+            )
+            return _same_or_conflict(stored[0], client_id, digest), False
         await audit.record(
             conn,
             actor,
@@ -294,12 +302,9 @@ async def create_followup(
             status=body.status,
             happened_on=body.happened_on,
         )
-        return True
+        return _followup(inserted[0]), True
 
-    created = await db.write(work)
-    stored = await _existing(db, client_id, digest)  # raises 409 if a racing request won
-    assert stored is not None
-    return stored, created
+    return await db.write(work)
 
 
 async def list_needs(db: Database, submission_id: str) -> SubmissionNeeds:

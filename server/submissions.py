@@ -28,7 +28,7 @@ from forms.rules import derive
 from forms.schema import canonical_json
 from forms.validate import check_answers, localize
 from server import audit
-from server.db import Database, now_iso
+from server.db import Database, now_iso, query
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, get_version
 from server.http import documented_body, json_body, request_lang
@@ -39,6 +39,7 @@ class SubmissionCreate(msgspec.Struct, forbid_unknown_fields=True):
     id: uuid.UUID
     version: Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
     answers: dict[str, Any]
+    corrects: uuid.UUID | None = None  # the earlier answer this one corrects
 
 
 class Submission(msgspec.Struct):
@@ -50,6 +51,8 @@ class Submission(msgspec.Struct):
     household_key: str | None
     answers: dict[str, Any]
     derived: dict[str, Any]
+    corrects: str | None = None
+    corrected_by: str | None = None
 
 
 class SubmissionPage(msgspec.Struct):
@@ -69,13 +72,16 @@ def _submission(row: Any) -> Submission:
         household_key=row["household_key"],
         answers=json.loads(row["answers"]),
         derived=json.loads(row["derived"]),
+        corrects=row["corrects"],
+        corrected_by=row["corrected_by"],
     )
 
 
-def body_hash(version: int, answers: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        canonical_json({"version": version, "answers": answers}).encode()
-    ).hexdigest()
+def body_hash(version: int, answers: dict[str, Any], corrects: str | None = None) -> str:
+    material: dict[str, Any] = {"version": version, "answers": answers}
+    if corrects is not None:  # answers stored before corrections existed keep their hash
+        material["corrects"] = corrects
+    return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
 def household_key(answers: dict[str, Any]) -> str | None:
@@ -123,10 +129,14 @@ async def create_submission(
     """Validate and store an answer; (stored record, True if it is new).
 
     Raises AppError 404 (unknown form or version), 409 (the UUID holds another
-    answer) or 422 (the answers are invalid; nothing is stored).
+    answer, or the answer it corrects has another correction) or 422 (the
+    answers are invalid, or `corrects` names no answer of this form; nothing is
+    stored). The record returned is the one the write itself read back, so it
+    never depends on what a reader's snapshot has seen yet.
     """
     submission_id = str(body.id)
-    digest = body_hash(body.version, body.answers)
+    corrects = str(body.corrects) if body.corrects else None
+    digest = body_hash(body.version, body.answers, corrects)
     existing = await _existing(db, form_id, submission_id, digest)
     if existing is not None:
         return existing, False
@@ -151,26 +161,39 @@ async def create_submission(
 
     derived = derive(form_id, body.answers)
     village = (body.answers.get("household") or {}).get("village_code")
+    row = (
+        submission_id,
+        form_id,
+        body.version,
+        now_iso(),
+        digest,
+        json.dumps(body.answers, ensure_ascii=False),
+        json.dumps(derived, ensure_ascii=False),
+        village,
+        household_key(body.answers),
+        corrects,
+    )
 
-    async def work(conn: aiosqlite.Connection) -> bool:
-        cursor = await conn.execute(
+    async def work(conn: aiosqlite.Connection) -> tuple[Submission, bool]:
+        if corrects is not None:
+            await _check_correctable(conn, form_id, corrects, submission_id)
+        inserted = await query(
+            conn,
             "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
-            " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO NOTHING",
-            (
-                submission_id,
-                form_id,
-                body.version,
-                now_iso(),
-                digest,
-                json.dumps(body.answers, ensure_ascii=False),
-                json.dumps(derived, ensure_ascii=False),
-                village,
-                household_key(body.answers),
-            ),
+            " derived, village_code, household_key, corrects)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *",
+            row,
         )
-        if cursor.rowcount == 0:
-            return False
+        if not inserted:  # another request stored this UUID after our first look
+            stored = await query(
+                conn,
+                "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+            )
+            return _same_or_conflict(stored[0], form_id, submission_id, digest), False
+        if corrects is not None:
+            await conn.execute(
+                "UPDATE submissions SET corrected_by = ? WHERE id = ?", (submission_id, corrects)
+            )
         await audit.record(
             conn,
             actor,
@@ -178,23 +201,43 @@ async def create_submission(
             f"submission:{submission_id}",
             form_id=form_id,
             version=body.version,
+            **({"corrects": corrects} if corrects else {}),
         )
-        return True
+        return _submission(inserted[0]), True
 
-    created = await db.write(work)
-    if not created:  # another request stored this UUID between our check and our write
-        raced = await _existing(db, form_id, submission_id, digest)
-        assert raced is not None
-        return raced, False
-    return await get_submission(db, submission_id), True
+    return await db.write(work)
 
 
-async def _existing(
-    db: Database, form_id: str, submission_id: str, digest: str
-) -> Submission | None:
-    row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
-    if row is None:
-        return None
+async def _check_correctable(
+    conn: aiosqlite.Connection, form_id: str, corrects: str, submission_id: str
+) -> None:
+    found = await query(
+        conn,
+        "SELECT form_id, corrected_by FROM submissions WHERE id = ?", (corrects,)
+    )
+    if not found or found[0]["form_id"] != form_id:
+        raise AppError(
+            422,
+            "corrects_unknown",
+            zh_en(
+                f"要更正的答案 {corrects} 不存在",
+                f"the answer to correct, {corrects}, does not exist",
+            ),
+            [{"path": "/corrects", "code": "corrects_unknown", "message": "not found"}],
+        )
+    corrected_by = found[0]["corrected_by"]
+    if corrected_by is not None and corrected_by != submission_id:
+        raise AppError(
+            409,
+            "already_corrected",
+            zh_en(
+                f"答案 {corrects} 已被更正（更正后的答案为 {corrected_by}），请在最新的答案上更正",
+                f"answer {corrects} was already corrected by {corrected_by}; correct that one",
+            ),
+        )
+
+
+def _same_or_conflict(row: Any, form_id: str, submission_id: str, digest: str) -> Submission:
     if row["body_hash"] != digest or row["form_id"] != form_id:
         raise AppError(
             409,
@@ -206,6 +249,13 @@ async def _existing(
             ),
         )
     return _submission(row)
+
+
+async def _existing(
+    db: Database, form_id: str, submission_id: str, digest: str
+) -> Submission | None:
+    row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+    return None if row is None else _same_or_conflict(row, form_id, submission_id, digest)
 
 
 _CreateOperation = documented_body(
@@ -228,6 +278,11 @@ _CreateOperation = documented_body(
                 type=OpenAPIType.OBJECT,
                 description="answers, valid against that version's schema",
             ),
+            "corrects": Schema(
+                type=OpenAPIType.STRING,
+                format=OpenAPIFormat.UUID,
+                description="id of an earlier answer this one corrects (a new revision)",
+            ),
         },
     )
 )
@@ -237,10 +292,15 @@ _CREATE_ERRORS = documented_errors(
     {
         400: "malformed JSON or a body of the wrong shape",
         404: "unknown form or version",
-        409: "the id already holds a different answer",
+        409: "the id already holds a different answer (`id_conflict`), the version is"
+        " retired (`version_retired`), or the corrected answer already has another"
+        " correction (`already_corrected`)",
         413: "body over the size limit",
         415: "body is not application/json",
-        422: "invalid answers: `errors` lists path, code and message of each",
+        422: "invalid answers (`invalid_answers`: `errors` lists path, code and message of"
+        " each), or `corrects` names no answer of this form (`corrects_unknown`)",
+        503: "the database is busy or its storage failed; nothing stored, retry later",
+        507: "the server's storage is full; nothing stored, retry later",
     }
 )
 

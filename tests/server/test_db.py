@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from functools import partial
 
 import pytest
 
-from server.db import Database, migrations
+from server.db import Database, DatabaseUnusable, migrations
+from server.errors import AppError
 
 
 async def test_migrations_are_applied_once_and_recorded(settings) -> None:
@@ -96,3 +99,123 @@ async def test_writer_syncs_every_commit_to_disk(settings) -> None:
         assert await db.write(mode) == 2  # FULL: WAL frames are fsynced at each commit
     finally:
         await db.close()
+
+
+async def _insert_form(conn, form_id: str) -> str:
+    await conn.execute(
+        "INSERT INTO forms (id, title, created_at) VALUES (?, 't', '2026-01-01')", (form_id,)
+    )
+    return form_id
+
+
+async def test_writes_that_arrive_together_commit_together(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+        before = db.batches
+        results = await asyncio.gather(
+            *(db.write(partial(_insert_form, form_id=f"f{i}")) for i in range(50))
+        )
+        assert results == [f"f{i}" for i in range(50)]
+        assert (await db.fetch_one("SELECT count(*) FROM forms"))[0] == 50
+        assert db.batches - before < 50  # grouped: fewer commits (fsyncs) than writes
+    finally:
+        await db.close()
+
+
+async def test_a_failing_write_in_a_group_rolls_back_alone(settings) -> None:
+    db = await Database.open(settings.db_path)
+
+    async def half(conn):
+        await _insert_form(conn, "bad")
+        raise RuntimeError("boom")
+
+    try:
+        outcomes = await asyncio.gather(
+            db.write(lambda conn: _insert_form(conn, "a")),
+            db.write(half),
+            db.write(lambda conn: _insert_form(conn, "b")),
+            return_exceptions=True,
+        )
+        assert outcomes[0] == "a" and outcomes[2] == "b"
+        assert isinstance(outcomes[1], RuntimeError)
+        rows = await db.fetch_all("SELECT id FROM forms ORDER BY id")
+        assert [r[0] for r in rows] == ["a", "b"]
+    finally:
+        await db.close()
+
+
+async def test_a_read_right_after_a_write_sees_it_while_other_reads_run(settings) -> None:
+    db = await Database.open(settings.db_path)
+    stop = asyncio.Event()
+
+    async def busy_reader() -> None:
+        while not stop.is_set():
+            await db.fetch_all("SELECT * FROM forms")
+
+    readers = [asyncio.create_task(busy_reader()) for _ in range(8)]
+    try:
+        for i in range(200):
+            await db.write(partial(_insert_form, form_id=f"f{i}"))
+            row = await db.fetch_one("SELECT id FROM forms WHERE id = ?", (f"f{i}",))
+            assert row is not None, f"f{i} written but not read back"
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+        await db.close()
+
+
+async def test_full_storage_answers_507_and_recovers_without_restart(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+        pages = (await db.fetch_one("PRAGMA page_count"))[0]
+
+        async def cap(conn, limit):
+            await conn.execute(f"PRAGMA max_page_count = {limit}")
+
+        await db.write(lambda conn: cap(conn, pages))
+
+        async def fill(conn):
+            await conn.execute(
+                "INSERT INTO audit_log (at, actor, action, target) VALUES ('t', 'a', 'x', ?)",
+                ("x" * 200_000,),
+            )
+
+        with pytest.raises(AppError) as caught:
+            await db.write(fill)
+        assert (caught.value.status, caught.value.code) == (507, "storage_full")
+        assert db.health.state == "storage_full"
+        with pytest.raises(AppError):  # still full: still refused, nothing half-written
+            await db.write(fill)
+        assert (await db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'x'"))[0] == 0
+        # The cause goes away (here: the cap is lifted); the next write works again.
+        await db.write(lambda conn: cap(conn, 1073741823))
+        assert db.health.state == "ok"
+        await db.write(fill)
+        assert (await db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'x'"))[0] == 1
+    finally:
+        await db.close()
+
+
+def test_a_file_that_is_not_sqlite_is_refused_naming_it(tmp_path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database" * 200)
+    with pytest.raises(DatabaseUnusable, match=str(path)) as caught:
+        asyncio.run(Database.open(path))
+    assert "\n" not in str(caught.value)
+    assert path.read_bytes().startswith(b"these are my notes")  # left as it was
+
+
+def test_a_damaged_database_is_found_at_start(tmp_path) -> None:
+    path = tmp_path / "damaged.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x TEXT)")
+        conn.execute("CREATE INDEX t_x ON t(x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(f"{i:08}" * 40,) for i in range(3000)])
+    conn.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page * 3, len(data) - page, page * 7):  # scribble over some pages
+        data[offset + 100 : offset + 400] = b"\xff" * 300
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseUnusable, match=r"damaged|not a usable"):
+        asyncio.run(Database.open(path))

@@ -313,3 +313,58 @@ async def test_today_is_the_survey_time_zone_not_the_servers(tmp_path, household
             body = {"id": new_id(), "version": 1, "answers": household}
             response = await zoned.post(URL, json=body)
             assert response.status_code == status, (zone, response.text)
+
+
+async def test_correction_stores_a_new_revision_and_keeps_the_first(client, household) -> None:
+    first = {"id": new_id(), "version": 1, "answers": household}
+    assert (await client.post(URL, json=first)).status_code == 201
+    fixed = json.loads(json.dumps(household))
+    fixed["survey"]["surveyor"] = "更正后的调查人"
+    correction = {"id": new_id(), "version": 1, "answers": fixed, "corrects": first["id"]}
+    response = await client.post(URL, json=correction)
+    assert response.status_code == 201, response.text
+    assert response.json()["corrects"] == first["id"]
+    earlier = (await client.get(f"/api/submissions/{first['id']}")).json()
+    assert earlier["corrected_by"] == correction["id"]
+    assert earlier["answers"] == household  # the first answer is kept as it was
+    again = await client.post(URL, json=correction)  # a resend of the correction
+    assert again.status_code == 200
+    assert again.json()["corrects"] == first["id"]
+
+
+async def test_second_correction_of_the_same_answer_is_409(client, household) -> None:
+    first = {"id": new_id(), "version": 1, "answers": household}
+    await client.post(URL, json=first)
+    one = {"id": new_id(), "version": 1, "answers": household, "corrects": first["id"]}
+    two = {"id": new_id(), "version": 1, "answers": household, "corrects": first["id"]}
+    assert (await client.post(URL, json=one)).status_code == 201
+    response = await client.post(URL, json=two)
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_corrected"
+    assert one["id"] in response.json()["detail"]
+    # Correcting the correction is how a second fix is made.
+    two["corrects"] = one["id"]
+    assert (await client.post(URL, json=two)).status_code == 201
+
+
+async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(
+    client, household
+) -> None:
+    body = {"id": new_id(), "version": 1, "answers": household, "corrects": new_id()}
+    response = await client.post(URL, json=body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "corrects_unknown"
+    assert await _count(client) == 0
+
+
+async def test_same_id_claiming_another_correction_is_a_conflict(client, household) -> None:
+    first = {"id": new_id(), "version": 1, "answers": household}
+    await client.post(URL, json=first)
+    sid = new_id()
+    plain = await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    assert plain.status_code == 201
+    response = await client.post(
+        URL, json={"id": sid, "version": 1, "answers": household, "corrects": first["id"]}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "id_conflict"
