@@ -15,7 +15,10 @@ from typing import Any
 
 from forms.render import conditions, holds, pointer_join
 
-_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+# Linear: each part matches in one way only (a run of digits, then at most one point).
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+# Longer than any number a form holds: left as text, so the schema says "must be a number".
+_NUMBER_CHARS = 40
 _MISSING = object()
 
 
@@ -68,6 +71,8 @@ def typed(node: Mapping[str, Any], raw: str) -> Any:
     """A typed answer from the text of one field; the text itself when it does not parse."""
     kind = node.get("type")
     text = raw.strip()
+    if len(text) > _NUMBER_CHARS and kind in ("integer", "number"):
+        return raw
     if kind == "boolean":
         return {"true": True, "false": False}.get(text, raw)
     if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):

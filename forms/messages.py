@@ -28,6 +28,18 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This question does not apply and must be left out",
     },
     "invalid": {"zh": "填写不正确", "en": "Invalid value"},
+    "too_many_values": {
+        "zh": "答案过大：最多 {limit} 项内容",
+        "en": "The answer is too large: at most {limit} values",
+    },
+    "too_deep": {
+        "zh": "嵌套过深：最多 {limit} 层",
+        "en": "Nested too deep: at most {limit} levels",
+    },
+    "more_errors": {
+        "zh": "另有 {count} 处错误未列出，请先改正以上各处",
+        "en": "{count} more errors not listed; fix the ones above first",
+    },
 }
 
 TYPE_NAMES = {

@@ -1,36 +1,93 @@
-"""Checking answers: JSON Schema first, then the form's own rules.
+"""Checking answers: limits first, then JSON Schema, then the form's own rules.
 
 The server is the judge of every answer; the phone runs the same schema so a
 person sees the same messages before sending. Both report issues in one shape:
 a JSON pointer, a code and a message.
+
+Python's jsonschema is the reference: its verdict and its error list are what
+a person sees. It takes about 3 ms for a valid household answer, so answers
+are first put to jsonschema-rs (about 10 µs), configured to check exactly the
+formats the reference checks; an answer it calls valid is valid, and every
+other answer goes to the reference for its full list of errors. A schema the
+fast validator might read differently (a pattern using more than the plain
+regular-expression subset both engines share) is left to the reference alone.
+tests/forms/test_fast_validation.py holds the two to the same verdicts on the
+JSON Schema Test Suite, the shipped forms and generated answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+import jsonschema_rs
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from forms import messages
+from forms.bounds import MAX_ERRORS, oversized
 from forms.issues import Issue, pointer
 from forms.schema import canonical_json
 
 # Only the formats the phone's validator checks too, so both sides agree.
 FORMAT_CHECKER = FormatChecker(formats=("date", "email"))
+# Every format jsonschema-rs knows; all but the checked ones are annotations, as in the reference.
+_RS_FORMATS = (
+    *("date", "date-time", "time", "duration", "email", "idn-email", "hostname"),
+    *("idn-hostname", "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference"),
+    *("uri-template", "json-pointer", "relative-json-pointer", "regex", "uuid"),
+)
+# Patterns both engines read alike: literals, classes, anchors, groups, alternation, counts.
+_PLAIN_PATTERN = re.compile(r"(?:[^\\(]|\\[dDsSwW.\-+*?()\[\]{}|/^$\\]|\((?!\?))*")
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
-_VALIDATORS: dict[str, Draft202012Validator] = {}
+def _js_regex(pattern: str) -> re.Pattern[str]:
+    """`pattern` read as the phone's JavaScript reads it: `$` only at the very end.
+
+    Python's `$` also matches before a final newline, so "620523102201\n" passed
+    `^62[0-9]{10}$` on the server and failed on the phone (and in jsonschema-rs).
+    """
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append("\\Z" if char == "$" and not in_class else char)
+        i += 1
+    return _compiled("".join(out))
 
 
-def validator_for(schema: dict[str, Any], key: str | None = None) -> Draft202012Validator:
+@lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _js_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The reference: draft 2020-12, with patterns read as the phone reads them.
+Reference = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def validator_for(schema: dict[str, Any], key: str | None = None) -> Any:
     """A compiled validator for `schema`, kept under `key`.
 
     `key` is a published version's stored hash, so the submission path does not
@@ -43,9 +100,53 @@ def validator_for(schema: dict[str, Any], key: str | None = None) -> Draft202012
     if found is None:
         if len(_VALIDATORS) >= 256:
             _VALIDATORS.clear()
-        found = Draft202012Validator(json.loads(json.dumps(schema)), format_checker=FORMAT_CHECKER)
+        found = Reference(json.loads(json.dumps(schema)), format_checker=FORMAT_CHECKER)
         _VALIDATORS[key] = found
     return found
+
+
+def _conforms(name: str) -> Any:
+    if name in FORMAT_CHECKER.checkers:
+        return lambda value: FORMAT_CHECKER.conforms(value, name)
+    return lambda value: True
+
+
+_FAST: dict[str, Any] = {}
+
+
+def fast_validator(schema: dict[str, Any], key: str | None = None) -> Any:
+    """A jsonschema-rs validator for `schema` with the reference's formats; None where the
+    schema uses something the two engines might read differently."""
+    key = key or canonical_json(schema)
+    if key not in _FAST:
+        if len(_FAST) >= 256:
+            _FAST.clear()
+        _FAST[key] = None
+        if all(_PLAIN_PATTERN.fullmatch(p) for p in _patterns(schema)):
+            # A schema it cannot compile is left to the reference, which says what is wrong.
+            with contextlib.suppress(ValueError, jsonschema_rs.ValidationError):
+                _FAST[key] = jsonschema_rs.validator_for(
+                    schema,
+                    validate_formats=True,
+                    formats={name: _conforms(name) for name in _RS_FORMATS},
+                )
+    return _FAST[key]
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            elif key == "patternProperties" and isinstance(value, dict):
+                yield from (k for k in value if isinstance(k, str))
+                for sub in value.values():
+                    yield from _patterns(sub)
+            elif key not in ("const", "enum", "default", "examples"):
+                yield from _patterns(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _patterns(item)
 
 
 def _limits(error: ValidationError) -> dict[str, Any]:
@@ -116,8 +217,22 @@ def _non_finite(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[Issue]:
 def schema_issues(
     schema: dict[str, Any], answers: Any, schema_key: str | None = None
 ) -> list[Issue]:
-    """Every place the answers break the schema, one issue per field and code."""
+    """Every place the answers break the schema, one issue per field and code.
+
+    An answer over the limits of forms.bounds gets those issues only: checking
+    the rest of something that large is work nobody should wait for.
+    """
+    too_big = oversized(schema, answers)
+    if too_big:
+        return too_big
     seen: dict[tuple[str, str], Issue] = {(i.path, i.code): i for i in _non_finite(answers)}
+    fast = fast_validator(schema, schema_key)
+    if not seen and fast is not None:
+        try:
+            if fast.is_valid(answers):
+                return []
+        except (ValueError, OverflowError, TypeError):
+            pass  # a value it cannot represent (a 30-digit integer): the reference decides
     for error in validator_for(schema, schema_key).iter_errors(answers):
         for issue in _issues_from(error):
             seen.setdefault((issue.path, issue.code), issue)
@@ -126,6 +241,18 @@ def schema_issues(
     wrong = {path for path, code in seen if code != "not_applicable"}
     kept = [i for i in seen.values() if i.code != "not_applicable" or i.path not in wrong]
     return sorted(kept, key=lambda i: (i.path, i.code))
+
+
+def quickly_valid(schema: dict[str, Any], answers: Any, schema_key: str | None = None) -> bool:
+    """True when the fast validator alone can tell the answers fit the schema (microseconds);
+    False means "ask schema_issues", which may take milliseconds."""
+    fast = fast_validator(schema, schema_key)
+    if fast is None or oversized(schema, answers) or any(_non_finite(answers)):
+        return False
+    try:
+        return bool(fast.is_valid(answers))
+    except (ValueError, OverflowError, TypeError):
+        return False
 
 
 def rule_issues(form_id: str, answers: Any, today: date) -> list[Issue]:
@@ -147,10 +274,13 @@ def check_answers(
     *,
     schema_key: str | None = None,
 ) -> list[Issue]:
-    """All issues with these answers: the schema's, then the form rules'.
+    """All issues with these answers: the limits', else the schema's, then the form rules'.
 
     `schema_key` identifies the schema cheaply (a version's stored hash).
     """
+    too_big = oversized(schema, answers)
+    if too_big:
+        return too_big
     issues = schema_issues(schema, answers, schema_key)
     known = {(i.path, i.code) for i in issues}
     for issue in rule_issues(form_id, answers, today or date.today()):
@@ -160,8 +290,15 @@ def check_answers(
 
 
 def localize(issues: Iterable[Issue], lang: str) -> list[dict[str, str]]:
-    """Issues as the API returns them: path, code, message in the asked language."""
+    """Issues as the API returns them: path, code, message in the asked language.
+
+    At most MAX_ERRORS of them; past that one last entry says how many more there are.
+    """
+    listed = list(issues)
+    if len(listed) > MAX_ERRORS:
+        more = Issue("", "more_errors", {"count": len(listed) - MAX_ERRORS})
+        listed = [*listed[:MAX_ERRORS], more]
     return [
         {"path": i.path, "code": i.code, "message": messages.render(i.code, i.params, lang)}
-        for i in issues
+        for i in listed
     ]

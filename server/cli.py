@@ -8,6 +8,7 @@ import logging
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from server.settings import Settings, SettingsError
 
@@ -18,6 +19,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
     )
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way)."""
+    return {"log_level": "info", "timeout_graceful_shutdown": 10}
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -32,9 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",
         flush=True,
     )
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=10
-    )
+    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options())
     return 0
 
 

@@ -70,3 +70,13 @@ def test_nan_and_infinity_are_not_numbers() -> None:
     for value in (float("nan"), float("inf")):
         found = {i.path: i.code for i in schema_issues(schema, {"n": value})}
         assert found == {"/n": "type"}
+
+
+def test_a_pattern_end_does_not_match_before_a_final_newline() -> None:
+    schema = {"type": "object", "properties": {"code": {"pattern": "^62[0-9]{10}$"}}}
+    assert codes_for(schema, {"code": "620523102201"}) == {}
+    assert codes_for(schema, {"code": "620523102201\n"}) == {"/code": "pattern"}
+
+
+def codes_for(schema, answers) -> dict[str, str]:
+    return {i.path: i.code for i in schema_issues(schema, answers)}

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks, run by hand: `.venv/bin/python -m bench.<name>`."""
