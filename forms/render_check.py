@@ -74,15 +74,6 @@ def _question(
                     f"format {fmt!r} is not checked on the phone; use date or email, or a pattern",
                 )
             )
-        pattern = node.get("pattern")
-        if isinstance(pattern, str) and ("\\d" in pattern or "\\w" in pattern):
-            found.append(
-                (
-                    pointer(*at, "pattern"),
-                    "write [0-9] (or [A-Za-z0-9_]) instead of \\d (\\w): on the server they also "
-                    "match full-width and other scripts' digits, on the phone they do not",
-                )
-            )
         if (
             kind == "string"
             and node.get("oneOf") is None

@@ -73,9 +73,10 @@ def check_schema(schema: Any, source: str) -> None:
     except SchemaError as exc:
         raise SchemaProblem(source, pointer(*exc.path), exc.message) from exc
     # Imported here because the renderer builds on this module.
+    from forms.patterns import pattern_problems
     from forms.render_check import unsupported_constructs
 
-    problems = unsupported_constructs(schema)
+    problems = unsupported_constructs(schema) + pattern_problems(schema)
     if problems:
         (where, message), *more = problems
         raise SchemaProblem(source, where, message, more)

@@ -62,20 +62,3 @@ def test_check_schema_refuses_an_unrenderable_form() -> None:
     with pytest.raises(SchemaProblem) as caught:
         check_schema(schema, "household.json")
     assert caught.value.where == "/properties/survey/properties/date/format"
-
-
-def test_unicode_digit_classes_in_patterns_are_reported() -> None:
-    from forms.render_check import unsupported_constructs
-
-    schema = {
-        "type": "object",
-        "properties": {
-            "s": {
-                "type": "object",
-                "properties": {"code": {"type": "string", "title": "t", "pattern": "^\\d{6}$"}},
-            }
-        },
-    }
-    found = unsupported_constructs(schema)
-    assert [where for where, _ in found] == ["/properties/s/properties/code/pattern"]
-    assert "[0-9]" in found[0][1]
