@@ -46,6 +46,8 @@ def _question(
     for key, why in _UNSUPPORTED.items():
         if key in node:
             found.append((pointer(*at, key), why))
+    if ("$ref" in node or "$dynamicRef" in node) and "type" not in node:
+        return  # the reference is the question; it was reported above
     kind = node.get("type")
     widget = node.get("x-widget")
     if widget is not None and widget not in WIDGETS:

@@ -215,6 +215,15 @@ def test_refused_pattern_really_backtracks_and_accepted_one_does_not(
     assert not _busy_after(accepted, answer, seconds=30.0)
 
 
+def test_pattern_nested_too_deep_for_python_is_refused_before_it_is_compiled() -> None:
+    # Python's compiler (run by the metaschema's "regex" format) recurses once per
+    # group: about 500 deep exhausts the default stack, less inside a deep call.
+    deep = "^" + "(" * 495 + "a" + ")" * 495 + "$"
+    found = problems(form(s=group(code=text(pattern=deep))))
+    assert [where for where, _ in found] == ["/properties/s/properties/code/pattern"]
+    assert "nested more than 20 deep" in found[0][1]
+
+
 def test_many_intricate_patterns_share_one_budget() -> None:
     intricate = "^(" + "|".join(f"x{i}[a-z]*" for i in range(10)) + ")*$"
     questions = {f"q{i}": text(pattern=intricate.replace("x0", f"y{i}")) for i in range(40)}
