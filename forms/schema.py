@@ -1,12 +1,12 @@
 """Loading and checking survey schemas.
 
-A schema that is not valid JSON Schema 2020-12, or that the phone cannot show,
-must never reach a phone: it is refused when a designer checks it and when the
-server starts, with the file and the JSON pointer of each thing wrong. The
-checks run cheapest first, and the first stages stop the rest: a document too
-big or too deep is refused before it is parsed or walked, and anything
-recursive (the metaschema, the renderer's checks) runs only on a document whose
-size, nesting and patterns are known to be safe for it.
+A schema that is not valid JSON Schema 2020-12, or that the phone cannot show
+or no one could finish, must never reach a phone: it is refused when a designer
+checks it and when the server starts, with the file and the JSON pointer of
+each thing wrong. The checks run cheapest first, and the first stages stop the
+rest: a document too big or too deep is refused before it is parsed or walked,
+and anything recursive (the metaschema, the renderer's checks) runs only on a
+document whose size, nesting and patterns are known to be safe for it.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def parse_schema(text: str, source: str) -> dict[str, Any]:
 
 def check_schema(schema: Any, source: str) -> None:
     """Check a parsed schema: limits, references, the 2020-12 metaschema, then whether
-    the phone can show it and its patterns are safe."""
+    the phone can show it, its patterns are safe, and it can be finished."""
     problems = document_problems(schema)
     if problems:
         raise SchemaProblem.of(source, problems)
@@ -90,12 +90,14 @@ def check_schema(schema: Any, source: str) -> None:
     if metaschema:
         raise SchemaProblem.of(source, metaschema + problems)
     # Imported here because the renderer builds on this module.
+    from forms.answerable import unanswerable
     from forms.patterns import pattern_problems
     from forms.render_check import unsupported_constructs
 
     referenced = {where for where, _ in problems}  # their own message, not "not rendered"
     problems += [p for p in unsupported_constructs(schema) if p[0] not in referenced]
     problems += pattern_problems(schema)
+    problems += unanswerable(schema)
     if problems:
         raise SchemaProblem.of(source, problems)
 
