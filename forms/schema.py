@@ -1,12 +1,12 @@
 """Loading and checking survey schemas.
 
-A schema that is not valid JSON Schema 2020-12, or that the phone cannot show
-or no one could finish, must never reach a phone: it is refused when a designer
-checks it and when the server starts, with the file and the JSON pointer of
-each thing wrong. The checks run cheapest first, and the first stages stop the
-rest: a document too big or too deep is refused before it is parsed or walked,
-and anything recursive (the metaschema, the renderer's checks) runs only on a
-document whose size, nesting and patterns are known to be safe for it.
+A schema that is not valid JSON Schema 2020-12, or that the phone cannot show or
+no one could finish, must never reach a phone: it is refused when a designer
+checks it and when the server starts, with the file, the JSON pointer and the
+line of each thing wrong. The checks run cheapest first, and the first stages
+stop the rest: a document too big or too deep is refused before it is parsed or
+walked, and anything recursive (the metaschema, the renderer's checks) runs only
+on a document whose size, nesting and patterns are known to be safe for it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from forms.issues import pointer
+from forms.json_lines import pointer_lines
 from forms.limits import document_problems, size_problem, text_problem
 from forms.references import reference_problems
 
@@ -29,19 +30,41 @@ class SchemaProblem(Exception):
     """A schema file that cannot be used, with where the problem is."""
 
     def __init__(
-        self, source: str, where: str, message: str, more: list[tuple[str, str]] | None = None
+        self,
+        source: str,
+        where: str,
+        message: str,
+        more: list[tuple[str, str]] | None = None,
+        lines: dict[str, int] | None = None,
     ) -> None:
         self.source = source
         self.where = where
         self.message = message
         # Every (pointer, message) found, this one first, so a designer fixes all in one go.
         self.problems = [(where, message), *(more or [])]
-        super().__init__(f"{source}: {where or '/'}: {message}")
+        self.lines = lines or {}  # pointer -> line in the file, where the text is known
+        super().__init__(source, where, message)
 
     @classmethod
     def of(cls, source: str, problems: list[tuple[str, str]]) -> SchemaProblem:
         (where, message), *more = problems
         return cls(source, where, message, more)
+
+    def report(self) -> list[str]:
+        """One line per problem: `FILE: /pointer: message (line N)`."""
+        return [
+            f"{self.source}: {where or '/'}: {message}"
+            # "line 3 column 18" (a JSON typo) names its line itself
+            + (f" (line {self.lines[where]})" if where in self.lines and _is_pointer(where) else "")
+            for where, message in self.problems
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.report())
+
+
+def _is_pointer(where: str) -> bool:
+    return where == "" or where.startswith("/")
 
 
 def canonical_json(value: Any) -> str:
@@ -63,12 +86,19 @@ def parse_schema(text: str, source: str) -> dict[str, Any]:
     """Parse and check a schema document; raise SchemaProblem naming what is wrong."""
     too_big = text_problem(text)
     if too_big:
-        raise SchemaProblem(source, *too_big)
+        where, message = too_big
+        line = int(where.split()[1]) if where.startswith("line ") else None
+        raise SchemaProblem(source, where, message, lines={where: line} if line else None)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SchemaProblem(source, f"line {exc.lineno} column {exc.colno}", exc.msg) from exc
-    check_schema(schema, source)
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise SchemaProblem(source, where, exc.msg, lines={where: exc.lineno}) from exc
+    try:
+        check_schema(schema, source)
+    except SchemaProblem as problem:
+        problem.lines = pointer_lines(text, [where for where, _ in problem.problems])
+        raise
     return schema
 
 

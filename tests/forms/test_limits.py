@@ -47,6 +47,7 @@ def test_check_refuses_100000_deep_nesting_before_parsing_it() -> None:
     refused = _refusal("[" * 100_000 + "]" * 100_000)
     assert refused.where == f"line 1 column {limits.MAX_NESTING + 1}"
     assert "nested more than 40 deep" in refused.message
+    assert refused.lines == {refused.where: 1}
 
 
 def test_check_refuses_deep_nesting_of_a_parsed_document() -> None:
