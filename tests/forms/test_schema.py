@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from forms.schema import SchemaProblem, load_schema_file, shipped_forms
+from forms.schema import SchemaProblem, load_schema_file, parse_schema, shipped_forms
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -116,3 +116,9 @@ def test_start_up_refuses_a_broken_form_listing_every_problem(tmp_path: Path) ->
         "/required/1",
     ]
     assert str(caught.value).count(str(tmp_path / "x.json")) == 3
+
+
+def test_the_example_in_the_designers_readme_passes_the_check() -> None:
+    readme = (Path(__file__).parents[2] / "forms" / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```json\n", 1)[1].split("```", 1)[0]
+    parse_schema(example, "README.md")
