@@ -25,12 +25,31 @@ _UNSUPPORTED = {
     "not": "not cannot be shown as a question",
     "anyOf": "anyOf is not rendered; use oneOf of const options for a choice",
     "propertyNames": "propertyNames has no questions to show",
+    # Outside allOf, JSON Schema applies if/then/else but the renderer does not see them.
+    "if": "a condition is read only inside allOf: write allOf: [{if, then}]",
+    "then": "a then is read only beside its if, inside allOf: write allOf: [{if, then}]",
+    "else": "an else is read only beside its if, inside allOf: write allOf: [{if, else}]",
 }
+_TOP_LEVEL = {
+    "oneOf": "a survey that is one of several alternatives (oneOf at the top level) cannot be "
+    "shown yet: each top-level property is a page. Put every alternative's questions in "
+    "properties and show them with conditions (allOf of if/then)",
+    "anyOf": "a survey that is any of several alternatives (anyOf at the top level) cannot be "
+    "shown yet: each top-level property is a page. Put every alternative's questions in "
+    "properties and show them with conditions (allOf of if/then)",
+}
+_NO_TITLE = (
+    "every question needs a title (its label in Chinese); without one the phone shows a "
+    "blank question and the review page fails"
+)
 
 
 def unsupported_constructs(schema: dict[str, Any]) -> list[tuple[str, str]]:
     """(JSON pointer, message) for each construct the renderer cannot show."""
     found: list[tuple[str, str]] = []
+    for key, why in (_UNSUPPORTED | _TOP_LEVEL).items():
+        if key in schema:
+            found.append((pointer(key), _TOP_LEVEL.get(key, why)))
     for key, sub in (schema.get("properties") or {}).items():
         _question(sub, ("properties", key), found, in_repeat=False)
     _object_extras(schema, (), found, in_repeat=False)
@@ -38,7 +57,11 @@ def unsupported_constructs(schema: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _question(
-    node: Any, at: tuple[str | int, ...], found: list[tuple[str, str]], in_repeat: bool
+    node: Any,
+    at: tuple[str | int, ...],
+    found: list[tuple[str, str]],
+    in_repeat: bool,
+    titled: bool = True,
 ) -> None:
     if not isinstance(node, dict):
         found.append((pointer(*at), "a question must be a schema object, not true/false"))
@@ -46,6 +69,10 @@ def _question(
     for key, why in _UNSUPPORTED.items():
         if key in node:
             found.append((pointer(*at, key), why))
+    if titled and not _has_title(node):
+        found.append((pointer(*at), _NO_TITLE))
+    if ("$ref" in node or "$dynamicRef" in node) and "type" not in node:
+        return  # the reference is the question; it was reported above
     kind = node.get("type")
     widget = node.get("x-widget")
     if widget is not None and widget not in WIDGETS:
@@ -65,6 +92,8 @@ def _question(
                 "oneOf is rendered only as a choice: each branch a const with a title",
             )
         )
+    elif "oneOf" in node:
+        _option_titles(node["oneOf"], (*at, "oneOf"), found)
     if kind in SCALARS:
         fmt = node.get("format")
         if fmt is not None and fmt not in FORMATS:
@@ -72,15 +101,6 @@ def _question(
                 (
                     pointer(*at, "format"),
                     f"format {fmt!r} is not checked on the phone; use date or email, or a pattern",
-                )
-            )
-        pattern = node.get("pattern")
-        if isinstance(pattern, str) and ("\\d" in pattern or "\\w" in pattern):
-            found.append(
-                (
-                    pointer(*at, "pattern"),
-                    "write [0-9] (or [A-Za-z0-9_]) instead of \\d (\\w): on the server they also "
-                    "match full-width and other scripts' digits, on the phone they do not",
                 )
             )
         if (
@@ -108,9 +128,11 @@ def _question(
             if in_repeat:
                 found.append((pointer(*at), "a repeat group inside a repeat group is not rendered"))
                 return
-            _question(items, (*at, "items"), found, in_repeat=True)
+            _question(items, (*at, "items"), found, in_repeat=True, titled=False)
             return
-        if not (_is_choice(items.get("oneOf")) or isinstance(items.get("enum"), list)):
+        if _is_choice(items.get("oneOf")):
+            _option_titles(items["oneOf"], (*at, "items", "oneOf"), found)
+        elif not isinstance(items.get("enum"), list):
             found.append(
                 (
                     pointer(*at, "items"),
@@ -161,6 +183,25 @@ def _object_extras(
         for key, prop in (sub.get("properties") or {}).items():
             if key not in (node.get("properties") or {}):
                 _question(prop, (*where, "properties", key), found, in_repeat)
+
+
+def _option_titles(
+    options: list[dict[str, Any]], at: tuple[str | int, ...], found: list[tuple[str, str]]
+) -> None:
+    for index, option in enumerate(options):
+        if not _has_title(option):
+            found.append(
+                (
+                    pointer(*at, index),
+                    "every option needs a title (its label in Chinese); the phone would show "
+                    "the stored value instead",
+                )
+            )
+
+
+def _has_title(node: dict[str, Any]) -> bool:
+    title = node.get("title")
+    return isinstance(title, str) and bool(title.strip())
 
 
 def _is_choice(branches: Any) -> bool:

@@ -1,8 +1,12 @@
 """Loading and checking survey schemas.
 
-A schema that is not valid JSON Schema 2020-12 must never reach a phone: it is
-refused when a designer checks it and when the server starts, with the file and
-the JSON pointer of what is wrong.
+A schema that is not valid JSON Schema 2020-12, or that the phone cannot show or
+no one could finish, must never reach a phone: it is refused when a designer
+checks it and when the server starts, with the file, the JSON pointer and the
+line of each thing wrong. The checks run cheapest first, and the first stages
+stop the rest: a document too big or too deep is refused before it is parsed or
+walked, and anything recursive (the metaschema, the renderer's checks) runs only
+on a document whose size, nesting and patterns are known to be safe for it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from forms.issues import pointer
+from forms.json_lines import pointer_lines
+from forms.limits import document_problems, size_problem, text_problem
+from forms.references import reference_problems
 
 SURVEYS_DIR = Path(__file__).parent / "surveys"
 
@@ -24,14 +30,41 @@ class SchemaProblem(Exception):
     """A schema file that cannot be used, with where the problem is."""
 
     def __init__(
-        self, source: str, where: str, message: str, more: list[tuple[str, str]] | None = None
+        self,
+        source: str,
+        where: str,
+        message: str,
+        more: list[tuple[str, str]] | None = None,
+        lines: dict[str, int] | None = None,
     ) -> None:
         self.source = source
         self.where = where
         self.message = message
         # Every (pointer, message) found, this one first, so a designer fixes all in one go.
         self.problems = [(where, message), *(more or [])]
-        super().__init__(f"{source}: {where or '/'}: {message}")
+        self.lines = lines or {}  # pointer -> line in the file, where the text is known
+        super().__init__(source, where, message)
+
+    @classmethod
+    def of(cls, source: str, problems: list[tuple[str, str]]) -> SchemaProblem:
+        (where, message), *more = problems
+        return cls(source, where, message, more)
+
+    def report(self) -> list[str]:
+        """One line per problem: `FILE: /pointer: message (line N)`."""
+        return [
+            f"{self.source}: {where or '/'}: {message}"
+            # "line 3 column 18" (a JSON typo) names its line itself
+            + (f" (line {self.lines[where]})" if where in self.lines and _is_pointer(where) else "")
+            for where, message in self.problems
+        ]
+
+    def __str__(self) -> str:
+        return "\n".join(self.report())
+
+
+def _is_pointer(where: str) -> bool:
+    return where == "" or where.startswith("/")
 
 
 def canonical_json(value: Any) -> str:
@@ -51,16 +84,30 @@ def schema_hash(schema: dict[str, Any]) -> str:
 
 def parse_schema(text: str, source: str) -> dict[str, Any]:
     """Parse and check a schema document; raise SchemaProblem naming what is wrong."""
+    too_big = text_problem(text)
+    if too_big:
+        where, message = too_big
+        line = int(where.split()[1]) if where.startswith("line ") else None
+        raise SchemaProblem(source, where, message, lines={where: line} if line else None)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SchemaProblem(source, f"line {exc.lineno} column {exc.colno}", exc.msg) from exc
-    check_schema(schema, source)
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise SchemaProblem(source, where, exc.msg, lines={where: exc.lineno}) from exc
+    try:
+        check_schema(schema, source)
+    except SchemaProblem as problem:
+        problem.lines = pointer_lines(text, [where for where, _ in problem.problems])
+        raise
     return schema
 
 
 def check_schema(schema: Any, source: str) -> None:
-    """Check a parsed schema against the 2020-12 metaschema and minsheng's conventions."""
+    """Check a parsed schema: limits, references, the 2020-12 metaschema, then whether
+    the phone can show it, its patterns are safe, and it can be finished."""
+    problems = document_problems(schema)
+    if problems:
+        raise SchemaProblem.of(source, problems)
     if not isinstance(schema, dict) or schema.get("type") != "object":
         raise SchemaProblem(source, "", "a survey schema must be an object schema (type: object)")
     declared = schema.get("$schema")
@@ -68,21 +115,44 @@ def check_schema(schema: Any, source: str) -> None:
         raise SchemaProblem(
             source, "/$schema", "must be https://json-schema.org/draft/2020-12/schema"
         )
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise SchemaProblem(source, pointer(*exc.path), exc.message) from exc
+    problems = reference_problems(schema)
+    metaschema = _metaschema_problems(schema)
+    if metaschema:
+        raise SchemaProblem.of(source, metaschema + problems)
     # Imported here because the renderer builds on this module.
+    from forms.answerable import unanswerable
+    from forms.patterns import pattern_problems
     from forms.render_check import unsupported_constructs
 
-    problems = unsupported_constructs(schema)
+    referenced = {where for where, _ in problems}  # their own message, not "not rendered"
+    problems += [p for p in unsupported_constructs(schema) if p[0] not in referenced]
+    problems += pattern_problems(schema)
+    problems += unanswerable(schema)
     if problems:
-        (where, message), *more = problems
-        raise SchemaProblem(source, where, message, more)
+        raise SchemaProblem.of(source, problems)
+
+
+_METASCHEMA = Draft202012Validator(
+    Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+)
+LONGEST_MESSAGE = 300  # a metaschema message quotes the value, which may be a whole section
+
+
+def _metaschema_problems(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for error in _METASCHEMA.iter_errors(schema):
+        message = error.message
+        if len(message) > LONGEST_MESSAGE:
+            message = message[: LONGEST_MESSAGE - 1] + "…"
+        found.append((pointer(*error.absolute_path), message))
+    return found
 
 
 def load_schema_file(path: Path) -> dict[str, Any]:
     try:
+        too_big = size_problem(path.stat().st_size)
+        if too_big:
+            raise SchemaProblem(str(path), *too_big)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaProblem(str(path), "", f"cannot read the file: {exc}") from exc

@@ -124,12 +124,12 @@ def cmd_form_check(args: argparse.Namespace) -> int:
     from forms.schema import SchemaProblem, load_schema_file
 
     failed = 0
-    for file in args.files:
+    for file in args.files:  # every file, so one typo does not hide the others' problems
         try:
             schema = load_schema_file(Path(file))
         except SchemaProblem as problem:
-            for where, message in problem.problems:
-                print(f"{problem.source}: {where or '/'}: {message}", file=sys.stderr)
+            for line in problem.report():
+                print(line, file=sys.stderr)
             failed += 1
             continue
         print(f"{file}: ok ({len(schema.get('properties', {}))} sections)")

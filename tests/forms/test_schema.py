@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from forms.schema import SchemaProblem, load_schema_file, shipped_forms
+from forms.schema import SchemaProblem, load_schema_file, parse_schema, shipped_forms
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -60,3 +60,65 @@ def test_broken_shipped_schema_stops_start_up(tmp_path: Path) -> None:
     with pytest.raises(SchemaProblem) as caught:
         shipped_forms(tmp_path)
     assert caught.value.where == "/minProperties"
+
+
+def test_problems_name_the_line_of_their_pointer(tmp_path: Path) -> None:
+    path = tmp_path / "lines.json"
+    path.write_text(
+        json.dumps(
+            {
+                "$schema": DRAFT,
+                "type": "object",
+                "properties": {
+                    "s": {
+                        "type": "object",
+                        "title": "部分",
+                        "properties": {"q": {"type": "string"}},
+                        "required": ["q", "r"],
+                    }
+                },
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
+    with pytest.raises(SchemaProblem) as caught:
+        load_schema_file(path)
+    lines = path.read_text().splitlines()
+    assert [where for where, _ in caught.value.problems] == [
+        "/properties/s/properties/q",
+        "/properties/s/required/1",
+    ]
+    assert lines[caught.value.lines["/properties/s/properties/q"] - 1].strip() == '"q": {'
+    assert lines[caught.value.lines["/properties/s/required/1"] - 1].strip() == '"r"'
+    report = caught.value.report()
+    assert report[1].startswith(f"{path}: /properties/s/required/1: ")
+    assert report[1].endswith(f"(line {caught.value.lines['/properties/s/required/1']})")
+
+
+def test_start_up_refuses_a_broken_form_listing_every_problem(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(
+        json.dumps(
+            {
+                "$schema": DRAFT,
+                "type": "object",
+                "properties": {"a": {"type": "object", "properties": {}}},
+                "required": ["a", "b"],
+                "oneOf": [{"required": ["a"]}],
+            }
+        )
+    )
+    with pytest.raises(SchemaProblem) as caught:
+        shipped_forms(tmp_path)
+    assert [where for where, _ in caught.value.problems] == [
+        "/oneOf",
+        "/properties/a",
+        "/required/1",
+    ]
+    assert str(caught.value).count(str(tmp_path / "x.json")) == 3
+
+
+def test_the_example_in_the_designers_readme_passes_the_check() -> None:
+    readme = (Path(__file__).parents[2] / "forms" / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```json\n", 1)[1].split("```", 1)[0]
+    parse_schema(example, "README.md")
