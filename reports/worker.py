@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 
 from reports.cache import prune, touch
 from reports.draw import Period, Scope, connect_readonly, fingerprint_row
+from reports.lifeline import die_with_server
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -112,6 +113,12 @@ def _warm() -> None:
         base_url=STATIC.as_uri() + "/",
         url_fetcher=asset_fetcher(),
     ).write_pdf()
+
+
+def _start_worker(server_pid: int) -> None:
+    """A worker's initializer: it dies with the server, then warms up."""
+    die_with_server(server_pid)
+    _warm()
 
 
 def _peak_rss_mb() -> float:
@@ -255,7 +262,8 @@ class ReportService:
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=worker_context(),
-            initializer=_warm,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
             max_tasks_per_child=RENDERS_PER_PROCESS,
         )
 
