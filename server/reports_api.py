@@ -1,7 +1,8 @@
 """PDF reports over HTTP: a village report and a county roll-up for a period.
 
 The handlers only read parameters and map the reports package's errors to
-AppError; figures, layout, the worker pool and the cache live in `reports`.
+AppError; figures, layout, the worker pool, its queue and the cache live in
+`reports`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from litestar.response import File
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
-from reports.worker import RenderFailed, ReportRequest, ReportService
+from reports.worker import RenderFailed, ReportBusy, ReportRequest, ReportService
 from server.errors import AppError, not_found, zh_en
-from server.http import request_lang
+from server.http import request_lang, unless_client_leaves
 from server.settings import Settings
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -43,6 +44,7 @@ def reports_lifespan(settings: Settings) -> Any:
             settings.poverty_line,
             settings.report_workers,
             cache_bytes=settings.report_cache_mb * 1024 * 1024,
+            queue_limit=settings.report_queue,
         )
         service.start()
         app.state.reports = service
@@ -97,7 +99,17 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     service: ReportService = request.app.state.reports
     wanted = ReportRequest(scope, period, request_lang(request), sort)
     try:
-        path = await service.get(wanted, generated_by="web")
+        path = await unless_client_leaves(request, service.get(wanted, generated_by="web"))
+    except ReportBusy as exc:
+        raise AppError(
+            503,
+            "report_busy",
+            zh_en(
+                f"正在生成的报告太多，请 {exc.retry_after} 秒后再试",
+                f"too many reports are being made; try again in {exc.retry_after} s",
+            ),
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
     except UnknownScope as exc:
         raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
     except CJKFontMissing as exc:
