@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager, suppress
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Litestar, Request, get
+from litestar import Controller, HttpMethod, Litestar, Request, route
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
 
@@ -22,11 +23,12 @@ from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
 from reports.worker import RenderFailed, ReportBusy, ReportRequest, ReportService
-from server.errors import AppError, not_found, zh_en
+from server.errors import AppError, documented_errors, not_found, zh_en
 from server.http import request_lang, unless_client_leaves
 from server.settings import Settings
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PDF = "application/pdf"
 
 
 def reports_lifespan(settings: Settings) -> Any:
@@ -125,12 +127,33 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     return File(
         path=path,
         filename=wanted.filename(),
-        media_type="application/pdf",
+        media_type=PDF,
         content_disposition_type="inline",
     )
 
 
 _PLACE_ZH = {"village": "村", "county": "县"}
+REPORT_ERRORS = documented_errors(
+    {
+        400: "a bad date or period (from/to), or an unknown sort",
+        404: "no such village or county",
+        503: "the report queue is full (report_busy, with Retry-After in seconds), the"
+        " server has no CJK font (cjk_font_missing), or the render worker died (render_failed)",
+    }
+)
+
+
+def _pdf_route(path: str) -> HTTPRouteHandler:
+    """GET and HEAD of a PDF report. HEAD makes the report too, if it is not cached:
+    its headers tell the PDF's length."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        media_type=PDF,
+        content_media_type=PDF,
+        responses=REPORT_ERRORS,
+    )
+
 
 From = Annotated[
     str | None, QueryParameter(name="from", description="first survey date, YYYY-MM-DD")
@@ -150,7 +173,7 @@ class ReportController(Controller):
     path = "/reports"
     tags = ("reports",)
 
-    @get("/village/{filename:str}")
+    @_pdf_route("/village/{filename:str}")
     async def village(
         self,
         request: Request[Any, Any, Any],
@@ -158,14 +181,14 @@ class ReportController(Controller):
         start: From = None,
         end: To = None,
     ) -> File:
-        """GET /reports/village/{code}.pdf: the village report (村情与帮扶报告).
+        """GET (or HEAD) /reports/village/{code}.pdf: the village report (村情与帮扶报告).
 
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
         """
         code = _code(filename, 12, "village")
         return await _pdf(request, Scope("village", code), _period(start, end), "incidence")
 
-    @get("/county/{filename:str}")
+    @_pdf_route("/county/{filename:str}")
     async def county(
         self,
         request: Request[Any, Any, Any],
@@ -174,7 +197,7 @@ class ReportController(Controller):
         end: To = None,
         sort: FromQuery[str] = "incidence",
     ) -> File:
-        """GET /reports/county/{code}.pdf: the county roll-up, one row per village.
+        """GET (or HEAD) /reports/county/{code}.pdf: the county roll-up, one row per village.
 
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """

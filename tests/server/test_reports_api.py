@@ -186,6 +186,18 @@ async def test_a_requester_that_leaves_does_not_cancel_the_render_for_others(sto
         await leaving
 
 
+async def test_head_on_a_report_answers_like_get_without_a_body(stocked) -> None:
+    url = f"/reports/village/{VILLAGE}.pdf"
+    head = await stocked.head(url)  # made by the HEAD, then served from the cache
+    got = await stocked.get(url)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b"" and got.content.startswith(b"%PDF-")
+    for name in ("content-type", "content-length", "content-disposition"):
+        assert head.headers[name] == got.headers[name], name
+    assert stocked.app.state.reports.renders == 1
+    assert (await stocked.head("/reports/county/629999.pdf")).status_code == 404
+
+
 @asynccontextmanager
 async def _uvicorn(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """`app` served by a real uvicorn on this test's event loop, and a client of it once it
