@@ -177,7 +177,7 @@ async def test_a_requester_that_leaves_does_not_cancel_the_render_for_others(sto
     wanted = ReportRequest(Scope("village", VILLAGE), Period())
     leaving = asyncio.ensure_future(service.get(wanted))
     staying = asyncio.ensure_future(service.get(wanted))
-    await asyncio.sleep(0.2)  # both are waiting on the same render
+    await eventually(lambda: service.waiting == 2)  # both wait on the same render
     leaving.cancel()
     path = await staying
     assert path.read_bytes().startswith(b"%PDF-")
