@@ -9,6 +9,14 @@ server starts, so the first report does not pay for it either. Two requests
 for the same report share one render (single-flight), and a report whose
 data, parameters, template and poverty line are unchanged is served from the
 cache folder, which is kept within its budget (see `reports.cache`).
+
+The queue is bounded and forgets what nobody wants. At most `queue_limit`
+distinct reports are queued or rendering; past that a request for another is
+refused with an estimate of when to come back (ReportBusy), because a request
+that would wait minutes is better told so at once. A queued render whose last
+requester has gone (a phone that lost its signal, a closed tab) is dropped
+before it reaches a worker: 30 abandoned requests were once all rendered, and
+the next real one waited 50 s behind them.
 """
 
 from __future__ import annotations
@@ -19,18 +27,20 @@ import hashlib
 import importlib
 import json
 import logging
+import math
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reports.cache import prune, touch
 from reports.draw import Period, Scope, connect_readonly, fingerprint_row
+from reports.lifeline import die_with_server
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -41,6 +51,10 @@ RENDERS_PER_PROCESS = 1
 # that lives less long (a test) never starts a worker it does not use.
 WARM_DELAY = 2.0
 CACHE_BYTES = 500 * 1024 * 1024
+QUEUE_LIMIT = 8
+# Seconds a render holds a worker, assumed until one is measured: a 300-household
+# village takes about 3 s, a county roll-up longer (bench/report_bench.py).
+TYPICAL_RENDER_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,12 @@ def _warm() -> None:
         base_url=STATIC.as_uri() + "/",
         url_fetcher=asset_fetcher(),
     ).write_pdf()
+
+
+def _start_worker(server_pid: int) -> None:
+    """A worker's initializer: it dies with the server, then warms up."""
+    die_with_server(server_pid)
+    _warm()
 
 
 def _peak_rss_mb() -> float:
@@ -193,8 +213,27 @@ class RenderFailed(RuntimeError):
     """The render worker died twice in a row (killed, out of memory); nothing was written."""
 
 
+class ReportBusy(RuntimeError):
+    """The queue is full of other reports; ask again in `retry_after` seconds."""
+
+    def __init__(self, queued: int, retry_after: int):
+        super().__init__(f"{queued} reports are queued or rendering; retry in {retry_after} s")
+        self.queued = queued
+        self.retry_after = retry_after
+
+
+@dataclass(eq=False)
+class _Render:
+    """One distinct report, queued or rendering, and how many requests wait for it."""
+
+    task: asyncio.Task[Path] = field(init=False)
+    waiters: int = 0
+    started: bool = False  # it holds a worker: from here on it runs to the end
+
+
 class ReportService:
-    """The server's report renderer: a process pool, single-flight, and a disk cache."""
+    """The server's report renderer: a process pool, a bounded queue, single-flight,
+    and a disk cache."""
 
     def __init__(
         self,
@@ -203,21 +242,28 @@ class ReportService:
         poverty_line: float,
         workers: int = 1,
         cache_bytes: int = CACHE_BYTES,
+        queue_limit: int = QUEUE_LIMIT,
     ):
         self.db_path = db_path
         self.cache_dir = cache_dir
         self.poverty_line = poverty_line
         self.workers = workers
         self.cache_bytes = cache_bytes
+        self.queue_limit = queue_limit
         self.renders = 0  # renders started, for tests and logs
+        self.render_seconds = TYPICAL_RENDER_SECONDS  # a moving average of measured renders
         self._pool: ProcessPoolExecutor | None = None
-        self._inflight: dict[str, asyncio.Future[Path]] = {}
+        self._inflight: dict[str, _Render] = {}
+        # A render holds a slot from the moment it is handed to the pool until its
+        # result is back; the others wait here, where leaving costs nothing.
+        self._slots = asyncio.Semaphore(workers)
 
     def start(self) -> None:
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=worker_context(),
-            initializer=_warm,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
             max_tasks_per_child=RENDERS_PER_PROCESS,
         )
 
@@ -240,15 +286,36 @@ class ReportService:
             log.warning("warming a report worker failed", exc_info=True)
 
     def stop(self) -> None:
+        for render in self._inflight.values():
+            render.task.cancel()
+        self._inflight.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    @property
+    def queued(self) -> int:
+        """Distinct reports queued or rendering."""
+        return len(self._inflight)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a report to be rendered."""
+        return sum(render.waiters for render in self._inflight.values())
+
+    def retry_after(self) -> int:
+        """Seconds until the renders now queued are likely done, at least 1."""
+        rounds = self.queued / self.workers
+        return max(1, math.ceil(rounds * self.render_seconds))
+
     async def get(self, request: ReportRequest, generated_by: str = "minsheng") -> Path:
         """The path of the PDF for `request`, rendering it unless cached or in flight.
 
-        Raises reports.pdf.CJKFontMissing before any work when no CJK font is
-        installed, and reports.figures.UnknownScope for an unknown code.
+        Raises ReportBusy when `queue_limit` other reports are queued or rendering,
+        reports.pdf.CJKFontMissing before any work when no CJK font is installed,
+        and reports.figures.UnknownScope for an unknown code. Cancelling the call
+        (the requester left) drops the render if nobody else waits for it and it
+        has not reached a worker yet.
         """
         from reports.pdf import TEMPLATE_VERSION, find_cjk_font
 
@@ -259,26 +326,58 @@ class ReportService:
         path = self.cache_dir / f"{key}.pdf"
         if touch(path):  # served from the cache: now its most recent use
             return path
-        running = self._inflight.get(key)
-        if running is None:
-            # The render is a task of its own: a requester that goes away (a phone that
-            # lost its signal) must not cancel it for the others waiting on this report.
-            running = asyncio.ensure_future(self._render_and_prune(request, path, generated_by))
-            self._inflight[key] = running
-            running.add_done_callback(lambda task: self._settle(key, task))
-        return await asyncio.shield(running)
+        render = self._inflight.get(key)
+        if render is None:
+            if self.queued >= self.queue_limit:
+                raise ReportBusy(self.queued, self.retry_after())
+            render = self._enqueue(key, request, path, generated_by)
+        render.waiters += 1
+        try:
+            # Shielded: one requester leaving must not cancel the render for the others.
+            return await asyncio.shield(render.task)
+        finally:
+            render.waiters -= 1
+            if render.waiters == 0 and not render.started:
+                # Nobody wants it any more and no worker has it: drop it. One that
+                # has started is left to finish (a pool cannot stop a worker cleanly
+                # mid-render), and its PDF lands in the cache for whoever asks next.
+                self._drop(key, render)
 
-    def _settle(self, key: str, task: asyncio.Future[Path]) -> None:
-        self._inflight.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not warn when every requester left
+    def _enqueue(self, key: str, request: ReportRequest, path: Path, generated_by: str) -> _Render:
+        render = _Render()
+        # The render is a task of its own, owned by the service rather than by any
+        # one requester.
+        rendering = self._render_in_turn(render, request, path, generated_by)
+        render.task = asyncio.ensure_future(rendering)
+        render.task.add_done_callback(lambda _: self._drop(key, render))
+        self._inflight[key] = render
+        return render
 
-    async def _render_and_prune(
-        self, request: ReportRequest, path: Path, generated_by: str
+    def _drop(self, key: str, render: _Render) -> None:
+        """Forget `render` (done, or nobody waits for it), cancelling it if it is queued."""
+        if self._inflight.get(key) is render:
+            del self._inflight[key]
+        if render.task.done():
+            if not render.task.cancelled():
+                render.task.exception()  # retrieved, so asyncio does not warn when all left
+        else:
+            render.task.cancel()
+
+    async def _render_in_turn(
+        self, render: _Render, request: ReportRequest, path: Path, generated_by: str
     ) -> Path:
-        result = await self._render(request, path, generated_by)
+        async with self._slots:  # queued until a worker is free
+            render.started = True
+            self.renders += 1
+            started = time.monotonic()
+            result = await self._render(request, path, generated_by)
+            self._measured(time.monotonic() - started)
         await self._prune(keep=result)
         return result
+
+    def _measured(self, seconds: float) -> None:
+        """Fold one render's time in a worker slot into the typical render time."""
+        self.render_seconds = 0.7 * self.render_seconds + 0.3 * seconds
 
     async def _prune(self, keep: Path) -> None:
         """Bring the cache folder back within its budget after a report was written."""
@@ -293,7 +392,6 @@ class ReportService:
     async def _render(self, request: ReportRequest, path: Path, generated_by: str) -> Path:
         if self._pool is None:
             raise RuntimeError("ReportService.start() was not called")
-        self.renders += 1
         for attempt in (1, 2):
             pool = self._pool
             try:

@@ -105,6 +105,7 @@ def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     detail = exc.detail_in(_lang(request))
     if (page := _page(request, exc.status, detail)) is not None:
+        page.headers.update(exc.headers or {})
         return page
     return Response(
         _body(exc.code, detail, exc.errors),

@@ -1,9 +1,12 @@
-"""Reading requests: the client's language and a JSON body held to its limits."""
+"""Reading requests: the client's language, a JSON body held to its limits, and
+whether the client is still there."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -29,6 +32,40 @@ def request_lang(request: Request[Any, Any, Any]) -> str:
         if tag.startswith("en"):
             return "en"
     return "zh"
+
+
+async def unless_client_leaves(request: Request[Any, Any, Any], work: Awaitable[T]) -> T:
+    """Await `work`, cancelling it if the client closes the connection first (then 499).
+
+    Neither litestar nor uvicorn cancels a handler whose client went away, so a
+    handler that may wait long for something only its client wants (a report
+    render) races the work against the ASGI `http.disconnect` message. The answer
+    to a client that left is never delivered; 499 is what nginx logs for it.
+    """
+    job = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_client_left(request))
+    try:
+        await asyncio.wait((job, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        job.cancel()  # nothing if it is done
+        await asyncio.wait((job, gone))  # the work's own clean-up runs before the answer
+    if job.cancelled() and not gone.cancelled():
+        gone.result()  # reading the request failed, if that is what ended the wait
+        raise AppError(
+            499, "client_gone", zh_en("客户端已断开连接", "the client closed the connection")
+        )
+    if not gone.cancelled():
+        gone.exception()  # retrieved: it ended together with the work
+    return job.result()
+
+
+async def _client_left(request: Request[Any, Any, Any]) -> None:
+    # The body is read first (litestar keeps it for the handler), so the only
+    # message left on the channel is the disconnect.
+    await request.body()
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 class _NotJSON(ValueError):

@@ -1,7 +1,8 @@
 """PDF reports over HTTP: a village report and a county roll-up for a period.
 
 The handlers only read parameters and map the reports package's errors to
-AppError; figures, layout, the worker pool and the cache live in `reports`.
+AppError; figures, layout, the worker pool, its queue and the cache live in
+`reports`.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from contextlib import asynccontextmanager, suppress
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Litestar, Request, get
+from litestar import Controller, HttpMethod, Litestar, Request, route
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
 
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
-from reports.worker import RenderFailed, ReportRequest, ReportService
-from server.errors import AppError, not_found, zh_en
-from server.http import request_lang
+from reports.worker import RenderFailed, ReportBusy, ReportRequest, ReportService
+from server.errors import AppError, documented_errors, not_found, zh_en
+from server.http import request_lang, unless_client_leaves
 from server.settings import Settings
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PDF = "application/pdf"
 
 
 def reports_lifespan(settings: Settings) -> Any:
@@ -43,6 +46,7 @@ def reports_lifespan(settings: Settings) -> Any:
             settings.poverty_line,
             settings.report_workers,
             cache_bytes=settings.report_cache_mb * 1024 * 1024,
+            queue_limit=settings.report_queue,
         )
         service.start()
         app.state.reports = service
@@ -97,7 +101,17 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     service: ReportService = request.app.state.reports
     wanted = ReportRequest(scope, period, request_lang(request), sort)
     try:
-        path = await service.get(wanted, generated_by="web")
+        path = await unless_client_leaves(request, service.get(wanted, generated_by="web"))
+    except ReportBusy as exc:
+        raise AppError(
+            503,
+            "report_busy",
+            zh_en(
+                f"正在生成的报告太多，请 {exc.retry_after} 秒后再试",
+                f"too many reports are being made; try again in {exc.retry_after} s",
+            ),
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
     except UnknownScope as exc:
         raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
     except CJKFontMissing as exc:
@@ -113,12 +127,33 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
     return File(
         path=path,
         filename=wanted.filename(),
-        media_type="application/pdf",
+        media_type=PDF,
         content_disposition_type="inline",
     )
 
 
 _PLACE_ZH = {"village": "村", "county": "县"}
+REPORT_ERRORS = documented_errors(
+    {
+        400: "a bad date or period (from/to), or an unknown sort",
+        404: "no such village or county",
+        503: "the report queue is full (report_busy, with Retry-After in seconds), the"
+        " server has no CJK font (cjk_font_missing), or the render worker died (render_failed)",
+    }
+)
+
+
+def _pdf_route(path: str) -> HTTPRouteHandler:
+    """GET and HEAD of a PDF report. HEAD makes the report too, if it is not cached:
+    its headers tell the PDF's length."""
+    return route(
+        path,
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        media_type=PDF,
+        content_media_type=PDF,
+        responses=REPORT_ERRORS,
+    )
+
 
 From = Annotated[
     str | None, QueryParameter(name="from", description="first survey date, YYYY-MM-DD")
@@ -138,7 +173,7 @@ class ReportController(Controller):
     path = "/reports"
     tags = ("reports",)
 
-    @get("/village/{filename:str}")
+    @_pdf_route("/village/{filename:str}")
     async def village(
         self,
         request: Request[Any, Any, Any],
@@ -146,14 +181,14 @@ class ReportController(Controller):
         start: From = None,
         end: To = None,
     ) -> File:
-        """GET /reports/village/{code}.pdf: the village report (村情与帮扶报告).
+        """GET (or HEAD) /reports/village/{code}.pdf: the village report (村情与帮扶报告).
 
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
         """
         code = _code(filename, 12, "village")
         return await _pdf(request, Scope("village", code), _period(start, end), "incidence")
 
-    @get("/county/{filename:str}")
+    @_pdf_route("/county/{filename:str}")
     async def county(
         self,
         request: Request[Any, Any, Any],
@@ -162,7 +197,7 @@ class ReportController(Controller):
         end: To = None,
         sort: FromQuery[str] = "incidence",
     ) -> File:
-        """GET /reports/county/{code}.pdf: the county roll-up, one row per village.
+        """GET (or HEAD) /reports/county/{code}.pdf: the county roll-up, one row per village.
 
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """

@@ -71,6 +71,13 @@ class Settings:
     report_workers: int = _setting(
         "MINSHENG_REPORT_WORKERS", 1, _positive_int, "PDF reports rendered at the same time"
     )
+    report_queue: int = _setting(
+        "MINSHENG_REPORT_QUEUE",
+        8,
+        _positive_int,
+        "distinct PDF reports queued or rendering at once; a request for another beyond it"
+        " gets 503 with Retry-After",
+    )
     report_cache_dir: Path = _setting(
         "MINSHENG_REPORT_CACHE", Path("var/reports"), Path, "folder for rendered PDF reports"
     )

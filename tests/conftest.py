@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,16 @@ def household(_demo_household: dict[str, Any]) -> dict[str, Any]:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until `condition()` holds, for state that changes without an event to await
+    (a request reaching the report queue, a connection seen closed)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {timeout} s")
+        await asyncio.sleep(0.01)
 
 
 def form_pairs(value: Any, at: str = "") -> list[tuple[str, str]]:

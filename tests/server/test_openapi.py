@@ -13,3 +13,17 @@ async def test_openapi_describes_the_submission_api(client) -> None:
     step_body = step["requestBody"]["content"]["application/json"]["schema"]
     assert step_body["required"] == ["id", "status", "happened_on"]
     assert "/f/{form_id}" not in doc["paths"]  # pages are for people, not the API
+
+
+async def test_openapi_describes_the_report_routes(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    for path in ("/reports/village/{filename}", "/reports/county/{filename}"):
+        assert {"get", "head"} <= set(doc["paths"][path]), path
+        responses = doc["paths"][path]["get"]["responses"]
+        pdf = responses["200"]["content"]["application/pdf"]["schema"]
+        assert pdf == {"type": "string", "contentMediaType": "application/pdf"}
+        for status in ("400", "404", "503"):
+            assert responses[status]["content"]["application/json"]["schema"] == error_body
+        assert "Retry-After" in responses["503"]["description"]
+    assert set(doc["components"]["schemas"]["ErrorBody"]["required"]) == {"code", "detail"}

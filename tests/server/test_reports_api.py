@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import multiprocessing
 import os
+import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from forms.demo import demo_households, demo_villages
@@ -20,9 +27,10 @@ from reports.cache import touch
 from server.app import create_app
 from server.settings import Settings
 from server.villages import upsert_villages
-from tests.conftest import new_id
+from tests.conftest import eventually, new_id
 
 VILLAGE = demo_villages()[0]["code"]
+OTHERS = [village["code"] for village in demo_villages()[1:]]
 COUNTY = VILLAGE[:6]
 
 
@@ -169,10 +177,100 @@ async def test_a_requester_that_leaves_does_not_cancel_the_render_for_others(sto
     wanted = ReportRequest(Scope("village", VILLAGE), Period())
     leaving = asyncio.ensure_future(service.get(wanted))
     staying = asyncio.ensure_future(service.get(wanted))
-    await asyncio.sleep(0.2)  # both are waiting on the same render
+    await eventually(lambda: service.waiting == 2)  # both wait on the same render
     leaving.cancel()
     path = await staying
     assert path.read_bytes().startswith(b"%PDF-")
     assert service.renders == 1
     with pytest.raises(asyncio.CancelledError):
         await leaving
+
+
+async def test_head_on_a_report_answers_like_get_without_a_body(stocked) -> None:
+    url = f"/reports/village/{VILLAGE}.pdf"
+    head = await stocked.head(url)  # made by the HEAD, then served from the cache
+    got = await stocked.get(url)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b"" and got.content.startswith(b"%PDF-")
+    for name in ("content-type", "content-length", "content-disposition"):
+        assert head.headers[name] == got.headers[name], name
+    assert stocked.app.state.reports.renders == 1
+    assert (await stocked.head("/reports/county/629999.pdf")).status_code == 404
+
+
+@asynccontextmanager
+async def _uvicorn(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """`app` served by a real uvicorn on this test's event loop, and a client of it once it
+    answers. Unlike the test client, which runs the app in a thread of its own and one
+    request at a time, requests here run at once, and a client can hang up."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    server = uvicorn.Server(uvicorn.Config(app, ws="none", log_level="warning"))
+    serving = asyncio.ensure_future(server.serve(sockets=[listening]))
+    base = f"http://127.0.0.1:{listening.getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+            assert (await client.get("/healthz")).status_code == 200  # waits for start-up
+            yield client
+    finally:
+        server.should_exit = True
+        await serving
+        listening.close()
+
+
+async def test_report_queue_full_answers_503_with_retry_after(settings: Settings) -> None:
+    app = create_app(dataclasses.replace(settings, report_queue=1))
+    async with _uvicorn(app) as client:
+        await upsert_villages(app.state.db, demo_villages(), actor="test")
+        service = app.state.reports
+        url, other = f"/reports/village/{VILLAGE}.pdf", f"/reports/village/{OTHERS[0]}.pdf"
+        async with service._slots:  # the one worker is busy: what is asked now stays queued
+            first = asyncio.ensure_future(client.get(url))
+            await eventually(lambda: service.queued == 1)
+            busy = await client.get(other)
+            busy_en = await client.get(other, headers={"Accept-Language": "en"})
+            page = await client.get(other, headers={"Accept": "text/html"})
+            joining = asyncio.ensure_future(client.get(url))  # the same report: it waits
+            await eventually(lambda: service.waiting == 2)
+        seconds = math.ceil(worker.TYPICAL_RENDER_SECONDS)  # one render ahead, one worker
+        assert busy.status_code == busy_en.status_code == page.status_code == 503
+        assert busy.json()["code"] == "report_busy"
+        assert busy.headers["retry-after"] == page.headers["retry-after"] == str(seconds)
+        assert f"请 {seconds} 秒后再试" in busy.json()["detail"]
+        assert (
+            busy_en.json()["detail"] == f"too many reports are being made; try again in {seconds} s"
+        )
+        assert page.headers["content-type"].startswith("text/html")
+        assert (await first).status_code == (await joining).status_code == 200
+        assert service.renders == 1
+
+
+async def _ask_and_hang_up_later(client: httpx.AsyncClient, path: str) -> asyncio.StreamWriter:
+    """Send a request on a connection of its own, left open for the caller to close."""
+    host, port = client.base_url.host, client.base_url.port
+    _, writer = await asyncio.open_connection(host, port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    await writer.drain()
+    return writer
+
+
+async def test_abandoned_render_is_not_started(settings: Settings) -> None:
+    app = create_app(settings)
+    async with _uvicorn(app) as client:
+        await upsert_villages(app.state.db, demo_villages(), actor="test")
+        service = app.state.reports
+        async with service._slots:  # the one worker is busy: what is asked now stays queued
+            leaving = [
+                await _ask_and_hang_up_later(client, f"/reports/village/{code}.pdf")
+                for code in OTHERS
+            ]
+            await eventually(lambda: service.queued == len(OTHERS))
+            for writer in leaving:
+                writer.close()
+                await writer.wait_closed()
+            await eventually(lambda: service.queued == 0)
+        # The next real request is the next render, not the fifth.
+        response = await client.get(f"/reports/village/{VILLAGE}.pdf")
+        assert response.status_code == 200
+        assert service.renders == 1

@@ -30,6 +30,13 @@ def test_bad_value_names_the_variable() -> None:
         Settings.from_env({"MINSHENG_MAX_BODY": "-1"})
 
 
+def test_report_queue_is_read_and_must_be_positive() -> None:
+    assert Settings.from_env({}).report_queue == 8
+    assert Settings.from_env({"MINSHENG_REPORT_QUEUE": "3"}).report_queue == 3
+    with pytest.raises(SettingsError, match="MINSHENG_REPORT_QUEUE='0'"):
+        Settings.from_env({"MINSHENG_REPORT_QUEUE": "0"})
+
+
 def test_command_line_overrides_environment() -> None:
     settings = Settings.from_env({"MINSHENG_PORT": "9001"}, port=9002, host=None)
     assert settings.port == 9002
