@@ -523,6 +523,7 @@ form.addEventListener('input', (e) => {
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);
+    ruled = ruled.filter((i) => i.path !== el.name); // what the rules said of the old value
     if (el.tagName === 'TEXTAREA' || el.type !== 'radio') checkField(el.name);
   }
   clearTimeout(settleTimer); // a typed number can open a question too (floor area > 0)
