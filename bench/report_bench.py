@@ -34,14 +34,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from forms.demo import demo_households
+from forms.demo import demo_households, roster_entry
 from forms.rules import derive
 from forms.schema import shipped_forms
 from server.db import Database
 from server.form_versions import publish
-from server.submissions import body_hash, household_key
+from server.places import upsert_villages
+from server.submissions import body_hash
 from server.testing import live_server
-from server.villages import upsert_villages
 
 COUNTY = "620523"
 BENCH_VILLAGE = "620523199201"
@@ -82,25 +82,48 @@ def build_db(
     """Migrate, publish the form, and insert `per_village` demo households per village."""
     version = asyncio.run(_prepare(db_path, villages))
     conn = sqlite3.connect(db_path)
-    rows = []
+    rows, roster = [], []
     now = "2026-11-01T00:00:00.000Z"
-    for answers in demo_households(seed, villages, per_village=per_village):
+    for index, answers in enumerate(demo_households(seed, villages, per_village=per_village)):
+        entry = roster_entry(seed, index, answers)
+        roster.append(
+            (
+                entry["id"],
+                entry["roster_no"],
+                entry["village_code"],
+                entry["group_name"],
+                entry["head_name"],
+                entry["head_id_number"],
+                entry["category"],
+                json.dumps(entry["members"], ensure_ascii=False),
+                len(entry["members"]),
+                now,
+                now,
+            )
+        )
         rows.append(
             (
                 str(uuid.uuid4()),
                 "household",
                 version,
                 now,
-                body_hash(version, answers),
+                body_hash(version, answers, household_id=entry["id"]),
                 json.dumps(answers, ensure_ascii=False),
                 json.dumps(derive("household", answers)),
-                answers["household"]["village_code"],
-                household_key(answers),
+                entry["village_code"],
+                entry["id"],
+                "bench",
             )
         )
     conn.executemany(
+        "INSERT INTO households (id, roster_no, village_code, group_name, head_name,"
+        " head_id_number, category, members, member_count, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        roster,
+    )
+    conn.executemany(
         "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
-        " derived, village_code, household_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " derived, village_code, household_id, submitted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.commit()

@@ -625,3 +625,46 @@ def _living(
         members[school_age[0]]["schooling"] = "not_in_school"
     living["dropout"] = dropout
     return living
+
+
+_ROSTER_CATEGORY = {
+    "not_out": "not_out",
+    "expected_out": "not_out",
+    "out": "out",
+    "returned": "monitored",
+}
+
+
+def demo_household_id(seed: int, index: int) -> str:
+    """The roster id of demo household `index`, fixed by the seed like its answer's id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"minsheng-demo-household:{seed}:{index}"))
+
+
+def roster_entry(seed: int, index: int, answers: dict[str, Any]) -> dict[str, Any]:
+    """The roster row a demo household stands for (the county's 建档立卡 roster)."""
+    section = answers["household"]
+    head = next(m for m in answers["members"] if m["relation"] == "head")
+    category = (
+        "general"
+        if section["category"] == "non_poor"
+        else _ROSTER_CATEGORY[section.get("status", "not_out")]
+    )
+    return {
+        "id": demo_household_id(seed, index),
+        "roster_no": f"{section['village_code']}{index:05d}",
+        "village_code": section["village_code"],
+        "group_name": section.get("group"),
+        "head_name": section["head_name"],
+        "head_id_number": head["id_number"],
+        "category": category,
+        "phone": section.get("phone"),
+        "members": [
+            {
+                "name": m["name"],
+                "relation": m["relation"],
+                "id_number": m["id_number"],
+                "sex": m["sex"],
+            }
+            for m in answers["members"]
+        ],
+    }

@@ -162,3 +162,13 @@ def load_schema_file(path: Path) -> dict[str, Any]:
 def shipped_forms(directory: Path = SURVEYS_DIR) -> dict[str, dict[str, Any]]:
     """Every survey shipped with minsheng, by form id (the file name without .json)."""
     return {path.stem: load_schema_file(path) for path in sorted(directory.glob("*.json"))}
+
+
+SUBJECTS = ("household", "village")
+
+
+def form_subject(schema: dict[str, Any]) -> str:
+    """What each answer to this form is about: a household of the roster (the default) or a
+    village, as the schema declares with `"x-subject": "village"`."""
+    subject = schema.get("x-subject", "household")
+    return subject if subject in SUBJECTS else "household"

@@ -1,10 +1,11 @@
 """Drawing a period: the latest accepted answer of each household, as flat tables.
 
 Every figure of a report comes from the same drawn set, so a person recounting
-the raw answers gets the same numbers: for each household (its head's ID
-number) the submission with the latest survey date (then the latest received)
-among those in the scope and date range. Every stored submission passed the
-schema and the form's rules when it arrived, so all of them are accepted.
+the raw answers gets the same numbers: for each roster household (its id,
+whoever its head is) the current answer (one not corrected since) with the
+latest survey date (then the latest received) among those in the scope and
+date range. Every stored submission passed the schema and the form's rules
+when it arrived, so all of them are accepted.
 
 The drawn answers are flattened once into TEMP tables (`h` households, `m`
 members, `n` needs) on a read-only connection; the figures are then plain
@@ -122,8 +123,10 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     """The WHERE clause selecting every submission of a scope and period."""
     p = f"{alias}." if alias else ""
     start, end = period.params()
+    # Each household's current answers only: linked to the roster, not corrected since.
     sql = (
         f"{p}form_id = ? AND {p}{scope.column} = ?"
+        f" AND {p}household_id IS NOT NULL AND {p}corrected_by IS NULL"
         f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)"
     )
     return sql, [FORM_ID, scope.code, start, start, end, end]
@@ -185,18 +188,18 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
         WITH latest AS MATERIALIZED (
             SELECT rid FROM (
                 SELECT rowid AS rid, row_number() OVER (
-                    PARTITION BY coalesce(household_key, 'row:' || rowid)
+                    PARTITION BY household_id
                     ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
                 FROM submissions WHERE {where})
             WHERE n = 1),
         staged AS MATERIALIZED (
-            SELECT s.rowid AS rid, s.village_code, s.household_key, s.survey_date,
+            SELECT s.rowid AS rid, s.village_code, s.household_id, s.survey_date,
                    s.received_at, s.form_version, s.household_category AS category,
                    s.per_capita_income AS per_capita, s.member_count AS members,
                    json_extract(s.derived, '$.net_income') AS net_income,
                    json_extract(s.answers, {h_extract}) AS x
             FROM latest JOIN submissions s ON s.rowid = latest.rid)
-        SELECT rid, village_code, household_key, survey_date, received_at, form_version,
+        SELECT rid, village_code, household_id, survey_date, received_at, form_version,
                category, per_capita, members, net_income, {h_columns}
         FROM staged""",
         params,

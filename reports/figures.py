@@ -429,7 +429,6 @@ QUALITY_RULES = (
     ),
     ("not_one_head", "(SELECT count(*) FROM m WHERE m.rid = h.rid AND m.relation = 'head') != 1"),
     ("survey_date_in_future", "survey_date > :today"),
-    ("no_household_key", "household_key IS NULL"),
 )
 
 
@@ -475,7 +474,7 @@ def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
                total(n.urgency = 'urgent') AS urgent,
                total(n.status IN ('solved', 'solved_on_spot')) AS solved
         FROM h LEFT JOIN n ON n.rid = h.rid
-        GROUP BY h.rid ORDER BY h.head_name, h.household_key""",
+        GROUP BY h.rid ORDER BY h.head_name, h.household_id""",
     )
     return sorted(rows, key=lambda r: group_order(r["grp"]))
 

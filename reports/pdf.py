@@ -181,10 +181,6 @@ _RULES = {
     "schooling_without_student": ("因学致贫但无在校生", "Main cause schooling but no student"),
     "not_one_head": ("户主不是恰好一人", "Not exactly one head of household"),
     "survey_date_in_future": ("调查日期晚于今天", "Survey date in the future"),
-    "no_household_key": (
-        "无户主身份证号，无法识别同一户",
-        "No head's ID number to identify the household",
-    ),
 }
 
 

@@ -65,6 +65,7 @@ class ReportRequest:
     period: Period
     lang: str = "zh"
     sort: str = "incidence"
+    generated_by: str = "minsheng"  # named on the cover, so part of what is cached
 
     def filename(self) -> str:
         start, end = self.period.params()
@@ -188,6 +189,7 @@ def cache_key(
             list(versions),
             request.filename(),
             request.sort,
+            request.generated_by,
             poverty_line,
             template_version,
         ],
@@ -308,7 +310,7 @@ class ReportService:
         rounds = self.queued / self.workers
         return max(1, math.ceil(rounds * self.render_seconds))
 
-    async def get(self, request: ReportRequest, generated_by: str = "minsheng") -> Path:
+    async def get(self, request: ReportRequest) -> Path:
         """The path of the PDF for `request`, rendering it unless cached or in flight.
 
         Raises ReportBusy when `queue_limit` other reports are queued or rendering,
@@ -330,7 +332,7 @@ class ReportService:
         if render is None:
             if self.queued >= self.queue_limit:
                 raise ReportBusy(self.queued, self.retry_after())
-            render = self._enqueue(key, request, path, generated_by)
+            render = self._enqueue(key, request, path, request.generated_by)
         render.waiters += 1
         try:
             # Shielded: one requester leaving must not cancel the render for the others.

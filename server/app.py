@@ -7,23 +7,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Response, get
+from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import State
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
+from litestar.types import Message, Scope
 
 from forms.schema import shipped_forms
+from server.accounts import AccountController
+from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
+from server.households import HouseholdController
 from server.pages import pages_router
+from server.pairings import PairingController
+from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
 from server.settings import Settings
 from server.submissions import SubmissionController
-from server.villages import VillageController
 
 log = logging.getLogger("minsheng")
 
@@ -34,6 +39,36 @@ def _db(state: State) -> Database:
 
 def _settings(state: State) -> Settings:
     return state.settings
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    return request.scope["state"]["principal"]  # type: ignore[no-any-return]
+
+
+async def authenticate(request: Request[Any, Any, Any]) -> None:
+    """Before every handler: who is asking, and, for a write riding on a cookie, that it
+    comes from our own pages (handlers that check this themselves opt out: login)."""
+    principal = await resolve(request.app.state.db, request)
+    request.scope["state"]["principal"] = principal
+    if (
+        request.method not in SAFE_METHODS
+        and principal.via in ("session", "link")
+        and request.route_handler.opt.get("csrf", True)
+    ):
+        await check_csrf(request, principal)
+
+
+async def no_store(message: Message, scope: Scope) -> None:
+    """Anything answered to someone logged in may carry personal data (ID numbers, names):
+    no cache keeps it unless the handler chose otherwise."""
+    if message["type"] != "http.response.start":
+        return
+    principal = scope.get("state", {}).get("principal")
+    if principal is None or not principal.authenticated:
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    if "cache-control" not in headers:
+        headers["Cache-Control"] = "no-store"
 
 
 @get("/healthz", tags=["ops"], responses=documented_errors({503: "the storage is failing"}))
@@ -74,17 +109,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             home,
             healthz,
+            AccountController,
             FormController,
             SubmissionController,
             FollowupController,
-            VillageController,
+            PlaceController,
+            HouseholdController,
+            PairingController,
             pages_router,
             ReportController,
         ],
+        before_request=authenticate,
+        before_send=[no_store],
         lifespan=[lifespan, reports_lifespan(settings)],
         dependencies={
             "db": Provide(_db, sync_to_thread=False),
             "settings": Provide(_settings, sync_to_thread=False),
+            "principal": Provide(_principal, sync_to_thread=False),
         },
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

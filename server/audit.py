@@ -1,8 +1,13 @@
-"""The audit log: written by the write functions themselves, inside their transaction."""
+"""The audit log: written by the write functions themselves, inside their transaction.
+
+Every entry says who (an account, a household's link, the command line), did
+what (a dotted action), to what, when, and from which address.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -10,11 +15,24 @@ import aiosqlite
 from server.db import now_iso
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who a write is done for: `user:12`, `link:3`, `cli`, `system`; and their address."""
+
+    name: str
+    address: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
 async def record(
-    conn: aiosqlite.Connection, actor: str, action: str, target: str, **detail: Any
+    conn: aiosqlite.Connection, actor: Actor | str, action: str, target: str, **detail: Any
 ) -> None:
     """Append one entry; `action` is dotted (`form.version.publish`)."""
+    who = actor if isinstance(actor, Actor) else Actor(actor)
     await conn.execute(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (now_iso(), actor, action, target, json.dumps(detail, ensure_ascii=False)),
+        "INSERT INTO audit_log (at, actor, action, target, detail, address)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (now_iso(), who.name, action, target, json.dumps(detail, ensure_ascii=False), who.address),
     )

@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import logging
 import sys
-import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from server.demo import DemoLoaded
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -64,59 +66,30 @@ def cmd_init_db(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load_demo(settings: Settings, seed: int) -> tuple[int, int, int]:
-    from datetime import date
-
-    import msgspec
-
-    from forms.demo import demo_households, demo_submission_id, demo_villages
-    from forms.demo_needs import demo_followups
-    from forms.schema import shipped_forms
+async def _load_demo(settings: Settings, seed: int) -> DemoLoaded:
     from server.db import Database
-    from server.followups import FollowupCreate, create_followup
-    from server.form_versions import publish
-    from server.submissions import SubmissionCreate, create_submission
-    from server.villages import upsert_villages
+    from server.demo import load_demo
 
     db = await Database.open(settings.db_path)
-    created = again = steps = 0
-    today = date.today()
     try:
-        version = await publish(db, "household", shipped_forms()["household"], actor="cli")
-        villages = demo_villages()
-        await upsert_villages(db, villages, actor="cli")
-        for index, answers in enumerate(demo_households(seed, villages)):
-            body = SubmissionCreate(
-                id=uuid.UUID(demo_submission_id(seed, index)), version=version, answers=answers
-            )
-            stored, new = await create_submission(db, "household", body, actor="cli:load-demo")
-            created += new
-            again += not new
-            for need_index, step in demo_followups(
-                seed, index, answers["survey"]["date"], answers.get("needs") or [], today
-            ):
-                _, new = await create_followup(
-                    db,
-                    stored.id,
-                    need_index,
-                    msgspec.convert(step, FollowupCreate),
-                    actor="cli:load-demo",
-                    today=today,
-                )
-                steps += new
+        return await load_demo(db, seed)
     finally:
         await db.close()
-    logging.getLogger("minsheng").info("%s: %d need follow-ups stored", settings.db_path, steps)
-    return len(villages), created, again
 
 
 def cmd_load_demo(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    villages, created, again = asyncio.run(_load_demo(settings, args.seed))
+    loaded = asyncio.run(_load_demo(settings, args.seed))
     print(
-        f"{settings.db_path}: {villages} villages, {created} households stored, "
-        f"{again} already there (seed {args.seed})"
+        f"{settings.db_path}: {loaded.villages} villages, {loaded.households} roster households,"
+        f" {loaded.answers_stored} answers stored, {loaded.answers_there} already there,"
+        f" {loaded.steps} need follow-ups (seed {args.seed})"
     )
+    print("demo accounts (demo only: these passwords are public):")
+    for username, role, password in loaded.accounts:
+        print(f"  {role:9} {username:9} {password}")
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"  household link (one household, its own form): {url}{loaded.household_link}")
     return 0
 
 
@@ -221,6 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
+
+    from server.cli_people import add_parsers
+
+    add_parsers(sub, with_db)
     return parser
 
 
@@ -228,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "people"):
+            return int(args.people(args, _settings(args)))
         return int(args.func(args))
     except SettingsError as exc:
         print(f"minsheng: bad setting: {exc}", file=sys.stderr)

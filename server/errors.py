@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 log = logging.getLogger("minsheng")
@@ -95,6 +97,12 @@ def _lang(request: Request[Any, Any, Any]) -> str:
     return request_lang(request)
 
 
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    from server.pages import wants_html
+
+    return wants_html(request)
+
+
 def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any] | None:
     """An error page for a person's browser; None for API clients, who get JSON."""
     from server.pages import html_error, wants_html
@@ -102,8 +110,16 @@ def _page(request: Request[Any, Any, Any], status: int, detail: str) -> Response
     return html_error(request, status, detail) if wants_html(request) else None
 
 
+def login_url(request: Request[Any, Any, Any]) -> str:
+    """The login page, coming back to this request's page afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?lang={_lang(request)}&next={quote(here, safe='')}"
+
+
 def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     detail = exc.detail_in(_lang(request))
+    if exc.status == 401 and request.method == "GET" and _wants_page(request):
+        return Redirect(login_url(request), status_code=303)
     if (page := _page(request, exc.status, detail)) is not None:
         page.headers.update(exc.headers or {})
         return page

@@ -31,6 +31,8 @@ from litestar.params import FromPath
 
 from reports.labels import CLOSING_STATUSES, FOLLOWUP_STATUSES, SATISFACTION
 from server import audit
+from server.auth import Principal
+from server.authz import Answer, require
 from server.db import Database, now_iso, query
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.http import documented_body, json_body, request_lang
@@ -195,12 +197,17 @@ def check_followup(
 # ---------------------------------------------------------------- queries
 
 
-async def _answer(db: Database, submission_id: str) -> tuple[str | None, list[Any]]:
-    """(survey date, needs) of a stored answer; 404 when there is no such answer."""
+async def _answer(
+    db: Database, submission_id: str, principal: Principal, verb: str
+) -> tuple[str | None, list[Any]]:
+    """(survey date, needs) of a stored answer `principal` may `verb`; 404 otherwise."""
     row = await db.fetch_one(
-        "SELECT survey_date, answers ->> '$.needs' FROM submissions WHERE id = ?",
+        "SELECT survey_date, answers ->> '$.needs', household_id, village_code"
+        " FROM submissions WHERE id = ?",
         (submission_id,),
     )
+    answer = Answer(submission_id, row[2], row[3]) if row else Answer(submission_id, None, None)
+    await require(db, principal, verb, answer)
     if row is None:
         raise not_found(f"答案 {submission_id!r}", f"submission {submission_id!r}")
     needs = json.loads(row[1]) if row[1] else []
@@ -239,8 +246,8 @@ async def create_followup(
     need_index: int,
     body: FollowupCreate,
     *,
+    principal: Principal,
     lang: str = "zh",
-    actor: str = "anonymous",
     today: date | None = None,
 ) -> tuple[Followup, bool]:
     """Check and store one follow-up step; (stored record, True if it is new).
@@ -250,10 +257,10 @@ async def create_followup(
     """
     client_id = str(body.id)
     digest = _hash(submission_id, need_index, body)
+    survey_date, needs = await _answer(db, submission_id, principal, "followup.create")
     existing = await _existing(db, client_id, digest)
     if existing is not None:
         return existing, False
-    survey_date, needs = await _answer(db, submission_id)
     if not 0 <= need_index < len(needs):
         raise _need_not_found(submission_id, need_index)
     errors = check_followup(body, survey_date, today or date.today(), lang)
@@ -283,7 +290,7 @@ async def create_followup(
                 body.satisfaction,
                 body.happened_on,
                 now_iso(),
-                actor,
+                principal.actor.name,
             ),
         )
         if not inserted:  # a racing request stored this id first: same step, or a conflict
@@ -294,7 +301,7 @@ async def create_followup(
             return _same_or_conflict(stored[0], client_id, digest), False
         await audit.record(
             conn,
-            actor,
+            principal.actor,
             "need.followup.create",
             f"submission:{submission_id}",
             need_index=need_index,
@@ -307,9 +314,9 @@ async def create_followup(
     return await db.write(work)
 
 
-async def list_needs(db: Database, submission_id: str) -> SubmissionNeeds:
+async def list_needs(db: Database, submission_id: str, principal: Principal) -> SubmissionNeeds:
     """Each need of an answer with its follow-up steps, in the order they happened."""
-    survey_date, needs = await _answer(db, submission_id)
+    survey_date, needs = await _answer(db, submission_id, principal, "needs.read")
     rows = await db.fetch_all(
         "SELECT * FROM need_followups WHERE submission_id = ? ORDER BY need_index, happened_on, id",
         (submission_id,),
@@ -373,7 +380,9 @@ _CreateOperation = documented_body(
 _CREATE_ERRORS = documented_errors(
     {
         400: "malformed JSON or a body of the wrong shape",
-        404: "unknown submission, or no need with that index in it",
+        401: "not logged in",
+        403: "a write from another site, or without the session's CSRF token",
+        404: "unknown submission (or not yours), or no need with that index in it",
         409: "the id already holds a different follow-up",
         413: "body over the size limit",
         415: "body is not application/json",
@@ -395,6 +404,7 @@ class FollowupController(Controller):
         self,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         submission_id: FromPath[str],
         index: FromPath[int],
@@ -407,13 +417,22 @@ class FollowupController(Controller):
         """
         body = await json_body(request, FollowupCreate)
         stored, created = await create_followup(
-            db, submission_id, index, body, lang=request_lang(request), today=settings.today()
+            db,
+            submission_id,
+            index,
+            body,
+            principal=principal,
+            lang=request_lang(request),
+            today=settings.today(),
         )
         return Response(stored, status_code=201 if created else 200)
 
     @get("/api/submissions/{submission_id:str}/needs", responses=NOT_FOUND)
     async def needs(
-        self, db: NamedDependency[Database], submission_id: FromPath[str]
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        submission_id: FromPath[str],
     ) -> SubmissionNeeds:
         """Each need of an answer with its follow-ups and current status."""
-        return await list_needs(db, submission_id)
+        return await list_needs(db, submission_id, principal)

@@ -13,7 +13,7 @@ from server.db import Database
 from server.form_versions import list_forms
 from server.http import request_lang
 from server.pages import SECURITY_HEADERS, asset_url
-from server.villages import list_villages
+from server.places import list_villages
 
 
 @get("/", include_in_schema=False)

@@ -18,18 +18,22 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
 from forms.render import ITEM, build_page, render_template
+from server.auth import Principal
+from server.authz import Form, require
 from server.db import Database
 from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version
+from server.households import HouseholdRecord, household_in_scope
 from server.http import request_lang
 from server.settings import Settings
 from server.submissions import Submission, SubmissionCreate, create_submission
@@ -115,9 +119,43 @@ def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
     return f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}"
 
 
+@dataclass(frozen=True)
+class FormContext:
+    """Who fills the form, and about which household (None: not chosen yet)."""
+
+    principal: Principal
+    household: HouseholdRecord | None
+
+
+async def form_context(
+    db: Database, principal: Principal, form: FormVersion, household_id: str | None
+) -> FormContext:
+    """Authorize opening a form (for a household, when one is named)."""
+    await require(db, principal, "form.read", Form(form.form_id))
+    if principal.kind == "link":
+        household_id = principal.household_id
+    household = None
+    if household_id:
+        household = await household_in_scope(db, principal, "submission.create", household_id)
+    return FormContext(principal, household)
+
+
+def _household_data(household: HouseholdRecord | None) -> dict[str, Any] | None:
+    if household is None:
+        return None
+    return {
+        "id": household.id,
+        "head_name": household.head_name,
+        "village_code": household.village_code,
+        "group_name": household.group_name,
+        "members": [msgspec.to_builtins(m) for m in household.members],
+    }
+
+
 def _render_form(
     request: Request[Any, Any, Any],
     form: FormVersion,
+    context: FormContext,
     *,
     answers: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
@@ -125,50 +163,79 @@ def _render_form(
     notice: str = "",
 ) -> str:
     lang = request_lang(request)
+    principal = context.principal
+    data = {
+        **client_data(form.form_id, form.version, form.schema, lang),
+        "household": _household_data(context.household),
+        "csrf": principal.csrf or "",
+        "user": principal.actor.name,
+    }
     return render_template(
         "form.html",
         lang=lang,
         page=build_page(form.schema, lang, answers, errors or []),
-        data=client_data(form.form_id, form.version, form.schema, lang),
+        data=data,
         form_id=form.form_id,
         version=form.version,
         action=f"/f/{form.form_id}/v/{form.version}?lang={lang}",
         submission_id=submission_id,
+        household_id=context.household.id if context.household else "",
+        csrf=principal.csrf or "",
         notice=notice,
         asset=asset_url,
         switch_url=_switch_url(request, lang),
     )
 
 
-def _form_page(request: Request[Any, Any, Any], form: FormVersion) -> Response[Any]:
+def _form_page(
+    request: Request[Any, Any, Any], form: FormVersion, context: FormContext
+) -> Response[Any]:
     # The ETag ignores the per-visit UUID, so a second visit is a 304; the
-    # phone's script gives each answer its own UUID anyway.
-    html = _render_form(request, form)
+    # phone's script gives each answer its own UUID anyway. The page names who is
+    # logged in and carries their CSRF token: private to them.
+    html = _render_form(request, form, context)
     etag = _etag(html.encode())
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Language"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "Vary": "Accept-Language, Cookie",
+    }
     if _fresh(request, etag):
         return Response(b"", status_code=304, headers=headers)
     html = html.replace(_ID_SLOT, str(uuid.uuid4()))
     return Response(html, media_type=MediaType.HTML, headers=headers)
 
 
+Household = Annotated[
+    str | None, QueryParameter(description="the roster household to fill it for", max_length=80)
+]
+
+
 @get("/f/{form_id:str}", include_in_schema=False)
 async def form_page(
-    request: Request[Any, Any, Any], db: NamedDependency[Database], form_id: FromPath[str]
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    principal: NamedDependency[Principal],
+    form_id: FromPath[str],
+    household: Household = None,
 ) -> Response[Any]:
-    """The current published version of a form, as a page."""
-    return _form_page(request, await get_version(db, form_id))
+    """The current published version of a form, as a page (?household= to fill it for one)."""
+    form = await get_version(db, form_id)
+    return _form_page(request, form, await form_context(db, principal, form, household))
 
 
 @get("/f/{form_id:str}/v/{version:int}", include_in_schema=False)
 async def form_version_page(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
+    principal: NamedDependency[Principal],
     form_id: FromPath[str],
     version: FromPath[int],
+    household: Household = None,
 ) -> Response[Any]:
     """One version of a form, as a page."""
-    return _form_page(request, await get_version(db, form_id, version))
+    form = await get_version(db, form_id, version)
+    return _form_page(request, form, await form_context(db, principal, form, household))
 
 
 def _change_items(answers: dict[str, Any], action: str) -> None:
@@ -199,6 +266,7 @@ async def _store_plain(
     version: int,
     submission_id: uuid.UUID,
     answers: dict[str, Any],
+    context: FormContext,
     lang: str,
     settings: Settings,
 ) -> Submission:
@@ -209,15 +277,23 @@ async def _store_plain(
     next household's answers. Those are a new answer, not a conflict: they get an
     id of their own instead of being refused.
     """
-    body = SubmissionCreate(id=submission_id, version=version, answers=answers)
+    household_id = context.household.id if context.household else None
+
+    async def store(answer_id: uuid.UUID) -> Submission:
+        body = SubmissionCreate(
+            id=answer_id, version=version, answers=answers, household_id=household_id
+        )
+        stored, _ = await create_submission(
+            db, form_id, body, principal=context.principal, lang=lang, today=settings.today()
+        )
+        return stored
+
     try:
-        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
+        return await store(submission_id)
     except AppError as exc:
         if exc.code != "id_conflict":
             raise
-        body = SubmissionCreate(id=uuid.uuid4(), version=version, answers=answers)
-        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
-    return stored
+        return await store(uuid.uuid4())
 
 
 @post("/f/{form_id:str}/v/{version:int}", include_in_schema=False, status_code=200)
@@ -225,12 +301,14 @@ async def form_post(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
+    principal: NamedDependency[Principal],
     form_id: FromPath[str],
     version: FromPath[int],
 ) -> Response[Any]:
     """A form sent without JavaScript: stored as the API would, or shown again with errors."""
     form = await get_version(db, form_id, version)
     data = await request.form()
+    context = await form_context(db, principal, form, str(data.get("_household") or "") or None)
     pairs = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
     answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs))
     action = str(data.get("_action") or "send")
@@ -245,6 +323,7 @@ async def form_post(
         html = _render_form(
             request,
             form,
+            context,
             answers=answers,
             submission_id=extra.pop("submission_id", str(submission_id)),
             **extra,
@@ -260,7 +339,9 @@ async def form_post(
         _change_items(answers, action)
         return again(200)
     try:
-        stored = await _store_plain(db, form_id, version, submission_id, answers, lang, settings)
+        stored = await _store_plain(
+            db, form_id, version, submission_id, answers, context, lang, settings
+        )
     except AppError as exc:
         if exc.status == 422:
             return again(422, errors=exc.errors or [], notice=exc.detail_in(lang))

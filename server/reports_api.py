@@ -14,7 +14,9 @@ from contextlib import asynccontextmanager, suppress
 from datetime import date
 from typing import Annotated, Any
 
+import aiosqlite
 from litestar import Controller, HttpMethod, Litestar, Request, route
+from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
@@ -23,6 +25,10 @@ from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
 from reports.worker import RenderFailed, ReportBusy, ReportRequest, ReportService
+from server import audit
+from server.auth import Principal
+from server.authz import Place, require
+from server.db import Database
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.http import request_lang, unless_client_leaves
 from server.settings import Settings
@@ -91,7 +97,15 @@ def _period(start: str | None, end: str | None) -> Period:
     return period
 
 
-async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, sort: str) -> File:
+async def _pdf(
+    request: Request[Any, Any, Any],
+    db: Database,
+    principal: Principal,
+    scope: Scope,
+    period: Period,
+    sort: str,
+) -> File:
+    await require(db, principal, "report.read", Place(scope.code))
     if sort not in ("incidence", "needs"):
         raise AppError(
             400,
@@ -99,9 +113,10 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
             zh_en("sort 只能是 incidence 或 needs", "sort must be incidence or needs"),
         )
     service: ReportService = request.app.state.reports
-    wanted = ReportRequest(scope, period, request_lang(request), sort)
+    who = f"{principal.name}（{principal.username}）" if principal.username else principal.name
+    wanted = ReportRequest(scope, period, request_lang(request), sort, generated_by=who)
     try:
-        path = await unless_client_leaves(request, service.get(wanted, generated_by="web"))
+        path = await unless_client_leaves(request, service.get(wanted))
     except ReportBusy as exc:
         raise AppError(
             503,
@@ -124,18 +139,38 @@ async def _pdf(request: Request[Any, Any, Any], scope: Scope, period: Period, so
             "render_failed",
             zh_en("生成报告的进程意外退出，请稍后重试", f"{exc}; try again later"),
         ) from exc
+    if request.method == "GET":
+        await record_download(db, principal, scope, period)
     return File(
         path=path,
         filename=wanted.filename(),
         media_type=PDF,
         content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store"},
     )
+
+
+async def record_download(db: Database, principal: Principal, scope: Scope, period: Period) -> None:
+    async def work(conn: aiosqlite.Connection) -> None:
+        start, end = period.params()
+        await audit.record(
+            conn,
+            principal.actor,
+            "report.download",
+            f"{scope.kind}:{scope.code}",
+            start=start,
+            end=end,
+        )
+
+    await db.write(work)
 
 
 _PLACE_ZH = {"village": "村", "county": "县"}
 REPORT_ERRORS = documented_errors(
     {
         400: "a bad date or period (from/to), or an unknown sort",
+        401: "not logged in",
+        403: "the place is outside your area",
         404: "no such village or county",
         503: "the report queue is full (report_busy, with Retry-After in seconds), the"
         " server has no CJK font (cjk_font_missing), or the render worker died (render_failed)",
@@ -177,6 +212,8 @@ class ReportController(Controller):
     async def village(
         self,
         request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         filename: FromPath[str],
         start: From = None,
         end: To = None,
@@ -186,12 +223,16 @@ class ReportController(Controller):
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
         """
         code = _code(filename, 12, "village")
-        return await _pdf(request, Scope("village", code), _period(start, end), "incidence")
+        return await _pdf(
+            request, db, principal, Scope("village", code), _period(start, end), "incidence"
+        )
 
     @_pdf_route("/county/{filename:str}")
     async def county(
         self,
         request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         filename: FromPath[str],
         start: From = None,
         end: To = None,
@@ -202,4 +243,4 @@ class ReportController(Controller):
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """
         code = _code(filename, 6, "county")
-        return await _pdf(request, Scope("county", code), _period(start, end), sort)
+        return await _pdf(request, db, principal, Scope("county", code), _period(start, end), sort)

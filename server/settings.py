@@ -48,6 +48,13 @@ def _zone(raw: str) -> str:
     return raw
 
 
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError("must be a date as YYYY-MM-DD") from exc
+
+
 def _setting(env: str, default: Any, parse: Callable[[str], Any], help: str) -> Any:
     return field(default=default, metadata={"env": env, "parse": parse, "help": help})
 
@@ -94,6 +101,24 @@ class Settings:
         _zone,
         "time zone whose calendar decides 'today' (a survey date may not be after it)",
     )
+
+    session_days: float = _setting(
+        "MINSHENG_SESSION_DAYS",
+        30.0,
+        _positive_float,
+        "days a login lasts: a cadre can fill and queue answers offline this long after logging in",
+    )
+    round_start_day: date | None = _setting(
+        "MINSHENG_ROUND_START",
+        None,
+        _day,
+        "first day of the current survey round, YYYY-MM-DD (default: 1 January of this year)",
+    )
+
+    @property
+    def round_start(self) -> date:
+        """The first day of the current survey round (a household surveyed since is done)."""
+        return self.round_start_day or self.today().replace(month=1, day=1)
 
     def today(self) -> date:
         """Today's date where the surveys are made, whatever the server's clock zone."""

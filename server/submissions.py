@@ -30,17 +30,22 @@ from forms.rules import derive
 from forms.schema import canonical_json
 from forms.validate import check_answers, localize, quickly_valid, rule_issues
 from server import audit
+from server.auth import Principal
+from server.authz import Answer, area_sql, require
 from server.db import Database, now_iso, query
-from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
+from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
 from server.settings import Settings
+from server.subjects import Subject, subject_of
 
 
 class SubmissionCreate(msgspec.Struct, forbid_unknown_fields=True):
     id: uuid.UUID
     version: Annotated[int, msgspec.Meta(ge=1, le=MAX_VERSION)]
     answers: dict[str, Any]
+    household_id: str | None = None  # the roster household the answers are about ...
+    village_code: str | None = None  # ... or the village, for a village-level form
     corrects: uuid.UUID | None = None  # the earlier answer this one corrects
 
 
@@ -50,11 +55,12 @@ class Submission(msgspec.Struct):
     version: int
     received_at: str
     village_code: str | None
-    household_key: str | None
+    household_id: str | None
     answers: dict[str, Any]
     derived: dict[str, Any]
     corrects: str | None = None
     corrected_by: str | None = None
+    submitted_by: str | None = None
 
 
 class SubmissionPage(msgspec.Struct):
@@ -71,41 +77,60 @@ def _submission(row: Any) -> Submission:
         version=row["form_version"],
         received_at=row["received_at"],
         village_code=row["village_code"],
-        household_key=row["household_key"],
+        household_id=row["household_id"],
         answers=json.loads(row["answers"]),
         derived=json.loads(row["derived"]),
         corrects=row["corrects"],
         corrected_by=row["corrected_by"],
+        submitted_by=row["submitted_by"],
     )
 
 
-def body_hash(version: int, answers: dict[str, Any], corrects: str | None = None) -> str:
+def body_hash(
+    version: int,
+    answers: dict[str, Any],
+    corrects: str | None = None,
+    household_id: str | None = None,
+    village_code: str | None = None,
+) -> str:
     material: dict[str, Any] = {"version": version, "answers": answers}
-    if corrects is not None:  # answers stored before corrections existed keep their hash
-        material["corrects"] = corrects
+    # Only what was sent is hashed: an answer stored before these existed keeps its hash.
+    for key, value in (
+        ("corrects", corrects),
+        ("household_id", household_id),
+        ("village_code", village_code),
+    ):
+        if value is not None:
+            material[key] = value
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
-def household_key(answers: dict[str, Any]) -> str | None:
-    """The household's identity across surveys: its head's ID number."""
-    for member in answers.get("members") or []:
-        if isinstance(member, dict) and member.get("relation") == "head":
-            value = member.get("id_number")
-            return value if isinstance(value, str) else None
-    return None
+def answer_of(submission: Submission) -> Answer:
+    return Answer(submission.id, submission.household_id, submission.village_code)
 
 
-async def get_submission(db: Database, submission_id: str) -> Submission:
+async def get_submission(db: Database, submission_id: str, principal: Principal) -> Submission:
+    """One answer, if `principal` may read it; 404 as if absent otherwise."""
     row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     if row is None:
+        await require(db, principal, "submission.read", Answer(submission_id, None, None))
         raise not_found(f"答案 {submission_id!r}", f"submission {submission_id!r}")
-    return _submission(row)
+    found = _submission(row)
+    await require(db, principal, "submission.read", answer_of(found))
+    return found
 
 
 async def list_submissions(
-    db: Database, form_id: str, village_code: str | None, limit: int, offset: int
+    db: Database,
+    principal: Principal,
+    form_id: str,
+    village_code: str | None,
+    limit: int,
+    offset: int,
 ) -> SubmissionPage:
-    where, params = "form_id = ?", [form_id]
+    """A page of the answers `principal` may read, in the order received."""
+    area, area_params = area_sql(principal, "village_code", "household_id")
+    where, params = f"form_id = ? AND {area}", [form_id, *area_params]
     if village_code:
         where += " AND village_code = ?"
         params.append(village_code)
@@ -124,25 +149,31 @@ async def create_submission(
     form_id: str,
     body: SubmissionCreate,
     *,
+    principal: Principal,
     lang: str = "zh",
-    actor: str = "anonymous",
     today: date | None = None,
 ) -> tuple[Submission, bool]:
-    """Validate and store an answer; (stored record, True if it is new).
+    """Check, authorize and store an answer; (stored record, True if it is new).
 
-    Raises AppError 404 (unknown form or version), 409 (the UUID holds another
-    answer, or the answer it corrects has another correction) or 422 (the
-    answers are invalid, or `corrects` names no answer of this form; nothing is
-    stored). The record returned is the one the write itself read back, so it
-    never depends on what a reader's snapshot has seen yet.
+    Raises AppError 401/403 (`principal` may not answer for that household),
+    404 (unknown form or version), 409 (the UUID holds another answer, or the
+    answer it corrects has another correction) or 422 (no roster household or
+    village named, invalid answers, or `corrects` names no answer of this form;
+    nothing is stored). A resend of a stored answer is 200 for whoever sent it
+    or may read it. The record returned is the one the write itself read back,
+    so it never depends on what a reader's snapshot has seen yet.
     """
     submission_id = str(body.id)
     corrects = str(body.corrects) if body.corrects else None
-    digest = body_hash(body.version, body.answers, corrects)
+    digest = body_hash(body.version, body.answers, corrects, body.household_id, body.village_code)
     existing = await _existing(db, form_id, submission_id, digest)
     if existing is not None:
+        if existing.submitted_by != principal.actor.name:
+            await require(db, principal, "submission.read", answer_of(existing))
         return existing, False
     form = await get_version(db, form_id, body.version)
+    subject = await subject_of(db, form.schema, body.household_id, body.village_code)
+    await require(db, principal, "submission.create", subject.resource)
     if form.status != "published":
         raise AppError(
             409,
@@ -162,7 +193,6 @@ async def create_submission(
         )
 
     derived = derive(form_id, body.answers)
-    village = (body.answers.get("household") or {}).get("village_code")
     row = (
         submission_id,
         form_id,
@@ -171,19 +201,20 @@ async def create_submission(
         digest,
         json.dumps(body.answers, ensure_ascii=False),
         json.dumps(derived, ensure_ascii=False),
-        village,
-        household_key(body.answers),
+        subject.village_code,
+        subject.household_id,
         corrects,
+        principal.actor.name,
     )
 
     async def work(conn: aiosqlite.Connection) -> tuple[Submission, bool]:
         if corrects is not None:
-            await _check_correctable(conn, form_id, corrects, submission_id)
+            await _check_correctable(conn, form_id, corrects, submission_id, subject)
         inserted = await query(
             conn,
             "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
-            " derived, village_code, household_key, corrects)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *",
+            " derived, village_code, household_id, corrects, submitted_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *",
             row,
         )
         if not inserted:  # another request stored this UUID after our first look
@@ -198,11 +229,12 @@ async def create_submission(
             )
         await audit.record(
             conn,
-            actor,
+            principal.actor,
             "submission.create",
             f"submission:{submission_id}",
             form_id=form_id,
             version=body.version,
+            household_id=subject.household_id,
             **({"corrects": corrects} if corrects else {}),
         )
         return _submission(inserted[0]), True
@@ -221,19 +253,26 @@ async def _issues(form: FormVersion, answers: dict[str, Any], today: date | None
 
 
 async def _check_correctable(
-    conn: aiosqlite.Connection, form_id: str, corrects: str, submission_id: str
+    conn: aiosqlite.Connection, form_id: str, corrects: str, submission_id: str, subject: Subject
 ) -> None:
+    """A correction names an answer of the same form about the same household (or village)."""
     found = await query(
         conn,
-        "SELECT form_id, corrected_by FROM submissions WHERE id = ?", (corrects,)
+        "SELECT form_id, corrected_by, household_id, village_code FROM submissions WHERE id = ?",
+        (corrects,),
     )
-    if not found or found[0]["form_id"] != form_id:
+    if (
+        not found
+        or found[0]["form_id"] != form_id
+        or (found[0]["household_id"], found[0]["village_code"])
+        != (subject.household_id, subject.village_code)
+    ):
         raise AppError(
             422,
             "corrects_unknown",
             zh_en(
-                f"要更正的答案 {corrects} 不存在",
-                f"the answer to correct, {corrects}, does not exist",
+                f"要更正的答案 {corrects} 不存在，或不是同一户的答案",
+                f"the answer to correct, {corrects}, does not exist or is about another household",
             ),
             [{"path": "/corrects", "code": "corrects_unknown", "message": "not found"}],
         )
@@ -290,6 +329,14 @@ _CreateOperation = documented_body(
                 type=OpenAPIType.OBJECT,
                 description="answers, valid against that version's schema",
             ),
+            "household_id": Schema(
+                type=OpenAPIType.STRING,
+                description="the roster household the answers are about (household forms)",
+            ),
+            "village_code": Schema(
+                type=OpenAPIType.STRING,
+                description="the village the answers are about (village-level forms)",
+            ),
             "corrects": Schema(
                 type=OpenAPIType.STRING,
                 format=OpenAPIFormat.UUID,
@@ -303,17 +350,24 @@ _CreateOperation = documented_body(
 _CREATE_ERRORS = documented_errors(
     {
         400: "malformed JSON or a body of the wrong shape",
-        404: "unknown form or version",
+        401: "not logged in (nor holding a household's link)",
+        403: "a write from another site, or without the session's CSRF token",
+        404: "unknown form or version, or a household not yours",
         409: "the id already holds a different answer (`id_conflict`), the version is"
         " retired (`version_retired`), or the corrected answer already has another"
         " correction (`already_corrected`)",
         413: "body over the size limit",
         415: "body is not application/json",
-        422: "invalid answers (`invalid_answers`: `errors` lists path, code and message of"
-        " each), or `corrects` names no answer of this form (`corrects_unknown`)",
+        422: "no roster household or village named (`household_required`,"
+        " `household_unknown`, `village_required`, `village_unknown`), invalid answers"
+        " (`invalid_answers`: `errors` lists path, code and message of each), or"
+        " `corrects` names no answer of this household (`corrects_unknown`)",
         503: "the database is busy or its storage failed; nothing stored, retry later",
         507: "the server's storage is full; nothing stored, retry later",
     }
+)
+_READ_ERRORS = documented_errors(
+    {401: "not logged in", 404: "no such form or answer (or not yours to read)"}
 )
 
 
@@ -330,35 +384,49 @@ class SubmissionController(Controller):
         self,
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         form_id: FromPath[str],
     ) -> Response[Submission]:
-        """Store an answer, validated against the exact version it names.
+        """Store an answer about a roster household, validated against the version it names.
 
-        Body: `{"id": "<client UUID>", "version": N, "answers": {...}}`. 201 when stored,
-        200 when the same id and body were already stored, 409 for the same id with
-        another body, 422 with every error when the answers are invalid.
+        Body: `{"id": "<client UUID>", "version": N, "answers": {...}, "household_id": "..."}`
+        (`village_code` instead for a village-level form). 201 when stored, 200 when the
+        same id and body were already stored, 409 for the same id with another body, 422
+        with every error when the answers are invalid.
         """
         body = await json_body(request, SubmissionCreate)
         stored, created = await create_submission(
-            db, form_id, body, lang=request_lang(request), today=settings.today()
+            db,
+            form_id,
+            body,
+            principal=principal,
+            lang=request_lang(request),
+            today=settings.today(),
         )
         return Response(stored, status_code=201 if created else 200)
 
-    @get("/api/forms/{form_id:str}/submissions", responses=NOT_FOUND)
+    @get("/api/forms/{form_id:str}/submissions", responses=_READ_ERRORS)
     async def list(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         form_id: FromPath[str],
         village_code: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
     ) -> SubmissionPage:
-        """A page of a form's submissions in the order received, optionally for one village."""
+        """A page of the answers you may read, in the order received; ?village_code= for one."""
+        await require(db, principal, "submission.list")
         await get_version(db, form_id)
-        return await list_submissions(db, form_id, village_code, limit, offset)
+        return await list_submissions(db, principal, form_id, village_code, limit, offset)
 
-    @get("/api/submissions/{submission_id:str}", responses=NOT_FOUND)
-    async def read(self, db: NamedDependency[Database], submission_id: FromPath[str]) -> Submission:
-        """One stored submission."""
-        return await get_submission(db, submission_id)
+    @get("/api/submissions/{submission_id:str}", responses=_READ_ERRORS)
+    async def read(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        submission_id: FromPath[str],
+    ) -> Submission:
+        """One stored answer, with what the server derived and its revisions' links."""
+        return await get_submission(db, submission_id, principal)

@@ -5,6 +5,10 @@ import { convert, prune, issues, ruleIssues, message, nodeAt, schemaIssues, idNu
 import * as store from './store.js';
 
 const data = JSON.parse(document.getElementById('ms-data').textContent);
+store.session.csrf = data.csrf;
+// The household the answers are about: from the address (the page may come from the offline
+// cache, made for another household), checked against what the page was made for.
+const household = new URLSearchParams(location.search).get('household') || (data.household && data.household.id) || null;
 const T = data.ui;
 const form = document.getElementById('form');
 const $ = (id) => document.getElementById(id);
@@ -322,7 +326,7 @@ async function saveDraft() {
 }
 
 function freshDraft() {
-  return { id: store.newId(), form: data.form, version: data.version, status: 'draft', answers: {}, saved: new Date().toISOString() };
+  return { id: store.newId(), form: data.form, version: data.version, household, status: 'draft', answers: {}, saved: new Date().toISOString() };
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en' : 'zh-CN', { hour12: false }) : '');
@@ -448,7 +452,7 @@ async function submit() {
     return;
   }
   const record = {
-    id: draft.id, form: data.form, version: data.version, status: 'waiting',
+    id: draft.id, form: data.form, version: data.version, household: draft.household || household, status: 'waiting',
     answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString(),
   };
   draft = null;
@@ -505,7 +509,7 @@ function fillNew() {
 async function renew(id) {
   const r = (await store.all()).find((x) => x.id === id);
   if (!r || r.status !== 'rejected') return;
-  const copy = { id: store.newId(), form: r.form, version: r.version, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
+  const copy = { id: store.newId(), form: r.form, version: r.version, household: r.household, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
   await store.put(copy);
   await store.drop(r.id);
   if (shown === r.id) {
@@ -586,7 +590,7 @@ async function start() {
   }
   applyConditions();
   show(0);
-  const saved = (await store.all()).filter((r) => r.form === data.form && r.version === data.version && r.status === 'draft');
+  const saved = (await store.all()).filter((r) => r.form === data.form && r.version === data.version && r.status === 'draft' && (r.household || null) === household);
   draft = saved.sort((a, b) => (a.saved < b.saved ? 1 : -1))[0] || freshDraft();
   if (saved.length) fill(draft.answers);
   await listRecords();

@@ -42,6 +42,9 @@ export function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+// The logged-in session's CSRF token, which every write carries (set by the page).
+export const session = { csrf: '' };
+
 const TIMEOUT = 30000; // ms; a request that hangs longer is given up and retried later
 const flying = new Map(); // id -> the send of that record now in flight
 
@@ -61,10 +64,13 @@ async function post(record, lang) {
   const wait = (note) => Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1, note });
   let response, body;
   try {
+    const body = { id: record.id, version: record.version, answers: record.answers };
+    if (record.household) body.household_id = record.household;
+    if (record.corrects) body.corrects = record.corrects;
     response = await fetch(`/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ id: record.id, version: record.version, answers: record.answers }),
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
+      body: JSON.stringify(body),
       credentials: 'same-origin',
       signal: stop.signal,
     });

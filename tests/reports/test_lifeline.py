@@ -19,7 +19,7 @@ import pytest
 from forms.demo import demo_villages
 from server.db import Database
 from server.testing import live_server
-from server.villages import upsert_villages
+from server.places import upsert_villages
 
 
 async def _villages(db_path: Path) -> None:

@@ -21,7 +21,7 @@ from reports.figures import UnknownScope, build_report
 from server.db import Database
 from server.form_versions import publish
 from server.submissions import SubmissionCreate, create_submission
-from server.villages import upsert_villages
+from server.places import upsert_villages
 from tests.conftest import new_id
 
 POOR = {"ordinary_poor", "dibao_poor", "tekun_poor"}

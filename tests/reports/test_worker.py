@@ -18,7 +18,7 @@ from reports.draw import Period, Scope
 from reports.worker import TYPICAL_RENDER_SECONDS, ReportBusy, ReportRequest, ReportService
 from server.db import Database
 from server.form_versions import publish
-from server.villages import upsert_villages
+from server.places import upsert_villages
 from tests.conftest import eventually
 
 CODES = [village["code"] for village in demo_villages()]

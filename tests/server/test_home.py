@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from forms.demo import demo_villages
-from server.villages import upsert_villages
+from server.places import upsert_villages
 
 
 async def test_home_links_the_surveys_and_every_report(client) -> None:

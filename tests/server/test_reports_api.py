@@ -26,7 +26,7 @@ from reports import worker
 from reports.cache import touch
 from server.app import create_app
 from server.settings import Settings
-from server.villages import upsert_villages
+from server.places import upsert_villages
 from tests.conftest import eventually, new_id
 
 VILLAGE = demo_villages()[0]["code"]
