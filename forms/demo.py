@@ -651,7 +651,7 @@ def roster_entry(seed: int, index: int, answers: dict[str, Any]) -> dict[str, An
     )
     return {
         "id": demo_household_id(seed, index),
-        "roster_no": f"{section['village_code']}{index:05d}",
+        "roster_no": f"{section['village_code']}{seed % 1000:03d}{index:05d}",
         "village_code": section["village_code"],
         "group_name": section.get("group"),
         "head_name": section["head_name"],

@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import AsyncTestClient
 
 from forms.demo import demo_households, demo_villages
+from server import users
 from server.app import create_app
 from server.settings import Settings
+from tests.world import World, build_world
 
 
 @pytest.fixture
@@ -23,10 +26,30 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(db_path=tmp_path / "minsheng.db", report_cache_dir=tmp_path / "reports")
 
 
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its real cost takes a tenth of a second a hash; tests make many accounts."""
+    monkeypatch.setattr(
+        users, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(
+    settings: Settings, household: dict[str, Any]
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The app, its world seeded (tests/world.py), acting as cadre_a unless told otherwise."""
     async with AsyncTestClient(app=create_app(settings)) as client:
+        world = await build_world(client.app.state.db, household)
+        client.app.state.world = world
+        client.headers.update(world.as_("cadre_a"))
         yield client
+
+
+@pytest.fixture
+def world(client: AsyncTestClient[Any]) -> World:
+    found: World = client.app.state.world
+    return found
 
 
 @pytest.fixture(scope="session")

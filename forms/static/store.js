@@ -64,13 +64,13 @@ async function post(record, lang) {
   const wait = (note) => Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1, note });
   let response, body;
   try {
-    const body = { id: record.id, version: record.version, answers: record.answers };
-    if (record.household) body.household_id = record.household;
-    if (record.corrects) body.corrects = record.corrects;
+    const payload = { id: record.id, version: record.version, answers: record.answers };
+    if (record.household) payload.household_id = record.household;
+    if (record.corrects) payload.corrects = record.corrects;
     response = await fetch(`/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
-      body: JSON.stringify(body),
+      body: JSON.stringify(payload),
       credentials: 'same-origin',
       signal: stop.signal,
     });

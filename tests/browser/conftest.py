@@ -8,16 +8,40 @@ from typing import Any
 
 import pytest
 
+from forms.demo import demo_households, demo_villages
 from server.testing import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.world import PASSWORD, World, seed_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_server(tmp_path_factory.mktemp("server") / "minsheng.db") as live:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
+    """The browser tests' database: the test world (tests/world.py), A1 answered by seed 7."""
+    db_path = tmp_path_factory.mktemp("server") / "minsheng.db"
+    a1 = next(demo_households(7, demo_villages(), per_village=1))
+    world, _ = seed_file(db_path, a1)
+    return db_path, world
+
+
+@pytest.fixture(scope="session")
+def world(seeded: tuple[Path, World]) -> World:
+    return seeded[1]
+
+
+@pytest.fixture(scope="session")
+def server(seeded: tuple[Path, World]) -> Iterator[str]:
+    with live_server(seeded[0]) as live:
         yield live.base
+
+
+def log_in(context: Any, username: str = "cadre_a") -> None:
+    """Log a browser context in (the session cookie lands in its jar)."""
+    response = context.request.post(
+        "/api/session", data={"username": username, "password": PASSWORD}
+    )
+    assert response.status == 201, response.text()
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +72,7 @@ def page(browser: Any, server: str) -> Iterator[Any]:
         locale="zh-CN",
         device_scale_factor=1,
     )
+    log_in(context)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.testing import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.conftest import shot
+from tests.browser.conftest import log_in, shot
 from tests.browser.test_form_browser import (
     ONLY_MEMBERS,
     READY,
@@ -42,6 +42,7 @@ def phone(playwright: Any, profile: Path, server: str) -> Iterator[Any]:
         locale="zh-CN",
         device_scale_factor=1,
     )
+    log_in(context)
     page = context.pages[0] if context.pages else context.new_page()
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))

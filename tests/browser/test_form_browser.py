@@ -14,6 +14,7 @@ from forms.demo import demo_households, demo_villages
 from forms.rules import id_number_check_digit
 from tests.browser.conftest import shot
 from tests.conftest import form_pairs
+from tests.world import A1
 
 pytestmark = pytest.mark.browser
 READY = "html[data-ready=yes]"
@@ -49,7 +50,11 @@ def household_3_2() -> dict[str, Any]:
 
 
 def api(server: str, path: str) -> Any:
-    with urllib.request.urlopen(server + path) as response:
+    """GET an API path as the admin (a token)."""
+    request = urllib.request.Request(
+        server + path, headers={"Authorization": "Bearer mst_test_admin"}
+    )
+    with urllib.request.urlopen(request) as response:
         return json.load(response)
 
 
@@ -66,7 +71,10 @@ def wait_until(page: Any, expression: str, timeout: float = 10) -> None:
         page.wait_for_timeout(100)
 
 
-def open_form(page: Any, path: str = "/f/household") -> None:
+FORM = f"/f/household?household={A1}"
+
+
+def open_form(page: Any, path: str = FORM) -> None:
     page.goto(path)
     page.wait_for_selector(READY)
 
@@ -221,7 +229,7 @@ def test_main_cause_is_required_only_for_a_poor_household(page) -> None:
 
 
 def test_invalid_id_number_shows_its_error_at_the_field(page) -> None:
-    open_form(page, "/f/household")
+    open_form(page)
     page.evaluate(ONLY_MEMBERS)
     wrong = "0" if id_number_check_digit("11010119900307123") != "0" else "1"
     page.fill('[name="/members/0/id_number"]', "11010119900307123" + wrong)
@@ -343,6 +351,6 @@ def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, hou
 
 
 def test_english_page(page) -> None:
-    open_form(page, "/f/household?lang=en")
+    open_form(page, FORM + "&lang=en")
     assert page.locator("h2").first.inner_text() == "Survey"
     shot(page, "english")

@@ -18,8 +18,8 @@ import pytest
 
 from forms.demo import demo_villages
 from server.db import Database
-from server.testing import live_server
 from server.places import upsert_villages
+from server.testing import live_server
 
 
 async def _villages(db_path: Path) -> None:

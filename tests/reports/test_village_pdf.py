@@ -13,15 +13,17 @@ from typing import Any
 
 import pytest
 
-from forms.demo import demo_households, demo_villages
+from forms.demo import demo_households, demo_villages, roster_entry
 from reports import draw as report_draw
 from reports import pdf as report_pdf
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope, build_report
+from server.auth import system_principal
 from server.db import Database
 from server.form_versions import publish
-from server.submissions import SubmissionCreate, create_submission
+from server.households import upsert_households
 from server.places import upsert_villages
+from server.submissions import SubmissionCreate, create_submission
 from tests.conftest import new_id
 
 POOR = {"ordinary_poor", "dibao_poor", "tekun_poor"}
@@ -30,6 +32,7 @@ INJECTION = (
     '<link rel="stylesheet" href="http://example.com/x.css">'
 )
 LINE = 2952.0
+TESTER = system_principal("test")
 
 
 def _village() -> dict[str, Any]:
@@ -60,9 +63,17 @@ async def _store(db_path: Path) -> list[dict[str, Any]]:
             date.fromisoformat(households[1]["survey"]["date"]) - timedelta(days=30)
         ).isoformat()
         earlier["household"]["category"] = "tekun_poor"
-        for answers in [earlier, *households]:
-            body = SubmissionCreate(id=new_id(), version=version, answers=answers)  # type: ignore[arg-type]
-            await create_submission(db, "household", body, actor="test")
+        roster = [roster_entry(3, i, a) for i, a in enumerate(households)]
+        await upsert_households(db, "test", roster)
+        ids = [r["id"] for r in roster]
+        for answers, household_id in [(earlier, ids[1]), *zip(households, ids, strict=True)]:
+            body = SubmissionCreate(
+                id=new_id(),  # type: ignore[arg-type]
+                version=version,
+                answers=answers,
+                household_id=household_id,
+            )
+            await create_submission(db, "household", body, principal=TESTER)
         return households
     finally:
         await db.close()
@@ -350,8 +361,15 @@ async def _store_ledger(db_path: Path) -> None:
                 for u in urgencies
             ]
             sid = new_id()
-            body = SubmissionCreate(id=sid, version=version, answers=household)  # type: ignore[arg-type]
-            await create_submission(db, "household", body, actor="test")
+            entry = roster_entry(5, index, household)
+            await upsert_households(db, "test", [entry])
+            body = SubmissionCreate(
+                id=sid,  # type: ignore[arg-type]
+                version=version,
+                answers=household,
+                household_id=entry["id"],
+            )
+            await create_submission(db, "household", body, principal=TESTER)
             for (h, need), steps in STEPS.items():
                 for status, day, satisfaction in steps if h == index else []:
                     step = FollowupCreate(
@@ -361,7 +379,7 @@ async def _store_ledger(db_path: Path) -> None:
                         satisfaction=satisfaction,
                         responsible_unit="甘谷县水务局" if status == "referred" else None,
                     )
-                    await create_followup(db, sid, need, step, actor="test")
+                    await create_followup(db, sid, need, step, principal=TESTER)
     finally:
         await db.close()
 
@@ -469,7 +487,7 @@ def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
         db = await Database.open(ledger_pdf["db"])
         try:
             step = FollowupCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
-            await create_followup(db, sid[0], 0, step, actor="test")
+            await create_followup(db, sid[0], 0, step, principal=TESTER)
         finally:
             await db.close()
 

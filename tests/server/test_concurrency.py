@@ -22,12 +22,14 @@ import pytest
 from forms.demo import demo_households, demo_villages
 from server.testing import live_server
 from tests.conftest import new_id
+from tests.world import seed_file
 
 
 class _Client:
     """One keep-alive connection per thread, like a phone's."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, headers: dict[str, str]):
+        self.headers = headers
         self.netloc = urlsplit(base).netloc
         self.local = threading.local()
         self.opened: list[http.client.HTTPConnection] = []
@@ -39,6 +41,7 @@ class _Client:
             self.opened.append(conn)
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data else {}
+        headers.update(self.headers)
         conn.request(method, path, body=data, headers=headers)
         response = conn.getresponse()
         payload = response.read()
@@ -48,13 +51,18 @@ class _Client:
 @pytest.mark.e2e
 def test_writers_resenders_and_readers_together_never_see_404_or_500(tmp_path) -> None:
     answers = list(demo_households(11, demo_villages(), per_village=30))  # 150 households
-    bodies = [{"id": new_id(), "version": 1, "answers": a} for a in answers]
+    a1 = next(demo_households(12, demo_villages(), per_village=1))
+    world, roster = seed_file(tmp_path / "busy.db", a1, answers)
+    bodies = [
+        {"id": new_id(), "version": 1, "answers": a, "household_id": h}
+        for a, h in zip(answers, roster, strict=True)
+    ]
     statuses: Counter[int] = Counter()
     problems: list[str] = []
     lock = threading.Lock()
 
     with live_server(tmp_path / "busy.db") as live:
-        client = _Client(live.base)
+        client = _Client(live.base, world.as_("cadre_a"))
         stop = threading.Event()
 
         def post_and_read(body: dict[str, Any]) -> None:

@@ -16,19 +16,23 @@ import pytest
 
 from server.testing import live_server
 from tests.conftest import new_id
+from tests.world import A1, seed_file
 
 
 @pytest.mark.e2e
 def test_answer_acknowledged_then_server_killed_is_still_stored(tmp_path, household) -> None:
     db_path = tmp_path / "durable.db"
+    world, _ = seed_file(db_path, household)
     ids = [new_id() for _ in range(5)]
     with live_server(db_path) as live:
         for sid in ids:
-            body = json.dumps({"id": sid, "version": 1, "answers": household}).encode()
+            body = json.dumps(
+                {"id": sid, "version": 1, "answers": household, "household_id": A1}
+            ).encode()
             request = urllib.request.Request(
                 f"{live.base}/api/forms/household/submissions",
                 data=body,
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", **world.as_("cadre_a")},
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 201

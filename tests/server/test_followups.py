@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from server.settings import Settings
 from tests.conftest import new_id
+from tests.world import A1
 
 NEEDS = [
     {
@@ -34,7 +35,8 @@ async def stored(client: AsyncTestClient[Any], household: dict[str, Any]) -> dic
     household["survey"]["date"] = (date.today() - timedelta(days=10)).isoformat()
     sid = new_id()
     response = await client.post(
-        "/api/forms/household/submissions", json={"id": sid, "version": 1, "answers": household}
+        "/api/forms/household/submissions",
+        json={"id": sid, "version": 1, "answers": household, "household_id": A1},
     )
     assert response.status_code == 201, response.text
     return {"id": sid, "survey_date": household["survey"]["date"]}
@@ -67,7 +69,7 @@ async def test_follow_up_steps_are_stored_and_give_the_current_status(client, st
     first = await client.post(_url(sid), json=solved)
     assert first.status_code == 201, first.text
     assert first.json()["id"] == solved["id"] and first.json()["need_index"] == 0
-    assert first.json()["recorded_by"] == "anonymous"
+    assert first.json()["recorded_by"] == f"user:{client.app.state.world.user_ids['cadre_a']}"
     assert (await client.post(_url(sid), json=referred)).status_code == 201
 
     listed = (await client.get(f"/api/submissions/{sid}/needs")).json()
@@ -104,7 +106,8 @@ async def test_each_step_is_audited(client, stored, settings: Settings) -> None:
         ).fetchall()
     assert len(rows) == 1  # the resend stored nothing and audited nothing
     actor, target, detail = rows[0]
-    assert (actor, target) == ("anonymous", f"submission:{stored['id']}")
+    cadre = f"user:{client.app.state.world.user_ids['cadre_a']}"
+    assert (actor, target) == (cadre, f"submission:{stored['id']}")
     assert json.loads(detail) == {
         "need_index": 1,
         "followup": body["id"],

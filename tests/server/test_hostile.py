@@ -14,13 +14,14 @@ from litestar.testing import AsyncTestClient
 
 from forms.bounds import MAX_ERRORS
 from tests.conftest import form_pairs, new_id
+from tests.world import A1
 
 URL = "/api/forms/household/submissions"
 REPLY_LIMIT = 64 * 1024
 
 
 async def _post(client: AsyncTestClient[Any], answers: dict[str, Any]) -> Any:
-    body = {"id": new_id(), "version": 1, "answers": answers}
+    body = {"id": new_id(), "version": 1, "answers": answers, "household_id": A1}
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     assert len(raw) < 1024 * 1024  # under the size limit: it must be read and answered
     return await client.post(URL, content=raw, headers={"Content-Type": "application/json"})
@@ -35,9 +36,7 @@ async def test_a_quarter_million_empty_members_is_one_error_at_members(client, h
     response = await _post(client, household)
     assert response.status_code == 422
     assert len(response.content) < REPLY_LIMIT
-    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [
-        ("/members", "maxItems")
-    ]
+    assert [(e["path"], e["code"]) for e in response.json()["errors"]] == [("/members", "maxItems")]
     assert "20" in response.json()["errors"][0]["message"]
     assert await _count(client) == 0
 

@@ -6,13 +6,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.conftest import form_pairs
+from tests.world import A1
 
 FORM = "/f/household"
 API = "/api/forms/household/submissions"
 
 
 async def _post(client: Any, body: list[tuple[str, str]]) -> Any:
-    """A browser's plain form POST (names repeat, so not a dict)."""
+    """A browser's plain form POST (names repeat, so not a dict), for household A1."""
+    if not any(name == "_household" for name, _ in body):
+        body = [*body, ("_household", A1)]
     return await client.post(
         "/f/household/v/1",
         content=urlencode(body),

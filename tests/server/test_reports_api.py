@@ -26,23 +26,25 @@ from reports import worker
 from reports.cache import touch
 from server.app import create_app
 from server.settings import Settings
-from server.places import upsert_villages
-from tests.conftest import eventually, new_id
+from tests.conftest import eventually
+from tests.world import World, build_world, post_answers
 
 VILLAGE = demo_villages()[0]["code"]
+
+
+def _answers() -> dict[str, Any]:
+    return next(demo_households(5, demo_villages()[:1], per_village=1))
+
+
 OTHERS = [village["code"] for village in demo_villages()[1:]]
 COUNTY = VILLAGE[:6]
 
 
 @pytest.fixture
-async def stocked(client: AsyncTestClient[Any]) -> AsyncTestClient[Any]:
-    await upsert_villages(client.app.state.db, demo_villages(), actor="test")
-    for answers in demo_households(5, demo_villages()[:2], per_village=4):
-        response = await client.post(
-            "/api/forms/household/submissions",
-            json={"id": new_id(), "version": 1, "answers": answers},
-        )
-        assert response.status_code == 201, response.text
+async def stocked(client: AsyncTestClient[Any], world: World) -> AsyncTestClient[Any]:
+    """Eight answers in two villages; the client reads reports as the county's official."""
+    await post_answers(client, world, list(demo_households(5, demo_villages()[:2], per_village=4)))
+    client.headers.update(world.as_("official"))
     return client
 
 
@@ -55,15 +57,27 @@ async def test_village_report_is_a_pdf_attachment(stocked) -> None:
 
 
 async def test_unknown_village_or_county_is_404(stocked) -> None:
+    admin = stocked.app.state.world.as_("admin")
     for url in (
         "/reports/village/620523999999.pdf",
         "/reports/county/629999.pdf",
         "/reports/village/abc.pdf",
         f"/reports/village/{VILLAGE}.txt",
     ):
-        response = await stocked.get(url)
+        response = await stocked.get(url, headers=admin)
         assert response.status_code == 404, url
         assert response.json()["code"] == "not_found"
+
+
+async def test_reports_are_read_within_ones_area_only(stocked, world) -> None:
+    url = f"/reports/village/{VILLAGE}.pdf"
+    assert (await stocked.get(url, headers=world.as_("official_other"))).status_code == 403
+    assert (await stocked.get(url, headers=world.as_("cadre_a"))).status_code == 403
+    assert (await stocked.get(url, headers=world.as_("anonymous"))).status_code == 401
+    browser = {**world.as_("anonymous"), "Accept": "text/html"}
+    redirected = await stocked.get(url, headers=browser, follow_redirects=False)
+    assert redirected.status_code == 303
+    assert redirected.headers["location"].startswith("/login?")
 
 
 async def test_bad_dates_are_400_naming_the_parameter(stocked) -> None:
@@ -87,9 +101,7 @@ async def test_two_requests_at_once_render_once_and_then_come_from_cache(stocked
     assert again.content == first.content and service.renders == 1
     # New data changes the fingerprint, so the report is made again.
     answers = next(demo_households(99, demo_villages()[:1], per_village=1))
-    await stocked.post(
-        "/api/forms/household/submissions", json={"id": new_id(), "version": 1, "answers": answers}
-    )
+    await post_answers(stocked, stocked.app.state.world, [answers], seed=801)
     assert (await stocked.get(url)).status_code == 200
     assert service.renders == 2
 
@@ -123,7 +135,8 @@ async def test_writing_a_report_prunes_the_cache_to_its_budget(settings: Setting
     served = _old_pdf(folder, "1" * 32 + ".pdf", 300_000, hours_ago=4)
     stale_part = _old_pdf(folder, "2" * 32 + ".999.part", 10_000, hours_ago=2)
     async with AsyncTestClient(app=create_app(settings)) as client:
-        await upsert_villages(client.app.state.db, demo_villages(), actor="test")
+        world = await build_world(client.app.state.db, _answers())
+        client.headers.update(world.as_("admin"))
         # A cache hit makes `served` the most recently used of the two old files.
         service = client.app.state.reports
         assert touch(served)
@@ -195,7 +208,8 @@ async def test_head_on_a_report_answers_like_get_without_a_body(stocked) -> None
     for name in ("content-type", "content-length", "content-disposition"):
         assert head.headers[name] == got.headers[name], name
     assert stocked.app.state.reports.renders == 1
-    assert (await stocked.head("/reports/county/629999.pdf")).status_code == 404
+    admin = stocked.app.state.world.as_("admin")
+    assert (await stocked.head("/reports/county/629999.pdf", headers=admin)).status_code == 404
 
 
 @asynccontextmanager
@@ -222,7 +236,8 @@ async def _uvicorn(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 async def test_report_queue_full_answers_503_with_retry_after(settings: Settings) -> None:
     app = create_app(dataclasses.replace(settings, report_queue=1))
     async with _uvicorn(app) as client:
-        await upsert_villages(app.state.db, demo_villages(), actor="test")
+        world = await build_world(app.state.db, _answers())
+        client.headers.update(world.as_("admin"))
         service = app.state.reports
         url, other = f"/reports/village/{VILLAGE}.pdf", f"/reports/village/{OTHERS[0]}.pdf"
         async with service._slots:  # the one worker is busy: what is asked now stays queued
@@ -250,7 +265,8 @@ async def _ask_and_hang_up_later(client: httpx.AsyncClient, path: str) -> asynci
     """Send a request on a connection of its own, left open for the caller to close."""
     host, port = client.base_url.host, client.base_url.port
     _, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    auth = client.headers["authorization"]
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n".encode())
     await writer.drain()
     return writer
 
@@ -258,7 +274,8 @@ async def _ask_and_hang_up_later(client: httpx.AsyncClient, path: str) -> asynci
 async def test_abandoned_render_is_not_started(settings: Settings) -> None:
     app = create_app(settings)
     async with _uvicorn(app) as client:
-        await upsert_villages(app.state.db, demo_villages(), actor="test")
+        world = await build_world(app.state.db, _answers())
+        client.headers.update(world.as_("admin"))
         service = app.state.reports
         async with service._slots:  # the one worker is busy: what is asked now stays queued
             leaving = [

@@ -6,6 +6,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import new_id
+from tests.world import A1, VILLAGE_B, build_world
 
 URL = "/api/forms/household/submissions"
 
@@ -18,14 +19,16 @@ async def _count(client: AsyncTestClient[Any]) -> int:
 
 async def test_valid_answer_is_stored_and_read_back(client, household) -> None:
     sid = new_id()
-    response = await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": sid, "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 201, response.text
     stored = response.json()
     assert stored["id"] == sid and stored["version"] == 1
     assert stored["village_code"] == household["household"]["village_code"]
     assert stored["answers"] == household
-    head = next(m for m in household["members"] if m["relation"] == "head")
-    assert stored["household_key"] == head["id_number"]
+    assert stored["household_id"] == A1
+    assert stored["submitted_by"] == "user:" + str(client.app.state.world.user_ids["cadre_a"])
 
     again = await client.get(f"/api/submissions/{sid}")
     assert again.status_code == 200
@@ -33,7 +36,7 @@ async def test_valid_answer_is_stored_and_read_back(client, household) -> None:
 
 
 async def test_same_id_and_body_again_is_200_and_one_copy(client, household) -> None:
-    body = {"id": new_id(), "version": 1, "answers": household}
+    body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     first = await client.post(URL, json=body)
     second = await client.post(URL, json=body)
     assert (first.status_code, second.status_code) == (201, 200)
@@ -44,11 +47,15 @@ async def test_same_id_and_body_again_is_200_and_one_copy(client, household) -> 
 async def test_same_id_with_other_body_is_409_and_first_kept(client, household) -> None:
     sid = new_id()
     assert (
-        await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+        await client.post(
+            URL, json={"id": sid, "version": 1, "answers": household, "household_id": A1}
+        )
     ).status_code == 201
     changed = json.loads(json.dumps(household))
     changed["survey"]["surveyor"] = "另一个人"
-    response = await client.post(URL, json={"id": sid, "version": 1, "answers": changed})
+    response = await client.post(
+        URL, json={"id": sid, "version": 1, "answers": changed, "household_id": A1}
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "id_conflict"
     kept = (await client.get(f"/api/submissions/{sid}")).json()
@@ -58,7 +65,9 @@ async def test_same_id_with_other_body_is_409_and_first_kept(client, household) 
 async def test_invalid_answers_get_422_with_every_error_in_chinese(client, household) -> None:
     del household["survey"]["date"]
     household["members"][0]["id_number"] = "12345"
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 422
     errors = {e["path"]: e for e in response.json()["errors"]}
     assert errors["/survey/date"]["code"] == "required"
@@ -71,7 +80,7 @@ async def test_invalid_answers_in_english_when_asked(client, household) -> None:
     del household["survey"]["date"]
     response = await client.post(
         URL,
-        json={"id": new_id(), "version": 1, "answers": household},
+        json={"id": new_id(), "version": 1, "answers": household, "household_id": A1},
         headers={"Accept-Language": "en-GB,en;q=0.9"},
     )
     assert response.status_code == 422
@@ -84,7 +93,9 @@ async def test_form_rule_error_is_reported_at_its_field(client, household) -> No
     idn = member["id_number"]
     wrong = "0" if idn[-1] != "0" else "1"
     member["id_number"] = idn[:-1] + wrong
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 422
     paths = {(e["path"], e["code"]) for e in response.json()["errors"]}
     assert ("/members/0/id_number", "id_number.check_digit") in paths
@@ -96,7 +107,9 @@ async def test_hidden_question_value_is_rejected(client, household) -> None:
     for key in ("disease", "disability_type", "disability_grade"):
         member.pop(key, None)
     member["disease"] = "高血压"
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 422
     paths = {(e["path"], e["code"]) for e in response.json()["errors"]}
     assert ("/members/0/disease", "not_applicable") in paths
@@ -124,13 +137,17 @@ async def test_body_missing_fields_is_400(client) -> None:
 
 
 async def test_id_that_is_not_a_uuid_is_400(client, household) -> None:
-    response = await client.post(URL, json={"id": "abc", "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": "abc", "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 400
 
 
 async def test_body_over_the_limit_is_413(client, household) -> None:
     household["needs"] = [{"description": "x" * 2_000_000}]
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 413
     assert await _count(client) == 0
 
@@ -143,14 +160,17 @@ async def test_wrong_content_type_is_415(client) -> None:
 
 async def test_unknown_form_is_404(client, household) -> None:
     response = await client.post(
-        "/api/forms/nope/submissions", json={"id": new_id(), "version": 1, "answers": household}
+        "/api/forms/nope/submissions",
+        json={"id": new_id(), "version": 1, "answers": household, "household_id": A1},
     )
     assert response.status_code == 404
     assert (await client.get("/api/forms/nope/submissions")).status_code == 404
 
 
 async def test_unknown_version_is_404(client, household) -> None:
-    response = await client.post(URL, json={"id": new_id(), "version": 99, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 99, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 404
     assert response.json()["detail"] == "找不到调查表 'household' 的第 99 版"
 
@@ -159,21 +179,39 @@ async def test_unknown_submission_is_404(client) -> None:
     assert (await client.get(f"/api/submissions/{new_id()}")).status_code == 404
 
 
-async def test_list_is_paginated_and_filtered_by_village(client, household) -> None:
-    village = household["household"]["village_code"]
-    other = village[:-3] + ("999" if not village.endswith("999") else "998")
-    for code in (village, village, other):
-        household["household"]["village_code"] = code
-        body = {"id": new_id(), "version": 1, "answers": household}
-        assert (await client.post(URL, json=body)).status_code == 201
-    page = (await client.get(URL, params={"limit": 2})).json()
-    assert page["total"] == 3 and len(page["items"]) == 2
-    rest = (await client.get(URL, params={"limit": 2, "offset": 2})).json()
-    assert len(rest["items"]) == 1
+async def test_list_is_paginated_and_filtered_by_village(client, world) -> None:
+    for key in ("A1", "A1", "A2", "B1"):
+        body = {"id": new_id(), "version": 1, "answers": world.answer(key)}
+        body["household_id"] = world.households[key]
+        assert (await client.post(URL, json=body, headers=world.as_("admin"))).status_code == 201
+    admin = world.as_("admin")
+    page = (await client.get(URL, params={"limit": 2}, headers=admin)).json()
+    assert page["total"] == 4 and len(page["items"]) == 2
+    rest = (await client.get(URL, params={"limit": 2, "offset": 2}, headers=admin)).json()
+    assert len(rest["items"]) == 2
     ids = {i["id"] for i in page["items"]} | {i["id"] for i in rest["items"]}
-    assert len(ids) == 3
-    only = (await client.get(URL, params={"village_code": other})).json()
-    assert only["total"] == 1 and only["items"][0]["village_code"] == other
+    assert len(ids) == 4
+    only = (await client.get(URL, params={"village_code": VILLAGE_B}, headers=admin)).json()
+    assert only["total"] == 1 and only["items"][0]["village_code"] == VILLAGE_B
+
+
+async def test_each_reader_lists_only_the_answers_of_their_area(client, world) -> None:
+    for key in ("A1", "A2", "B1", "C1"):
+        body = {"id": new_id(), "version": 1, "answers": world.answer(key)}
+        body["household_id"] = world.households[key]
+        assert (await client.post(URL, json=body, headers=world.as_("admin"))).status_code == 201
+    seen = {}
+    for persona in ("admin", "official", "official_other", "cadre_a", "cadre_b", "cadre_c"):
+        page = (await client.get(URL, headers=world.as_(persona))).json()
+        seen[persona] = sorted(i["household_id"] for i in page["items"])
+    h = world.households
+    assert seen["admin"] == sorted(h.values())
+    assert seen["official"] == sorted([h["A1"], h["A2"], h["B1"]])
+    assert seen["official_other"] == [h["C1"]]
+    assert seen["cadre_a"] == sorted([h["A1"], h["A2"]])
+    assert seen["cadre_b"] == [h["B1"]]
+    assert seen["cadre_c"] == [h["C1"]]
+    assert (await client.get(URL, headers=world.as_("anonymous"))).status_code == 401
 
 
 async def test_bad_page_size_is_400_not_500(client) -> None:
@@ -186,7 +224,7 @@ async def test_submission_write_is_audited(client, household, settings) -> None:
     import sqlite3
 
     sid = new_id()
-    await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    await client.post(URL, json={"id": sid, "version": 1, "answers": household, "household_id": A1})
     with sqlite3.connect(settings.db_path) as conn:
         actions = [
             r[0]
@@ -201,9 +239,9 @@ async def test_bodies_of_the_wrong_shape_are_400_never_500(client, household) ->
     sid = new_id()
     for body in (
         [1, 2],
-        {"id": sid, "version": "one", "answers": household},
+        {"id": sid, "version": "one", "answers": household, "household_id": A1},
         {"id": sid, "version": 1, "answers": [household]},
-        {"id": sid, "version": 1, "answers": household, "extra": True},
+        {"id": sid, "version": 1, "answers": household, "household_id": A1, "extra": True},
     ):
         response = await client.post(URL, json=body)
         assert response.status_code == 400, (body, response.text)
@@ -218,7 +256,7 @@ async def test_bodies_of_the_wrong_shape_are_400_never_500(client, household) ->
 async def test_concurrent_resends_store_one_copy(client, household) -> None:
     import asyncio
 
-    body = {"id": new_id(), "version": 1, "answers": household}
+    body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     responses = await asyncio.gather(*(client.post(URL, json=body) for _ in range(5)))
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
     assert await _count(client) == 1
@@ -234,7 +272,9 @@ async def test_derived_income_is_computed_by_the_server(client, household) -> No
         + income["property_income"]
         + transfers
     )
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     derived = response.json()["derived"]
     assert derived["net_income"] == expected
     assert derived["per_capita_income"] == round(expected / len(household["members"]), 2)
@@ -254,7 +294,9 @@ async def test_errors_other_than_422_follow_the_language_too(client) -> None:
 
 async def test_numbers_json_has_not_and_unstorable_text_are_400(client, household) -> None:
     sid = new_id()
-    good = json.dumps({"id": sid, "version": 1, "answers": household}, ensure_ascii=False)
+    good = json.dumps(
+        {"id": sid, "version": 1, "answers": household, "household_id": A1}, ensure_ascii=False
+    )
     bodies = [
         good.replace('"cultivated_land": ', '"cultivated_land": NaN, "x": ', 1),
         good.replace('"forest_land": ', '"forest_land": Infinity, "y": ', 1),
@@ -275,7 +317,9 @@ async def test_numbers_json_has_not_and_unstorable_text_are_400(client, househol
 async def test_full_width_digits_are_not_digits(client, household) -> None:
     household["household"]["village_code"] = "62" + "０" * 10
     household["members"][0]["id_number"] = "１" * 17 + "X"
-    response = await client.post(URL, json={"id": new_id(), "version": 1, "answers": household})
+    response = await client.post(
+        URL, json={"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    )
     assert response.status_code == 422
     codes = {(e["path"], e["code"]) for e in response.json()["errors"]}
     assert ("/household/village_code", "pattern") in codes
@@ -284,14 +328,14 @@ async def test_full_width_digits_are_not_digits(client, household) -> None:
 
 async def test_integers_beyond_sqlite_are_400_or_404(client, household) -> None:
     huge = 99999999999999999999
-    body = {"id": new_id(), "version": huge, "answers": household}
+    body = {"id": new_id(), "version": huge, "answers": household, "household_id": A1}
     assert (await client.post(URL, json=body)).status_code == 400
     assert (await client.get(f"/api/forms/household/versions/{huge}")).status_code == 404
     assert (await client.get(URL, params={"offset": huge})).status_code == 400
 
 
 async def test_an_id_stored_for_one_form_conflicts_on_another(client, household) -> None:
-    body = {"id": new_id(), "version": 1, "answers": household}
+    body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     assert (await client.post(URL, json=body)).status_code == 201
     response = await client.post("/api/forms/other/submissions", json=body)
     assert response.status_code == 409
@@ -310,17 +354,24 @@ async def test_today_is_the_survey_time_zone_not_the_servers(tmp_path, household
     for zone, status in (("Etc/GMT-14", 201), ("Etc/GMT+12", 422)):
         settings = Settings(db_path=tmp_path / f"{status}.db", timezone=zone)
         async with AsyncTestClient(app=create_app(settings)) as zoned:
-            body = {"id": new_id(), "version": 1, "answers": household}
-            response = await zoned.post(URL, json=body)
+            world = await build_world(zoned.app.state.db, household)
+            body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+            response = await zoned.post(URL, json=body, headers=world.as_("cadre_a"))
             assert response.status_code == status, (zone, response.text)
 
 
 async def test_correction_stores_a_new_revision_and_keeps_the_first(client, household) -> None:
-    first = {"id": new_id(), "version": 1, "answers": household}
+    first = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     assert (await client.post(URL, json=first)).status_code == 201
     fixed = json.loads(json.dumps(household))
     fixed["survey"]["surveyor"] = "更正后的调查人"
-    correction = {"id": new_id(), "version": 1, "answers": fixed, "corrects": first["id"]}
+    correction = {
+        "id": new_id(),
+        "version": 1,
+        "answers": fixed,
+        "household_id": A1,
+        "corrects": first["id"],
+    }
     response = await client.post(URL, json=correction)
     assert response.status_code == 201, response.text
     assert response.json()["corrects"] == first["id"]
@@ -333,10 +384,22 @@ async def test_correction_stores_a_new_revision_and_keeps_the_first(client, hous
 
 
 async def test_second_correction_of_the_same_answer_is_409(client, household) -> None:
-    first = {"id": new_id(), "version": 1, "answers": household}
+    first = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     await client.post(URL, json=first)
-    one = {"id": new_id(), "version": 1, "answers": household, "corrects": first["id"]}
-    two = {"id": new_id(), "version": 1, "answers": household, "corrects": first["id"]}
+    one = {
+        "id": new_id(),
+        "version": 1,
+        "answers": household,
+        "household_id": A1,
+        "corrects": first["id"],
+    }
+    two = {
+        "id": new_id(),
+        "version": 1,
+        "answers": household,
+        "household_id": A1,
+        "corrects": first["id"],
+    }
     assert (await client.post(URL, json=one)).status_code == 201
     response = await client.post(URL, json=two)
     assert response.status_code == 409
@@ -347,10 +410,14 @@ async def test_second_correction_of_the_same_answer_is_409(client, household) ->
     assert (await client.post(URL, json=two)).status_code == 201
 
 
-async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(
-    client, household
-) -> None:
-    body = {"id": new_id(), "version": 1, "answers": household, "corrects": new_id()}
+async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(client, household) -> None:
+    body = {
+        "id": new_id(),
+        "version": 1,
+        "answers": household,
+        "household_id": A1,
+        "corrects": new_id(),
+    }
     response = await client.post(URL, json=body)
     assert response.status_code == 422
     assert response.json()["code"] == "corrects_unknown"
@@ -358,13 +425,22 @@ async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(
 
 
 async def test_same_id_claiming_another_correction_is_a_conflict(client, household) -> None:
-    first = {"id": new_id(), "version": 1, "answers": household}
+    first = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     await client.post(URL, json=first)
     sid = new_id()
-    plain = await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    plain = await client.post(
+        URL, json={"id": sid, "version": 1, "answers": household, "household_id": A1}
+    )
     assert plain.status_code == 201
     response = await client.post(
-        URL, json={"id": sid, "version": 1, "answers": household, "corrects": first["id"]}
+        URL,
+        json={
+            "id": sid,
+            "version": 1,
+            "answers": household,
+            "household_id": A1,
+            "corrects": first["id"],
+        },
     )
     assert response.status_code == 409
     assert response.json()["code"] == "id_conflict"
