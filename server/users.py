@@ -215,6 +215,14 @@ async def set_password(db: Database, actor: audit.Actor | str, user_id: int, pas
         await audit.record(conn, actor, "user.password.change", f"user:{user_id}")
 
     await db.write(work)
+    _forget(user_id)
+
+
+def _forget(user_id: int) -> None:
+    """This process stops trusting what it remembered of the user's sessions and tokens."""
+    from server.auth import forget  # server.auth builds on this module
+
+    forget(user_id=user_id)
 
 
 async def set_active(db: Database, actor: audit.Actor | str, user_id: int, active: bool) -> None:
@@ -230,6 +238,7 @@ async def set_active(db: Database, actor: audit.Actor | str, user_id: int, activ
         )
 
     await db.write(work)
+    _forget(user_id)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -282,7 +291,9 @@ async def revoke_token(db: Database, actor: audit.Actor | str, user_id: int, nam
             await audit.record(conn, actor, "token.revoke", f"user:{user_id}", name=name)
         return bool(cursor.rowcount)
 
-    return await db.write(work)
+    revoked = await db.write(work)
+    _forget(user_id)
+    return revoked
 
 
 async def list_tokens(db: Database, user_id: int) -> list[ApiToken]:
