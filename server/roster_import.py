@@ -240,6 +240,7 @@ class HouseholdRow:
 
     roster_no: str
     line: int  # its first line
+    head_line: int
     values: dict[str, Any]  # roster_no, village_code, group_name, head_name, ... members
 
 
@@ -420,7 +421,8 @@ def _household(
         "members": members,
         "phone": phone_number,
     }
-    return HouseholdRow(roster_no, first_line, values), people
+    head_line = heads[0].line if heads else first_line
+    return HouseholdRow(roster_no, first_line, head_line, values), people
 
 
 def _person(v: dict[str, str], line: int, refuse: Any) -> _Person | None:
