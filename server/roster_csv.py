@@ -279,7 +279,7 @@ class _Records:
     (the header search stops part-way, the rows go on from there)."""
 
     def __init__(self, text: str, delimiter: str) -> None:
-        self._reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        self._reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         return self

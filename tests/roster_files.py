@@ -94,7 +94,8 @@ def export_rows(seed: int, answers: Iterable[dict[str, Any]]) -> list[dict[str, 
 
 def to_csv(rows: list[dict[str, str]], headers: Iterable[str] | None = None) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(headers or rows[0]), lineterminator="\r\n")
+    fields = list(headers or dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
