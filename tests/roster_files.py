@@ -20,7 +20,7 @@ EXPORT_HEADERS = (
     "与户主关系", "性别", "民族", "文化程度", "健康状况", "贫困户属性", "脱贫状态", "联系电话",
     "帮扶责任人", "帮扶单位",
 )  # fmt: skip
-_RELATION = {
+_RELATION: dict[str, str | dict[str, str]] = {
     "head": "户主",
     "spouse": "配偶",
     "son": "之子",
@@ -53,7 +53,7 @@ _HEALTH = {"healthy": "健康", "chronic": "长期慢性病", "serious": "患有
 
 def relation_label(member: dict[str, Any]) -> str:
     label = _RELATION[member["relation"]]
-    return label[member["sex"]] if isinstance(label, dict) else label
+    return label if isinstance(label, str) else label[member["sex"]]
 
 
 def export_rows(seed: int, answers: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
@@ -101,7 +101,9 @@ def to_csv(rows: list[dict[str, str]], headers: Iterable[str] | None = None) -> 
     return out.getvalue()
 
 
-def national_export(seed: int, answers: Iterable[dict[str, Any]], encoding: str = "gb18030") -> bytes:
+def national_export(
+    seed: int, answers: Iterable[dict[str, Any]], encoding: str = "gb18030"
+) -> bytes:
     """The roster of these demo answers as a CSV file in `encoding` (GBK-compatible by default)."""
     return to_csv(export_rows(seed, answers), EXPORT_HEADERS).encode(encoding)
 

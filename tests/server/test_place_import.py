@@ -1,4 +1,4 @@
-"""Importing places: levels from codes, parents that must exist, and re-imports that change nothing."""
+"""Importing places: levels from codes, parents that must exist, re-imports that change nothing."""
 
 from __future__ import annotations
 

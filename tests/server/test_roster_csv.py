@@ -1,4 +1,4 @@
-"""Reading officials' CSV files: encodings, header rows, column names, and refusing the unreadable."""
+"""Reading officials' CSV files: encodings, header rows, column names; refusing the unreadable."""
 
 from __future__ import annotations
 
