@@ -14,7 +14,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from server.roster_csv import MAX_BYTES
 from server.settings import Settings
@@ -42,8 +42,9 @@ def _run(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
-def print_report(name: str, report: ImportReport, out: Any = sys.stdout) -> None:
+def print_report(name: str, report: ImportReport, out: TextIO | None = None) -> None:
     """A report as the command line shows it: how the file was read, each refused line, counts."""
+    out = out or sys.stdout
     unit = "households" if report.kind == "households" else "places"
     delimiter = "tab-separated" if report.delimiter == "tab" else "comma-separated"
     people = f" ({report.people} people)" if report.kind == "households" else ""
@@ -120,7 +121,9 @@ def cmd_household_import(args: argparse.Namespace) -> int:
     return _import(args, "households")
 
 
-def print_outcomes(outcomes: list[Outcome], report_only: bool, out: Any = sys.stdout) -> None:
+def print_outcomes(outcomes: list[Outcome], report_only: bool, out: TextIO | None = None) -> None:
+    """What `household link` found: each answer it cannot link (with --report), and counts."""
+    out = out or sys.stdout
     unlinkable = [o for o in outcomes if not o.household_id]
     linked = [o for o in outcomes if o.household_id]
     by_id = sum(1 for o in linked if o.by == "head_id")
