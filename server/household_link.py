@@ -182,15 +182,19 @@ async def _candidates(db: Database, facts: list[Facts]) -> list[RosterHousehold]
     ids = sorted({i for f in facts for i in f.head_id_numbers})
     villages = sorted({f.village_code for f in facts if f.village_code})
     found: dict[str, RosterHousehold] = {}
-    for column, values in (("head_id_number", ids), ("village_code", villages)):
+    # Each condition as the indexes have it: head_id_number's is partial, on these statuses.
+    for column, status, values in (
+        ("head_id_number", "status IN ('active', 'proposed')", ids),
+        ("village_code", "status = 'active'", villages),
+    ):
         for start in range(0, len(values), BATCH):
             chunk = values[start : start + BATCH]
             rows = await db.fetch_all(
-                "SELECT id, village_code, head_name, head_id_number FROM households"
-                f" WHERE status = 'active' AND {column} IN ({','.join('?' * len(chunk))})",
+                "SELECT id, village_code, head_name, head_id_number, status FROM households"
+                f" WHERE {column} IN ({','.join('?' * len(chunk))}) AND {status}",
                 tuple(chunk),
             )
-            for r in rows:
+            for r in (r for r in rows if r["status"] == "active"):
                 found[r["id"]] = RosterHousehold(
                     r["id"], r["village_code"], r["head_name"], r["head_id_number"]
                 )

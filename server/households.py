@@ -259,13 +259,20 @@ async def upsert_households(
 
 
 async def _find(conn: aiosqlite.Connection, row: dict[str, Any]) -> Any:
-    for column in ("id", "roster_no", "head_id_number"):
+    # By the head's ID number, only a household on the roster or proposed counts: those are
+    # the ones the unique index covers (and what it lets SQLite search instead of scan).
+    for column, live in (("id", ""), ("roster_no", ""), ("head_id_number", _LIVE)):
         value = row.get(column)
         if value:
-            found = await query(conn, f"SELECT * FROM households WHERE {column} = ?", (value,))
+            found = await query(
+                conn, f"SELECT * FROM households WHERE {column} = ?{live}", (value,)
+            )
             if found:
                 return found[0]
     return None
+
+
+_LIVE = " AND status IN ('active', 'proposed')"
 
 
 async def propose_household(
