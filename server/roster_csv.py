@@ -86,7 +86,8 @@ class Table:
     problems: list[Problem] = field(default_factory=list)  # lines that are not rows at all
 
     def header(self, key: str) -> str:
-        return self.headers.get(key, key)
+        """The header the file gives the column `key` ("" when it has no such column)."""
+        return self.headers.get(key, "")
 
 
 def header_key(text: str) -> str:

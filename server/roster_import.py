@@ -327,10 +327,21 @@ def _one_household_per_person(
                 )
 
 
+# A column a problem is about, when the file has not got it, and the one it has instead.
+_INSTEAD = {
+    "status": "attribute",
+    "attribute": "status",
+    "village_name": "village_code",
+    "village_code": "village_name",
+}
+
+
 def _household(
     table: Table, roster_no: str, rows: list[Row], places: PlaceIndex, problems: list[Problem]
 ) -> tuple[HouseholdRow, list[_Person]]:
     def refuse(line: int, key: str, code: str, zh: str, en: str) -> None:
+        if key not in table.headers:  # e.g. no 脱贫状态 column: name the column the file has
+            key = _INSTEAD.get(key, key)
         problems.append(Problem(line, table.header(key) if key else "", code, zh, en))
 
     shared: dict[str, tuple[str, int]] = {}  # household column -> (value, first line giving it)

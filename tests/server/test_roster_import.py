@@ -310,3 +310,15 @@ async def test_a_file_far_too_large_is_refused_before_reading_it(
         await _import(client, national_export(SEED, answers))
     assert (refused.value.status, refused.value.code) == (413, "too_large")
     assert "拆成几个文件" in refused.value.detail_in("zh")
+
+
+async def test_a_problem_names_the_column_the_file_has(
+    client: Any, answers: list[dict[str, Any]]
+) -> None:
+    rows = [{k: v for k, v in r.items() if k != "脱贫状态"} for r in export_rows(SEED, answers[:1])]
+    for row in rows:
+        row["贫困户属性"] = ""
+    headers = [h for h in EXPORT_HEADERS if h != "脱贫状态"]
+    report = await _import(client, _file(rows, headers=headers), dry_run=True)
+    assert [(e.line, e.column, e.code) for e in report.errors] == [(2, "贫困户属性", "category")]
+    assert report.errors[0].zh == "脱贫状态和贫困户属性都为空，无法确定户类别"
