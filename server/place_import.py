@@ -120,6 +120,11 @@ def parse_places(data: bytes, known: dict[str, str]) -> PlacesParsed:
         parsed.problems.append(Problem(line, table.header(key) if key else "", code, zh, en))
         bad_lines.add(line)
 
+    for row in table.broken:  # its children are refused as children of a refused line
+        code, _, _ = _code(row.values.get("code", ""))
+        if code is not None:
+            lines.setdefault(code, row.line)
+
     for row in table.rows:
         v, line = row.values, row.line
         code, zh, en = _code(v.get("code", ""))

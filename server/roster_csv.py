@@ -84,6 +84,8 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     blank_lines: int = 0
     problems: list[Problem] = field(default_factory=list)  # lines that are not rows at all
+    # Those lines as far as they can be read: what they belonged to is refused with them.
+    broken: list[Row] = field(default_factory=list)
 
     def header(self, key: str) -> str:
         """The header the file gives the column `key` ("" when it has no such column)."""
@@ -261,13 +263,16 @@ def read_table(
                     " comma?); it was not imported",
                 )
             )
+            table.broken.append(Row(line, _values(row, index_of)))
             continue
         used_unnamed.update(i for i in unnamed if i < len(row) and row[i].strip())
-        table.rows.append(
-            Row(line, {key: clean(row[i]) if i < len(row) else "" for key, i in index_of.items()})
-        )
+        table.rows.append(Row(line, _values(row, index_of)))
     table.unknown += [unnamed[i] for i in sorted(used_unnamed)]
     return table
+
+
+def _values(row: list[str], index_of: dict[str, int]) -> dict[str, str]:
+    return {key: clean(row[i]) if i < len(row) else "" for key, i in index_of.items()}
 
 
 def _named(column: Column) -> str:

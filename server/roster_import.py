@@ -290,7 +290,24 @@ def parse_households(data: bytes, places: PlaceIndex) -> HouseholdsParsed:
         built.append((household, problems, people))
 
     _one_household_per_person(table, built)
+    # A line that could not be read refuses the household it names (its 户编号 comes before
+    # the stray comma, mostly): no household is stored with a member missing.
+    unreadable = {ascii_digits(r.values.get("roster_no", "")): r.line for r in table.broken}
+    only_unreadable = set(unreadable) - set(groups) - {""}  # households of broken lines alone
+    parsed.found += len(only_unreadable)
+    parsed.rejected += len(only_unreadable)
     for household, problems, _ in built:
+        if household.roster_no in unreadable and not problems:
+            line = unreadable[household.roster_no]
+            problems.append(
+                Problem(
+                    household.line,
+                    "",
+                    "member_unreadable",
+                    f"本户第 {line} 行无法读取，整户未导入",
+                    f"line {line} of this household cannot be read, so the household is refused",
+                )
+            )
         if problems:
             parsed.rejected += 1
             parsed.problems += problems

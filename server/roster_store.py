@@ -75,6 +75,8 @@ class ImportReport(msgspec.Struct):
         what = {"places": ("处地点", "places"), "households": ("户", "households")}[self.kind]
         if lang == "en":
             found = f"{self.found} {what[1]} in the file, {self.rejected} refused"
+            if self.errors_total:
+                found += f" ({self.errors_total} problems)"
             counts = f"{self.created} created, {self.changed} changed, {self.unchanged} unchanged"
             if self.imported:
                 return f"{found}; {counts}"
@@ -82,6 +84,8 @@ class ImportReport(msgspec.Struct):
                 return f"{found}; importing would give {counts}"
             return f"{found}; nothing imported"
         found = f"文件中 {self.found} {what[0]}，其中 {self.rejected} {what[0]}有错"
+        if self.errors_total:
+            found += f"（共 {self.errors_total} 处）"
         counts = f"新增 {self.created}，修改 {self.changed}，未变 {self.unchanged}"
         if self.imported:
             return f"{found}；{counts}"

@@ -41,7 +41,7 @@ def test_places_then_the_roster_import_and_a_second_time_change_nothing(
     assert main(["household", "import", str(files["roster"]), "--db", db]) == 1
     out, err = capsys.readouterr()
     assert "「行政村」：地区名录中没有「甘肃省天水市甘谷县磐安镇石家窑村」" in out
-    assert "(6 households in the file, 6 refused; nothing imported)" in out
+    assert "(6 households in the file, 6 refused (6 problems); nothing imported)" in out
     assert "add --good-rows" in err
 
     assert main(["place", "import", str(files["places"]), "--db", db]) == 0

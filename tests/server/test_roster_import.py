@@ -322,3 +322,19 @@ async def test_a_problem_names_the_column_the_file_has(
     report = await _import(client, _file(rows, headers=headers), dry_run=True)
     assert [(e.line, e.column, e.code) for e in report.errors] == [(2, "贫困户属性", "category")]
     assert report.errors[0].zh == "脱贫状态和贫困户属性都为空，无法确定户类别"
+
+
+async def test_a_line_that_cannot_be_read_refuses_its_household(
+    client: Any, answers: list[dict[str, Any]]
+) -> None:
+    rows = export_rows(SEED, answers[:3])
+    number = next(r["户编号"] for r in rows if len(_lines(rows, r["户编号"])) > 1)
+    last = max(_lines(rows, number))
+    rows[last - 2]["帮扶单位"] += ",甘谷县"  # an unquoted comma, as a hand-made file has it
+    text = to_csv(rows, EXPORT_HEADERS).replace('"', "")
+    report = await _import(client, text.encode("gb18030"), dry_run=True)
+    assert [(e.line, e.code) for e in report.errors] == [
+        (min(_lines(rows, number)), "member_unreadable"),
+        (last, "extra_cells"),
+    ]
+    assert (report.found, report.rejected, report.created) == (3, 1, 2)
