@@ -133,6 +133,11 @@ ATTRIBUTE_POOR = {
 }  # fmt: skip
 
 
+STATUS_SHOWN = ("未脱贫", "预脱贫", "已脱贫", "返贫", "监测户", "脱贫不稳定户", "边缘易致贫户",
+                "突发严重困难户", "一般户")  # fmt: skip
+ATTRIBUTE_SHOWN = ("一般贫困户", "低保贫困户", "特困供养贫困户", "一般农户")
+
+
 def category_of(status: str, attribute: str) -> tuple[str | None, str, str, str]:
     """The roster category from 脱贫状态 and 贫困户属性: (category, column key, zh, en).
 
@@ -154,11 +159,11 @@ def category_of(status: str, attribute: str) -> tuple[str | None, str, str, str]
     kind = _bracketless(attribute)
     poor = ATTRIBUTE_POOR.get(kind) if kind else None
     if kind and poor is None:
-        return None, "attribute", *_unknown_value("贫困户属性", attribute, ATTRIBUTE_POOR)
+        return None, "attribute", *_unknown_value("贫困户属性", attribute, ATTRIBUTE_SHOWN)
     if state:
         category = STATUS_CATEGORY.get(state)
         if category is None:
-            return None, "status", *_unknown_value("脱贫状态", status, STATUS_CATEGORY)
+            return None, "status", *_unknown_value("脱贫状态", status, STATUS_SHOWN)
         if poor is False and category in ("not_out", "out"):
             return (
                 None,
@@ -361,7 +366,8 @@ def _household(
             key = _INSTEAD.get(key, key)
         problems.append(Problem(line, table.header(key) if key else "", code, zh, en))
 
-    shared: dict[str, tuple[str, int]] = {}  # household column -> (value, first line giving it)
+    # household column -> each distinct value given -> (the value, the first line giving it)
+    variants: dict[str, dict[str, tuple[str, int]]] = {}
     people: list[_Person] = []
     seen_ids: dict[str, int] = {}
     seen_person_nos: dict[str, int] = {}
@@ -369,18 +375,8 @@ def _household(
     for row in rows:
         v, line = row.values, row.line
         for key in HOUSEHOLD_KEYS:
-            value = v.get(key, "")
-            if not value:
-                continue
-            first = shared.setdefault(key, (value, line))
-            if name_key(first[0]) != name_key(value):
-                refuse(
-                    line,
-                    key,
-                    "differs_in_household",
-                    f"与本户第 {first[1]} 行不同（「{first[0]}」）",
-                    f"differs from line {first[1]} of the same household ({first[0]!r})",
-                )
+            if value := v.get(key, ""):
+                variants.setdefault(key, {}).setdefault(name_key(value), (value, line))
         person = _person(v, line, refuse)
         if person is None:
             continue
@@ -427,6 +423,18 @@ def _household(
             f"本户已有户主（第 {heads[0].line} 行）",
             f"the household's head is on line {heads[0].line}",
         )
+    shared = {key: next(iter(found.values())) for key, found in variants.items()}
+    for key, found in variants.items():
+        if len(found) > 1:  # one problem for the column, not one for each of its lines
+            zh = "，".join(f"第 {line} 行为「{value}」" for value, line in list(found.values())[:4])
+            en = ", ".join(f"{value!r} on line {line}" for value, line in list(found.values())[:4])
+            refuse(
+                list(found.values())[1][1],
+                key,
+                "differs_in_household",
+                f"本户各行不一致：{zh}",
+                f"the household's lines differ: {en}",
+            )
     given = {key: value for key, (value, _) in shared.items()}
     village, key, zh, en = places.resolve(given)
     if village is None:

@@ -338,3 +338,17 @@ async def test_a_line_that_cannot_be_read_refuses_its_household(
         (last, "extra_cells"),
     ]
     assert (report.found, report.rejected, report.created) == (3, 1, 2)
+
+
+async def test_a_household_whose_lines_disagree_is_refused_with_one_problem_a_column(
+    client: Any, answers: list[dict[str, Any]]
+) -> None:
+    rows = export_rows(SEED, answers)
+    number = next(r["户编号"] for r in rows if len(_lines(rows, r["户编号"])) > 2)
+    lines = _lines(rows, number)
+    rows[lines[1] - 2]["村民小组"] = "九组"
+    report = await _import(client, _file(rows), dry_run=True)
+    [error] = report.errors
+    assert (error.line, error.column, error.code) == (lines[1], "村民小组", "differs_in_household")
+    first = rows[lines[0] - 2]["村民小组"]
+    assert error.zh == f"本户各行不一致：第 {lines[0]} 行为「{first}」，第 {lines[1]} 行为「九组」"
