@@ -188,7 +188,7 @@ def _bracketless(value: str) -> str:
 
 
 def _unknown_value(what: str, value: str, known: Iterable[str]) -> tuple[str, str]:
-    shown = "、".join(list(dict.fromkeys(known))[:12])
+    shown = "、".join(dict.fromkeys(known))
     return (
         f"{what}「{value}」无法识别，应为 {shown} 等",
         f"{what} {value!r} is not a value we know (such as {shown})",
