@@ -27,6 +27,7 @@ from server.pages import pages_router
 from server.pairings import PairingController
 from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
+from server.roster_pages import RosterImportController
 from server.settings import Settings
 from server.submissions import SubmissionController
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PlaceController,
             HouseholdController,
             PairingController,
+            RosterImportController,
             pages_router,
             ReportController,
         ],
