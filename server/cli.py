@@ -23,7 +23,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def uvicorn_options() -> dict[str, Any]:
     """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way)."""
-    return {"log_level": "info", "timeout_graceful_shutdown": 10}
+    # lifespan "on": a start-up that fails stops the server ("auto" would serve without it).
+    return {"log_level": "info", "timeout_graceful_shutdown": 10, "lifespan": "on"}
+
+
+async def _open_and_close(settings: Settings) -> None:
+    from server.db import Database
+
+    db = await Database.open(settings.db_path)
+    await db.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -33,6 +41,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
+    # The database is checked and migrated before anything listens, so a file that is not
+    # SQLite or is damaged stops start-up with one line (main() prints DatabaseUnusable)
+    # instead of a traceback from inside the server's start-up.
+    asyncio.run(_open_and_close(settings))
     url = f"http://{settings.host}:{settings.port}/"
     print(
         f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",
@@ -142,10 +154,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.draw import Period, Scope
     from reports.figures import UnknownScope, build_report
     from reports.pdf import CJKFontMissing, render_pdf
+    from server.db import check_file
 
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     settings = _settings(args)
+    check_file(settings.db_path)
     try:
         period = Period(
             args.start and date.fromisoformat(args.start), args.end and date.fromisoformat(args.end)
@@ -234,10 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from forms.schema import SchemaProblem
+        from server.db import DatabaseUnusable
 
         if isinstance(exc, SchemaProblem):
             print(f"minsheng: broken survey schema: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, DatabaseUnusable):  # it names the file and says why, on one line
+            print(f"minsheng: {exc}", file=sys.stderr)
+            return 1
         raise
 
 
