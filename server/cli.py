@@ -21,10 +21,34 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way)."""
-    # lifespan "on": a start-up that fails stops the server ("auto" would serve without it).
-    return {"log_level": "info", "timeout_graceful_shutdown": 10, "lifespan": "on"}
+def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
+    """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way).
+
+    Raises this process's open-file limit first (server.connections): the number of
+    connections it may hold follows from it.
+    """
+    from server.connections import RESERVED_DESCRIPTORS, guarded_protocol, raise_open_files_limit
+
+    settings = settings or Settings.from_env()
+    ceiling = max(raise_open_files_limit() - RESERVED_DESCRIPTORS, 16)
+    max_connections = settings.max_connections
+    if max_connections > ceiling:
+        logging.getLogger("minsheng").warning(
+            "MINSHENG_MAX_CONNECTIONS=%d is more than the open-file limit allows; using %d",
+            max_connections,
+            ceiling,
+        )
+        max_connections = ceiling
+    return {
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+        # "on": a start-up that fails stops the server ("auto" would serve without it).
+        "lifespan": "on",
+        "http": guarded_protocol(settings.request_timeout, max_connections, ceiling),
+        "timeout_keep_alive": settings.keep_alive,
+        # One more than the connections kept: a request that finds them all busy gets 503.
+        "limit_concurrency": max_connections + 1,
+    }
 
 
 async def _open_and_close(settings: Settings) -> None:
@@ -50,7 +74,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options())
+    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options(settings))
     return 0
 
 
