@@ -64,11 +64,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     settings = _settings(args)
-    app = create_app(settings)
     # The database is checked and migrated before anything listens, so a file that is not
     # SQLite or is damaged stops start-up with one line (main() prints DatabaseUnusable)
     # instead of a traceback from inside the server's start-up.
     asyncio.run(_open_and_close(settings))
+    app = create_app(settings, database_checked=True)
     url = f"http://{settings.host}:{settings.port}/"
     print(
         f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",

@@ -230,11 +230,13 @@ class Database:
         self.batches = 0  # transactions committed, for benches and tests
 
     @classmethod
-    async def open(cls, path: Path, readers: int = READERS) -> Database:
+    async def open(cls, path: Path, readers: int = READERS, *, check: bool = True) -> Database:
         """Open (creating if needed), check and migrate the database at `path`.
 
         Raises DatabaseUnusable, naming the file, when it is not a SQLite
-        database, is damaged, or cannot be opened.
+        database, is damaged, or cannot be opened. The check (quick_check) reads
+        every page, seconds for a database of gigabytes: `check=False` skips it
+        for a file this process has just checked.
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,7 +245,7 @@ class Database:
                 f"{path}: cannot create its folder ({exc.strerror or exc})"
             ) from exc
         try:
-            writer = await _connect(path, check=True)
+            writer = await _connect(path, check=check)
         except sqlite3.Error as exc:
             raise _unusable(path, exc) from exc
         opened: list[aiosqlite.Connection] = []
