@@ -34,6 +34,7 @@ from server.db import Database, now_iso, query
 from server.errors import NOT_FOUND, AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
+from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
 from server.settings import Settings
 
 
@@ -59,9 +60,10 @@ class Submission(msgspec.Struct):
 
 class SubmissionPage(msgspec.Struct):
     items: list[Submission]
-    total: int
+    total: int  # answers matching the filters, on every page
     limit: int
-    offset: int
+    offset: int  # deprecated: the offset asked for; 0 when paging with `after`
+    next: str | None = None  # pass as `after` for the next page; None on the last page
 
 
 def _submission(row: Any) -> Submission:
@@ -103,20 +105,63 @@ async def get_submission(db: Database, submission_id: str) -> Submission:
 
 
 async def list_submissions(
-    db: Database, form_id: str, village_code: str | None, limit: int, offset: int
+    db: Database,
+    form_id: str,
+    *,
+    village_code: str | None = None,
+    county_code: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+    offset: int = 0,
 ) -> SubmissionPage:
-    where, params = "form_id = ?", [form_id]
-    if village_code:
-        where += " AND village_code = ?"
+    """A page of a form's answers in the order they were stored, optionally of one village
+    or county, starting after the cursor `after` (or, deprecated, `offset` rows in).
+
+    The order is the rowid's, which the single writer gives in commit order, so a
+    client paging with `next` sees every answer once, however many arrive meanwhile
+    (migrations/0010_listing.sql). `total` is a sum over the per-village counts the
+    database keeps, so no page counts the answers themselves.
+    """
+    check_offset(offset, after)
+    village_code, county_code = village_code or None, county_code or None  # "" filters nothing
+    where: list[str] = ["form_id = ?"]
+    params: list[str | int] = [form_id]
+    if village_code is not None:
+        where.append("village_code = ?")
         params.append(village_code)
-    total = (await db.fetch_one(f"SELECT count(*) FROM submissions WHERE {where}", tuple(params)))[
-        0
-    ]
-    rows = await db.fetch_all(
-        f"SELECT * FROM submissions WHERE {where} ORDER BY received_at, id LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+    if county_code is not None:
+        where.append("county_code = ?")
+        params.append(county_code)
+    if after is not None:
+        where.append("rowid > ?")
+        params.append(decode_cursor(after))
+
+    async def read(conn: aiosqlite.Connection) -> tuple[list[Any], int]:
+        rows = await query(
+            conn,
+            f"SELECT rowid AS position, * FROM submissions WHERE {' AND '.join(where)}"
+            " ORDER BY rowid LIMIT ? OFFSET ?",
+            (*params, limit + 1, offset),
+        )
+        total = await query(
+            conn,
+            "SELECT coalesce(sum(answers), 0) FROM submission_counts WHERE form_id = :form"
+            " AND (:village IS NULL OR village_code = :village)"
+            " AND (:county IS NULL OR substr(village_code, 1, 6) = :county)",
+            {"form": form_id, "village": village_code, "county": county_code},
+        )
+        return rows, total[0][0]
+
+    rows, total = await db.read(read)  # one snapshot: the total is the page's
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SubmissionPage(
+        [_submission(r) for r in rows],
+        total,
+        limit,
+        offset,
+        encode_cursor(rows[-1]["position"]) if more else None,
     )
-    return SubmissionPage([_submission(r) for r in rows], total, limit, offset)
 
 
 async def create_submission(
@@ -345,18 +390,52 @@ class SubmissionController(Controller):
         )
         return Response(stored, status_code=201 if created else 200)
 
-    @get("/api/forms/{form_id:str}/submissions", responses=NOT_FOUND)
+    @get(
+        "/api/forms/{form_id:str}/submissions",
+        responses=documented_errors(
+            {
+                400: "a bad parameter, an `after` this server did not give, or an offset past"
+                f" {MAX_OFFSET} (page with `after`)",
+                404: "no such form",
+            }
+        ),
+    )
     async def list(
         self,
         db: NamedDependency[Database],
         form_id: FromPath[str],
         village_code: FromQuery[str | None] = None,
+        county_code: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+        after: Annotated[
+            str | None,
+            QueryParameter(description="the `next` of the page before; absent for the first"),
+        ] = None,
+        offset: Annotated[
+            int,
+            QueryParameter(
+                ge=0,
+                le=2**62,
+                description=f"deprecated, at most {MAX_OFFSET}: page with `after` instead",
+            ),
+        ] = 0,
     ) -> SubmissionPage:
-        """A page of a form's submissions in the order received, optionally for one village."""
+        """A page of a form's answers in the order stored, optionally of one village or county.
+
+        `total` counts every answer that matches; `next`, when there are more, is the
+        `after` of the next page. Pages read with `after` see each answer exactly once
+        while new answers arrive.
+        """
         await get_version(db, form_id)
-        return await list_submissions(db, form_id, village_code, limit, offset)
+        return await list_submissions(
+            db,
+            form_id,
+            village_code=village_code,
+            county_code=county_code,
+            limit=limit,
+            after=after,
+            offset=offset,
+        )
 
     @get("/api/submissions/{submission_id:str}", responses=NOT_FOUND)
     async def read(self, db: NamedDependency[Database], submission_id: FromPath[str]) -> Submission:
