@@ -45,6 +45,9 @@ def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
         # "on": a start-up that fails stops the server ("auto" would serve without it).
         "lifespan": "on",
         "http": guarded_protocol(settings.request_timeout, max_connections, ceiling),
+        # No route takes a WebSocket; an upgrade would hand the connection to a protocol
+        # without the bounds above.
+        "ws": "none",
         "timeout_keep_alive": settings.keep_alive,
         # One more than the connections kept: a request that finds them all busy gets 503.
         "limit_concurrency": max_connections + 1,

@@ -192,7 +192,8 @@ class _Guarded(HttpToolsProtocol):
             if not pending:  # a connection that sent nothing (or stray line ends)
                 self.transport.close()
             return  # an answer is still being made; keep-alive follows it
-        if self.head_complete:  # the body is late; the handler may be waiting for it
+        if self.head_complete and self.cycle is not None:
+            # The body is late, and the handler may be waiting for it.
             answer = not self.cycle.response_started
             self.cycle.disconnected = True  # nothing more from the handler is sent
             self.cycle.message_event.set()
