@@ -56,14 +56,19 @@ def raise_open_files_limit() -> int:
     Each connection holds a descriptor, and the soft limit is often 1,024 where
     the hard limit allows far more.
     """
+    infinity = resource.RLIM_INFINITY
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY or hard > soft:
-        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == infinity:
+        return 1 << 20
+    # An unlimited hard limit still has a ceiling in the kernel; try large, then less.
+    for wanted in [hard] if hard != infinity else [1 << 20, 1 << 16]:
+        if wanted <= soft:
+            break
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-            soft = wanted
+            return wanted
         except (ValueError, OSError) as exc:  # a container may refuse; serve with what there is
-            log.warning("could not raise the open-file limit from %d: %s", soft, exc)
+            log.warning("could not raise the open-file limit from %d to %d: %s", soft, wanted, exc)
     return soft
 
 

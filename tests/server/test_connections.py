@@ -1,4 +1,4 @@
-"""Slow and idle clients against the real server (raw sockets, `minsheng serve`)."""
+"""Slow and idle clients: the real server (`minsheng serve`) driven over raw sockets."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from typing import Any
 
 import pytest
 
+from server.connections import raise_open_files_limit
 from server.testing import LiveServer, live_server
 from tests.conftest import new_id
-
-pytestmark = pytest.mark.e2e
 
 
 def _address(live: LiveServer) -> tuple[str, int]:
@@ -89,6 +88,7 @@ def _trickle(
     return time.monotonic() - started, answered
 
 
+@pytest.mark.e2e
 def test_a_trickling_head_is_cut_off_while_others_are_answered(tmp_path) -> None:
     with (
         live_server(tmp_path / "slow.db", env={"MINSHENG_REQUEST_TIMEOUT": "2"}) as live,
@@ -108,6 +108,7 @@ def test_a_trickling_head_is_cut_off_while_others_are_answered(tmp_path) -> None
     assert "request not received within 2 s" in live.log()
 
 
+@pytest.mark.e2e
 def test_a_trickling_body_is_cut_off_and_nothing_is_stored(tmp_path, household) -> None:
     sid = new_id()
     body = json.dumps({"id": sid, "version": 1, "answers": household}).encode()
@@ -133,6 +134,7 @@ def test_a_trickling_body_is_cut_off_and_nothing_is_stored(tmp_path, household) 
     assert "Traceback" not in live.log()
 
 
+@pytest.mark.e2e
 def test_a_body_still_coming_after_an_early_answer_does_not_hold_the_connection(
     tmp_path,
 ) -> None:
@@ -173,6 +175,7 @@ def _room_for(descriptors: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+@pytest.mark.e2e
 def test_two_thousand_idle_connections_leave_the_server_answering(tmp_path, household) -> None:
     _room_for(2500)
     with live_server(tmp_path / "idle.db") as live, _connections(live, 2000) as idle:
@@ -186,6 +189,7 @@ def test_two_thousand_idle_connections_leave_the_server_answering(tmp_path, hous
         assert poll.poll(0) == []
 
 
+@pytest.mark.e2e
 def test_past_the_limit_the_longest_idle_connections_make_room(tmp_path, household) -> None:
     env = {"MINSHENG_MAX_CONNECTIONS": "50"}
     with live_server(tmp_path / "limit.db", env=env) as live, _connections(live, 200) as idle:
@@ -199,6 +203,7 @@ def test_past_the_limit_the_longest_idle_connections_make_room(tmp_path, househo
         assert max(closed) < min(still_open)  # the oldest went first
 
 
+@pytest.mark.e2e
 def test_connections_all_busy_a_new_request_gets_503_until_they_time_out(tmp_path) -> None:
     env = {"MINSHENG_MAX_CONNECTIONS": "20", "MINSHENG_REQUEST_TIMEOUT": "2"}
     with live_server(tmp_path / "busy.db", env=env) as live, _connections(live, 20) as busy:
@@ -209,3 +214,15 @@ def test_connections_all_busy_a_new_request_gets_503_until_they_time_out(tmp_pat
         time.sleep(2.5)  # the unfinished requests time out
         assert _status(f"{live.base}/healthz") == 200
         assert all(_closed_by_server(sock) is not None for sock in busy)
+
+
+def test_the_open_file_limit_is_raised_to_the_hard_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard <= 256:
+        pytest.skip(f"no finite hard limit above 256 to raise to ({hard})")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        assert raise_open_files_limit() == hard
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
