@@ -88,15 +88,19 @@ async def healthz(db: NamedDependency[Database]) -> Response[dict[str, Any]]:
     return Response(body, status_code=200 if health.state == "ok" else 503)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the minsheng application; the database opens when it starts."""
+def create_app(settings: Settings | None = None, *, database_checked: bool = False) -> Litestar:
+    """Build the minsheng application; the database opens when it starts.
+
+    `database_checked`: the caller has just checked the file (`minsheng serve` does,
+    before it listens), so start-up need not read every page of it again.
+    """
     settings = settings or Settings.from_env()
     # Checked before anything listens: a broken shipped schema stops start-up.
     surveys = shipped_forms()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.db_path, check=not database_checked)
         try:
             for form_id, schema in surveys.items():
                 version = await publish(db, form_id, schema, actor="system")

@@ -24,9 +24,44 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way)."""
-    return {"log_level": "info", "timeout_graceful_shutdown": 10}
+def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
+    """How `minsheng serve` runs uvicorn (bench/bare_app.py serves its ceiling the same way).
+
+    Raises this process's open-file limit first (server.connections): the number of
+    connections it may hold follows from it.
+    """
+    from server.connections import RESERVED_DESCRIPTORS, guarded_protocol, raise_open_files_limit
+
+    settings = settings or Settings.from_env()
+    ceiling = max(raise_open_files_limit() - RESERVED_DESCRIPTORS, 16)
+    max_connections = settings.max_connections
+    if max_connections > ceiling:
+        logging.getLogger("minsheng").warning(
+            "MINSHENG_MAX_CONNECTIONS=%d is more than the open-file limit allows; using %d",
+            max_connections,
+            ceiling,
+        )
+        max_connections = ceiling
+    return {
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+        # "on": a start-up that fails stops the server ("auto" would serve without it).
+        "lifespan": "on",
+        "http": guarded_protocol(settings.request_timeout, max_connections, ceiling),
+        # No route takes a WebSocket; an upgrade would hand the connection to a protocol
+        # without the bounds above.
+        "ws": "none",
+        "timeout_keep_alive": settings.keep_alive,
+        # One more than the connections kept: a request that finds them all busy gets 503.
+        "limit_concurrency": max_connections + 1,
+    }
+
+
+async def _open_and_close(settings: Settings) -> None:
+    from server.db import Database
+
+    db = await Database.open(settings.db_path)
+    await db.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -35,13 +70,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     settings = _settings(args)
-    app = create_app(settings)
+    # The database is checked and migrated before anything listens, so a file that is not
+    # SQLite or is damaged stops start-up with one line (main() prints DatabaseUnusable)
+    # instead of a traceback from inside the server's start-up.
+    asyncio.run(_open_and_close(settings))
+    app = create_app(settings, database_checked=True)
     url = f"http://{settings.host}:{settings.port}/"
     print(
         f"minsheng: serving {settings.db_path}; open {url} (the household form: {url}f/household)",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options())
+    uvicorn.run(app, host=settings.host, port=settings.port, **uvicorn_options(settings))
     return 0
 
 
@@ -116,10 +155,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.draw import Period, Scope
     from reports.figures import UnknownScope, build_report
     from reports.pdf import CJKFontMissing, render_pdf
+    from server.db import check_file
 
     logging.getLogger("weasyprint").setLevel(logging.WARNING)
     logging.getLogger("fontTools").setLevel(logging.WARNING)
     settings = _settings(args)
+    check_file(settings.db_path)
     try:
         period = Period(
             args.start and date.fromisoformat(args.start), args.end and date.fromisoformat(args.end)
@@ -216,10 +257,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from forms.schema import SchemaProblem
+        from server.db import DatabaseUnusable
 
         if isinstance(exc, SchemaProblem):
             print(f"minsheng: broken survey schema: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, DatabaseUnusable):  # it names the file and says why, on one line
+            print(f"minsheng: {exc}", file=sys.stderr)
+            return 1
         raise
 
 

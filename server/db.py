@@ -149,13 +149,18 @@ class Health:
 # ---------------------------------------------------------------- connections
 
 
-async def _connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+async def _connect(
+    path: Path, *, readonly: bool = False, check: bool = False
+) -> aiosqlite.Connection:
     if readonly:
         conn = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     else:
         conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
     try:
+        await conn.execute("PRAGMA busy_timeout=5000")
+        if check:  # before journal_mode=WAL, which would write to a file that is not ours
+            await _check(conn, path)
         for pragma in READ_PRAGMAS if readonly else PRAGMAS:
             await conn.execute(pragma)
     except BaseException:
@@ -225,20 +230,26 @@ class Database:
         self.batches = 0  # transactions committed, for benches and tests
 
     @classmethod
-    async def open(cls, path: Path, readers: int = READERS) -> Database:
+    async def open(cls, path: Path, readers: int = READERS, *, check: bool = True) -> Database:
         """Open (creating if needed), check and migrate the database at `path`.
 
         Raises DatabaseUnusable, naming the file, when it is not a SQLite
-        database, is damaged, or cannot be opened.
+        database, is damaged, or cannot be opened. The check (quick_check) reads
+        every page, seconds for a database of gigabytes: `check=False` skips it
+        for a file this process has just checked.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            writer = await _connect(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnusable(
+                f"{path}: cannot create its folder ({exc.strerror or exc})"
+            ) from exc
+        try:
+            writer = await _connect(path, check=check)
         except sqlite3.Error as exc:
-            raise DatabaseUnusable(f"{path}: cannot open the database: {exc}") from exc
+            raise _unusable(path, exc) from exc
         opened: list[aiosqlite.Connection] = []
         try:
-            await _check(writer, path)
             await _migrate(writer)
             for _ in range(readers):
                 opened.append(await _connect(path, readonly=True))
@@ -246,7 +257,7 @@ class Database:
             for conn in [*opened, writer]:
                 await conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise DatabaseUnusable(f"{path}: {exc}") from exc
+                raise _unusable(path, exc) from exc
             raise
         return cls(path, writer, opened)
 
@@ -430,12 +441,53 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 async def _check(conn: aiosqlite.Connection, path: Path) -> None:
     """Refuse a file that is not a sound SQLite database, before anything is written to it."""
     try:
-        rows = await conn.execute_fetchall("PRAGMA quick_check")
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseUnusable(f"{path}: not a usable SQLite database ({exc})") from exc
-    verdict = [row[0] for row in rows]
+        rows = await conn.execute_fetchall("PRAGMA quick_check(3)")
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from exc
+    _judge(path, [row[0] for row in rows])
+
+
+def _judge(path: Path, verdict: list[str]) -> None:
     if verdict != ["ok"]:
-        raise DatabaseUnusable(f"{path}: the database is damaged: {'; '.join(verdict[:3])}")
+        # One row may hold several lines ("*** in database main ***\nPage 3: ...").
+        found = [line.strip() for row in verdict for line in row.splitlines()]
+        problems = [line for line in found if line and not line.startswith("***")]
+        raise DatabaseUnusable(
+            f"{path}: not a usable SQLite database (damaged: {'; '.join(problems[:3])[:300]})"
+        )
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> DatabaseUnusable:
+    """One line naming the file: what start-up and the command line print."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or any(
+        phrase in text for phrase in ("not a database", "malformed")
+    ):
+        return DatabaseUnusable(f"{path}: not a usable SQLite database ({text})")
+    return DatabaseUnusable(f"{path}: cannot open the database ({text})")
+
+
+def check_file(path: Path) -> None:
+    """Raise DatabaseUnusable unless `path` is a sound SQLite database; never writes to it.
+
+    For commands that only read (a report from the command line): the server
+    checks the same way when it opens the database.
+    """
+    if not path.is_file():
+        raise DatabaseUnusable(f"{path}: no such database file")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from exc
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        verdict = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.Error as exc:
+        raise _unusable(path, exc) from exc
+    finally:
+        conn.close()
+    _judge(path, verdict)
 
 
 async def _migrate(conn: aiosqlite.Connection) -> None:

@@ -6,6 +6,7 @@ and a bad value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -35,7 +36,7 @@ def _port(raw: str) -> int:
 
 def _positive_float(raw: str) -> float:
     value = float(raw)
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise ValueError("must be a positive number")
     return value
 
@@ -68,6 +69,27 @@ class Settings:
     port: int = _setting("MINSHENG_PORT", 8000, _port, "port the server listens on")
     max_body_bytes: int = _setting(
         "MINSHENG_MAX_BODY", 1024 * 1024, _positive_int, "largest request body accepted, in bytes"
+    )
+    request_timeout: float = _setting(
+        "MINSHENG_REQUEST_TIMEOUT",
+        30.0,
+        _positive_float,
+        "seconds a request's head and body have to arrive, from its first byte (a new"
+        " connection: from its opening); a slower client gets 408 and is disconnected",
+    )
+    keep_alive: float = _setting(
+        "MINSHENG_KEEP_ALIVE",
+        5.0,
+        _positive_float,
+        "seconds an idle connection is kept open between requests",
+    )
+    max_connections: int = _setting(
+        "MINSHENG_MAX_CONNECTIONS",
+        4096,
+        _positive_int,
+        "connections open at once; past it the longest-idle one is closed to make room,"
+        " and with none idle a new request gets 503. Lowered to what the open-file limit"
+        " allows",
     )
     poverty_line: float = _setting(
         "MINSHENG_POVERTY_LINE",

@@ -36,6 +36,7 @@ from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
+from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
 from server.settings import Settings
 from server.subjects import Subject, subject_of
 
@@ -65,9 +66,10 @@ class Submission(msgspec.Struct):
 
 class SubmissionPage(msgspec.Struct):
     items: list[Submission]
-    total: int
+    total: int  # answers matching the filters, on every page
     limit: int
-    offset: int
+    offset: int  # deprecated: the offset asked for; 0 when paging with `after`
+    next: str | None = None  # pass as `after` for the next page; None on the last page
 
 
 def _submission(row: Any) -> Submission:
@@ -124,24 +126,80 @@ async def list_submissions(
     db: Database,
     principal: Principal,
     form_id: str,
-    village_code: str | None,
-    limit: int,
-    offset: int,
+    *,
+    village_code: str | None = None,
+    county_code: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+    offset: int = 0,
 ) -> SubmissionPage:
-    """A page of the answers `principal` may read, in the order received."""
+    """A page of the answers of a form `principal` may read, in the order they were stored,
+    optionally of one village or county, starting after the cursor `after` (or, deprecated,
+    `offset` rows in).
+
+    The order is the rowid's, which the single writer gives in commit order, so a
+    client paging with `next` sees every answer once, however many arrive meanwhile
+    (migrations/0007_listing.sql). `total` is a sum over the per-village counts the
+    database keeps, so no page counts the answers themselves (a cadre's few households'
+    answers are counted directly).
+    """
+    check_offset(offset, after)
+    village_code, county_code = village_code or None, county_code or None  # "" filters nothing
     area, area_params = area_sql(principal, "village_code", "household_id")
-    where, params = f"form_id = ? AND {area}", [form_id, *area_params]
-    if village_code:
-        where += " AND village_code = ?"
+    where: list[str] = ["form_id = ?", area]
+    params: list[str | int | None] = [form_id, *area_params]
+    if village_code is not None:
+        where.append("village_code = ?")
         params.append(village_code)
-    total = (await db.fetch_one(f"SELECT count(*) FROM submissions WHERE {where}", tuple(params)))[
-        0
-    ]
-    rows = await db.fetch_all(
-        f"SELECT * FROM submissions WHERE {where} ORDER BY received_at, id LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+    if county_code is not None:
+        where.append("county_code = ?")
+        params.append(county_code)
+    counted = " AND ".join(where)
+    counted_params = list(params)
+    if after is not None:
+        where.append("rowid > ?")
+        params.append(decode_cursor(after))
+    if principal.role == "cadre":
+        total_sql, total_params = (
+            f"SELECT count(*) FROM submissions WHERE {counted}",
+            counted_params,
+        )
+    else:  # an admin's or official's area is a range of villages: sum the kept counts
+        range_sql, range_params = area_sql(principal, "village_code", "household_id")
+        total_sql = (
+            f"SELECT coalesce(sum(answers), 0) FROM submission_counts WHERE {range_sql}"
+            " AND form_id = ? AND (? IS NULL OR village_code = ?)"
+            " AND (? IS NULL OR substr(village_code, 1, 6) = ?)"
+        )
+        total_params = [
+            *range_params,
+            form_id,
+            village_code,
+            village_code,
+            county_code,
+            county_code,
+        ]
+
+    async def read(conn: aiosqlite.Connection) -> tuple[list[Any], int]:
+        rows = await query(
+            conn,
+            f"SELECT rowid AS position, * FROM submissions WHERE {' AND '.join(where)}"
+            " ORDER BY rowid LIMIT ? OFFSET ?",
+            (*params, limit + 1, offset),
+        )
+        total = await query(conn, total_sql, tuple(total_params))
+        return rows, total[0][0]
+
+    rows, total = await db.read(read)  # one snapshot: the total is the page's
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return SubmissionPage(
+        [_submission(r) for r in rows],
+        total,
+        limit,
+        offset,
+        encode_cursor(rows[-1]["position"]) if more else None,
     )
-    return SubmissionPage([_submission(r) for r in rows], total, limit, offset)
 
 
 async def create_submission(
@@ -218,10 +276,7 @@ async def create_submission(
             row,
         )
         if not inserted:  # another request stored this UUID after our first look
-            stored = await query(
-                conn,
-                "SELECT * FROM submissions WHERE id = ?", (submission_id,)
-            )
+            stored = await query(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
             return _same_or_conflict(stored[0], form_id, submission_id, digest), False
         if corrects is not None:
             await conn.execute(
@@ -406,20 +461,56 @@ class SubmissionController(Controller):
         )
         return Response(stored, status_code=201 if created else 200)
 
-    @get("/api/forms/{form_id:str}/submissions", responses=_READ_ERRORS)
+    @get(
+        "/api/forms/{form_id:str}/submissions",
+        responses=documented_errors(
+            {
+                400: "a bad parameter, an `after` this server did not give, or an offset past"
+                f" {MAX_OFFSET} (page with `after`)",
+                401: "not logged in",
+                404: "no such form",
+            }
+        ),
+    )
     async def list(
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         form_id: FromPath[str],
         village_code: FromQuery[str | None] = None,
+        county_code: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0, le=2**62)] = 0,
+        after: Annotated[
+            str | None,
+            QueryParameter(description="the `next` of the page before; absent for the first"),
+        ] = None,
+        offset: Annotated[
+            int,
+            QueryParameter(
+                ge=0,
+                le=2**62,
+                description=f"deprecated, at most {MAX_OFFSET}: page with `after` instead",
+            ),
+        ] = 0,
     ) -> SubmissionPage:
-        """A page of the answers you may read, in the order received; ?village_code= for one."""
+        """A page of the answers you may read, in the order stored; one village or county.
+
+        `total` counts every answer that matches; `next`, when there are more, is the
+        `after` of the next page. Pages read with `after` see each answer exactly once
+        while new answers arrive.
+        """
         await require(db, principal, "submission.list")
         await get_version(db, form_id)
-        return await list_submissions(db, principal, form_id, village_code, limit, offset)
+        return await list_submissions(
+            db,
+            principal,
+            form_id,
+            village_code=village_code,
+            county_code=county_code,
+            limit=limit,
+            after=after,
+            offset=offset,
+        )
 
     @get("/api/submissions/{submission_id:str}", responses=_READ_ERRORS)
     async def read(

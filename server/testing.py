@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +48,20 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(db_path: Path, *, timeout: float = 30.0) -> Iterator[LiveServer]:
-    """Run `minsheng serve` on `db_path` until the block ends; yields once /healthz answers."""
+def live_server(
+    db_path: Path, *, timeout: float = 30.0, env: Mapping[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """Run `minsheng serve` on `db_path` until the block ends; yields once /healthz answers.
+
+    `env` adds settings (MINSHENG_...) to the server's environment.
+    """
     port = free_port()
     log_path = db_path.with_suffix(".server.log")
-    env = {**os.environ, "MINSHENG_REPORT_CACHE": str(db_path.parent / "reports")}
+    env = {
+        **os.environ,
+        "MINSHENG_REPORT_CACHE": str(db_path.parent / "reports"),
+        **(env or {}),
+    }
     minsheng = Path(sys.executable).with_name("minsheng")
     command = [str(minsheng)] if minsheng.exists() else [sys.executable, "-m", "server.cli"]
     with log_path.open("w", encoding="utf-8") as log:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
-from server.testing import live_server
+from server.testing import free_port, live_server
 from tests.conftest import new_id
 from tests.world import A1, seed_file
 
@@ -134,3 +137,84 @@ def test_form_check_lists_every_construct_the_phone_cannot_show(tmp_path, capsys
     lines = capsys.readouterr().err.splitlines()
     assert f"{bad}: /properties/a/patternProperties: " in lines[0]
     assert any(line.startswith(f"{bad}: /properties/b") for line in lines[1:]), lines
+
+
+# ---------------------------------------------------------------- unusable database files
+
+
+def _not_sqlite(path: Path) -> bytes:
+    path.write_bytes(b"minutes of the village meeting, not a database\n" * 100)
+    return path.read_bytes()
+
+
+def _damaged(path: Path) -> bytes:
+    """A database with rows and an index, then some of its pages scribbled over."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x TEXT)")
+        conn.execute("CREATE INDEX t_x ON t(x)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(f"{i:08}" * 40,) for i in range(3000)])
+    conn.close()
+    data = bytearray(path.read_bytes())
+    for offset in range(4096 * 3, len(data) - 4096, 4096 * 7):
+        data[offset + 100 : offset + 400] = b"\xff" * 300
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+def _minsheng(*args: str) -> subprocess.CompletedProcess[str]:
+    # The real command in its own process; the timeout catches one that never exits.
+    minsheng = Path(sys.executable).with_name("minsheng")
+    command = [str(minsheng)] if minsheng.exists() else [sys.executable, "-m", "server.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=15)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("make", [_not_sqlite, _damaged], ids=["not-sqlite", "damaged"])
+def test_serve_refuses_an_unusable_database_in_one_line(tmp_path, make) -> None:
+    db = tmp_path / "x.db"
+    before = make(db)
+    done = _minsheng("serve", "--db", str(db), "--port", str(free_port()))
+    assert done.returncode == 1
+    assert done.stdout == ""  # nothing was served, not even the "serving ..." line
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"minsheng: {db}: not a usable SQLite database (")
+    assert db.read_bytes() == before  # nothing was written to it
+
+
+@pytest.mark.e2e
+def test_init_db_refuses_a_damaged_database_in_one_line(tmp_path) -> None:
+    db = tmp_path / "x.db"
+    before = _damaged(db)
+    done = _minsheng("init-db", "--db", str(db))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(f"minsheng: {db}: not a usable SQLite database (damaged: ")
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("make", [_not_sqlite, _damaged], ids=["not-sqlite", "damaged"])
+def test_load_demo_and_report_refuse_an_unusable_database(tmp_path, make, capsys) -> None:
+    db = tmp_path / "x.db"
+    before = make(db)
+    out = tmp_path / "county.pdf"
+    for argv in (
+        ["load-demo", "--db", str(db)],
+        ["report", "county", "620523", "-o", str(out), "--db", str(db)],
+    ):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"minsheng: {db}: not a usable SQLite database ("), err
+        assert len(err.splitlines()) == 1
+    assert db.read_bytes() == before
+    assert not out.exists()
+
+
+def test_report_names_a_database_that_is_not_there(tmp_path, capsys) -> None:
+    db = tmp_path / "missing.db"
+    assert (
+        main(["report", "village", "620523100200", "-o", str(tmp_path / "v.pdf"), "--db", str(db)])
+        == 1
+    )
+    assert capsys.readouterr().err == f"minsheng: {db}: no such database file\n"
+    assert not db.exists()  # not created empty by asking for a report

@@ -217,5 +217,8 @@ def test_a_damaged_database_is_found_at_start(tmp_path) -> None:
     for offset in range(page * 3, len(data) - page, page * 7):  # scribble over some pages
         data[offset + 100 : offset + 400] = b"\xff" * 300
     path.write_bytes(bytes(data))
-    with pytest.raises(DatabaseUnusable, match=r"damaged|not a usable"):
+    with pytest.raises(DatabaseUnusable, match=r"not a usable SQLite database \(") as caught:
         asyncio.run(Database.open(path))
+    assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
+    # Refused before anything was written: not even the switch to WAL.
+    assert path.read_bytes() == bytes(data)

@@ -41,3 +41,27 @@ def test_command_line_overrides_environment() -> None:
     settings = Settings.from_env({"MINSHENG_PORT": "9001"}, port=9002, host=None)
     assert settings.port == 9002
     assert settings.host == "127.0.0.1"
+
+
+def test_connection_bounds_are_read_and_must_be_positive() -> None:
+    settings = Settings.from_env(
+        {
+            "MINSHENG_REQUEST_TIMEOUT": "2.5",
+            "MINSHENG_KEEP_ALIVE": "1",
+            "MINSHENG_MAX_CONNECTIONS": "100",
+        }
+    )
+    assert (settings.request_timeout, settings.keep_alive, settings.max_connections) == (
+        2.5,
+        1.0,
+        100,
+    )
+    for bad in ("0", "-1", "inf", "nan", "soon"):
+        with pytest.raises(SettingsError, match="MINSHENG_REQUEST_TIMEOUT"):
+            Settings.from_env({"MINSHENG_REQUEST_TIMEOUT": bad})
+
+
+def test_readme_lists_every_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for env, _, _ in Settings.help():
+        assert f"| `{env}` |" in readme, env
