@@ -23,6 +23,7 @@ from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
 from server.households import HouseholdController
+from server.links import LinkController
 from server.pages import pages_router
 from server.pairings import PairingController
 from server.places import PlaceController
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FollowupController,
             PlaceController,
             HouseholdController,
+            LinkController,
             PairingController,
             pages_router,
             ReportController,
