@@ -271,16 +271,23 @@ async def create_token(
     return await db.write(work), token
 
 
-async def revoke_token(db: Database, actor: audit.Actor | str, user_id: int, name: str) -> bool:
-    async def work(conn: aiosqlite.Connection) -> bool:
-        cursor = await conn.execute(
+async def revoke_token(
+    db: Database, actor: audit.Actor | str, user_id: int, name: str
+) -> str | None:
+    """Revoke a token by its name; the revoked token's hash (None if there was none to
+    revoke), for a server to forget what it remembers of it (`server.auth.forget`)."""
+
+    async def work(conn: aiosqlite.Connection) -> str | None:
+        rows = await query(
+            conn,
             "UPDATE api_tokens SET revoked_at = ?"
-            " WHERE user_id = ? AND name = ? AND revoked_at IS NULL",
+            " WHERE user_id = ? AND name = ? AND revoked_at IS NULL RETURNING token_hash",
             (now_iso(), user_id, name),
         )
-        if cursor.rowcount:
-            await audit.record(conn, actor, "token.revoke", f"user:{user_id}", name=name)
-        return bool(cursor.rowcount)
+        if not rows:
+            return None
+        await audit.record(conn, actor, "token.revoke", f"user:{user_id}", name=name)
+        return str(rows[0]["token_hash"])
 
     return await db.write(work)
 
