@@ -58,7 +58,11 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends `Origin: null` with our own pages'
+    # form POSTs, which check_origin refuses (login, logout, the form without
+    # JavaScript, the admin pages). same-origin sends our own origin to ourselves and
+    # nothing, no address with a household in it, to any other site.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 _YEAR = "public, max-age=31536000, immutable"
