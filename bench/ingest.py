@@ -38,15 +38,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.report_bench import build_db, county_villages
-from forms.demo import demo_households
+from forms.demo import demo_households, roster_entry
 from server.testing import free_port, live_server
 
 LUA = r"""
 -- Each thread cycles through the prepared bodies, each sent under a fresh UUID.
 local bodies = {}
 local n = 0
+local token = ""
 function init(args)
   for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  token = args[3]
   math.randomseed(os.time() + tonumber(args[2] or 0) + math.floor(os.clock() * 1000000))
 end
 local function uuid4()
@@ -59,20 +61,55 @@ end
 function request()
   n = n + 1
   local body = bodies[(n % #bodies) + 1]:gsub("__ID__", uuid4())
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+                                  ["Authorization"] = "Bearer " .. token}, body)
 end
 """
 
 
-def prepare_bodies(path: Path, count: int = 2000) -> None:
-    villages = county_villages(100)
+def county_households(per_village: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Demo answers of the county's villages with their roster rows, from one generator so
+    no two share a head's ID number."""
+    answers = demo_households(11, county_villages(100), per_village=per_village)
+    return [(roster_entry(11, i, a), a) for i, a in enumerate(answers)]
+
+
+def prepare_bodies(path: Path, households: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     with path.open("w", encoding="utf-8") as out:
-        for answers in demo_households(5, villages, per_village=count // 100):
-            body = {"id": "__ID__", "version": 1, "answers": answers}
+        for entry, answer in households:
+            body = {"id": "__ID__", "version": 1, "answers": answer, "household_id": entry["id"]}
             out.write(json.dumps(body, ensure_ascii=False) + "\n")
 
 
-def run_wrk(url: str, bodies: Path, script: Path, connections: int, seconds: int) -> dict[str, Any]:
+def sender(db_path: Path, roster: list[dict[str, Any]]) -> str:
+    """Put `roster` on the roster; the API token of a cadre paired with every village of the
+    county (as a township's work team would be), who sends the answers."""
+    return asyncio.run(_sender(db_path, roster, [v["code"] for v in county_villages(100)]))
+
+
+async def _sender(db_path: Path, roster: list[dict[str, Any]], villages: list[str]) -> str:
+    from server.db import Database
+    from server.households import upsert_households
+    from server.pairings import pair
+    from server.users import add_user, create_token
+
+    db = await Database.open(db_path)
+    try:
+        await upsert_households(db, "bench", roster)
+        cadre = await add_user(
+            db, "bench", username="bench-cadre", name="基准干部", role="cadre", password=None
+        )
+        for village in villages:
+            await pair(db, "bench", cadre.id, village_code=village)
+        _, token = await create_token(db, "bench", cadre.id, "ingest")
+        return token
+    finally:
+        await db.close()
+
+
+def run_wrk(
+    url: str, bodies: Path, script: Path, connections: int, seconds: int, token: str = ""
+) -> dict[str, Any]:
     threads = 2
     out = subprocess.run(
         [
@@ -89,6 +126,7 @@ def run_wrk(url: str, bodies: Path, script: Path, connections: int, seconds: int
             "--",
             str(bodies),
             str(connections),
+            token,
         ],
         capture_output=True,
         text=True,
@@ -146,11 +184,17 @@ def _wait_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-async def outboxes(base: str, phones: int = 1000, per_phone: int = 5) -> tuple[int, list[str]]:
-    """`phones` connections at once, each sending its outbox; every answer twice."""
+async def outboxes(
+    base: str,
+    token: str,
+    households: list[tuple[dict[str, Any], dict[str, Any]]],
+    per_phone: int = 5,
+) -> tuple[int, list[str]]:
+    """len(households) / per_phone connections at once, each sending its outbox of
+    `per_phone` answers; every answer twice."""
     host, port = base.removeprefix("http://").split(":")
-    answers = list(demo_households(9, county_villages(100), per_village=phones * per_phone // 100))
-    ids = [str(uuid.uuid4()) for _ in answers]
+    phones = len(households) // per_phone
+    ids = [str(uuid.uuid4()) for _ in households]
     problems: list[str] = []
 
     async def phone(index: int) -> None:
@@ -166,11 +210,15 @@ async def outboxes(base: str, phones: int = 1000, per_phone: int = 5) -> tuple[i
         try:
             for k in range(per_phone):
                 i = index * per_phone + k
-                body = json.dumps({"id": ids[i], "version": 1, "answers": answers[i]}).encode()
+                entry, answer = households[i]
+                body = json.dumps(
+                    {"id": ids[i], "version": 1, "answers": answer, "household_id": entry["id"]}
+                ).encode()
                 for _ in range(2):  # sent, then sent again: the phone did not hear back
                     writer.write(
                         b"POST /api/forms/household/submissions HTTP/1.1\r\n"
                         b"Host: x\r\nContent-Type: application/json\r\n"
+                        + f"Authorization: Bearer {token}\r\n".encode()
                         + f"Content-Length: {len(body)}\r\n\r\n".encode()
                         + body
                     )
@@ -203,10 +251,18 @@ def main() -> int:
         folder = Path(tmp)
         db_path = folder / "county.db"
         started = time.perf_counter()
-        stored = build_db(db_path, county_villages(100), per_village=args.households // 100)
+        per = args.households // 100
+        # Per village: `per` households stored already, 20 loaded by wrk, 50 flushed by phones.
+        households = county_households(per + 70)
+        Pairs = list[tuple[dict[str, Any], dict[str, Any]]]
+        stored_ones: Pairs = [p for i, p in enumerate(households) if i % (per + 70) < per]
+        loaded: Pairs = [p for i, p in enumerate(households) if per <= i % (per + 70) < per + 20]
+        flushed: Pairs = [p for i, p in enumerate(households) if i % (per + 70) >= per + 20]
+        stored = build_db(db_path, county_villages(100), 0, households=stored_ones)
         print(f"county database: {stored} households ({time.perf_counter() - started:.0f} s)")
         bodies, script = folder / "bodies.jsonl", folder / "post.lua"
-        prepare_bodies(bodies)
+        prepare_bodies(bodies, loaded)
+        token = sender(db_path, [entry for entry, _ in loaded + flushed])
         script.write_text(LUA)
         sizes = [len(line) for line in bodies.read_text().splitlines()]
         print(f"bodies: {len(sizes)} households, {min(sizes)}-{max(sizes)} bytes")
@@ -214,13 +270,13 @@ def main() -> int:
         results: dict[int, dict[str, Any]] = {}
         with live_server(db_path) as live:
             url = f"{live.base}/api/forms/household/submissions"
-            run_wrk(url, bodies, script, 16, 2)  # warm
+            run_wrk(url, bodies, script, 16, 2, token)  # warm
             for connections in (64, 256):
                 before = _count(db_path)
-                result = run_wrk(url, bodies, script, connections, args.seconds)
+                result = run_wrk(url, bodies, script, connections, args.seconds, token)
                 result["stored"] = _count(db_path) - before
                 results[connections] = result
-            count, problems = asyncio.run(outboxes(live.base))
+            count, problems = asyncio.run(outboxes(live.base, token, flushed))
             wal = db_path.with_name(db_path.name + "-wal")
             wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
         with sqlite3.connect(db_path) as conn:

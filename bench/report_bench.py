@@ -77,15 +77,22 @@ async def _prepare(db_path: Path, villages: list[dict[str, Any]]) -> int:
 
 
 def build_db(
-    db_path: Path, villages: list[dict[str, Any]], per_village: int, seed: int = 11
+    db_path: Path,
+    villages: list[dict[str, Any]],
+    per_village: int,
+    seed: int = 11,
+    households: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> int:
-    """Migrate, publish the form, and insert `per_village` demo households per village."""
+    """Migrate, publish the form, and insert `per_village` demo households per village
+    (or the given (roster row, answers) pairs), each on the roster with one answer."""
     version = asyncio.run(_prepare(db_path, villages))
     conn = sqlite3.connect(db_path)
     rows, roster = [], []
     now = "2026-11-01T00:00:00.000Z"
-    for index, answers in enumerate(demo_households(seed, villages, per_village=per_village)):
-        entry = roster_entry(seed, index, answers)
+    if households is None:
+        generated = demo_households(seed, villages, per_village=per_village)
+        households = [(roster_entry(seed, i, a), a) for i, a in enumerate(generated)]
+    for entry, answers in households:
         roster.append(
             (
                 entry["id"],

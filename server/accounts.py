@@ -205,7 +205,9 @@ def _session_cookie(request: Request[Any, Any, Any], token: str, expires: str | 
 def _next(raw: Any) -> str:
     """Where to go after logging in: a path on this site only."""
     target = raw if isinstance(raw, str) else ""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    # "//host" and "/\host" both leave the site in a browser.
+    local = target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+    return target if local else "/"
 
 
 def _login_page(

@@ -31,6 +31,7 @@ from server.pairings import PairingController
 from server.people import UserController
 from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
+from server.roster_pages import RosterImportController
 from server.settings import Settings
 from server.submissions import SubmissionController
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminController,
             ProposalController,
             AuditController,
+            RosterImportController,
             pages_router,
             ReportController,
         ],

@@ -1,4 +1,5 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check."""
+"""The `minsheng` command: serve, init-db, load-demo, form check (people and roster commands
+in cli_people and cli_roster)."""
 
 from __future__ import annotations
 
@@ -196,8 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_form_check)
 
     from server.cli_people import add_parsers
+    from server.cli_roster import add_parsers as add_roster_parsers
 
     add_parsers(sub, with_db)
+    add_roster_parsers(sub, with_db)
     return parser
 
 

@@ -191,12 +191,17 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
 
 
 async def upsert_households(
-    db: Database, actor: audit.Actor | str, rows: Iterable[dict[str, Any]]
+    db: Database,
+    actor: audit.Actor | str,
+    rows: Iterable[dict[str, Any]],
+    *,
+    dry_run: bool = False,
 ) -> tuple[int, int, int]:
     """Store roster rows: (created, changed, unchanged).
 
     A row names its household by `id`, else by `roster_no`, else by the head's ID
     number; a known household takes the row's values, an unknown one is created.
+    With `dry_run` the counts are worked out on a reader and nothing is written.
     """
 
     async def work(conn: aiosqlite.Connection) -> tuple[int, int, int]:
@@ -205,6 +210,9 @@ async def upsert_households(
         for row in rows:
             values = _clean({k: row.get(k) for k in HOUSEHOLD_FIELDS})
             found = await _find(conn, row)
+            if found is None and dry_run:
+                created += 1
+                continue
             if found is None:
                 hid = row.get("id") or str(uuid.uuid4())
                 await conn.execute(
@@ -234,30 +242,39 @@ async def upsert_households(
             if not differs and found["status"] == "active":
                 same += 1
                 continue
+            changed += 1
+            if dry_run:
+                continue
             sets = ", ".join(f"{f} = ?" for f in differs)
             await conn.execute(
                 f"UPDATE households SET {sets + ', ' if sets else ''}status = 'active',"
                 " updated_at = ? WHERE id = ?",
                 (*(values[f] for f in differs), at, found["id"]),
             )
-            changed += 1
-        if created or changed:
+        if (created or changed) and not dry_run:
             await audit.record(
                 conn, actor, "household.import", "households", created=created, changed=changed
             )
         return created, changed, same
 
-    return await db.write(work)
+    return await (db.read(work) if dry_run else db.write(work))
 
 
 async def _find(conn: aiosqlite.Connection, row: dict[str, Any]) -> Any:
-    for column in ("id", "roster_no", "head_id_number"):
+    # By the head's ID number, only a household on the roster or proposed counts: those are
+    # the ones the unique index covers (and what it lets SQLite search instead of scan).
+    for column, live in (("id", ""), ("roster_no", ""), ("head_id_number", _LIVE)):
         value = row.get(column)
         if value:
-            found = await query(conn, f"SELECT * FROM households WHERE {column} = ?", (value,))
+            found = await query(
+                conn, f"SELECT * FROM households WHERE {column} = ?{live}", (value,)
+            )
             if found:
                 return found[0]
     return None
+
+
+_LIVE = " AND status IN ('active', 'proposed')"
 
 
 async def propose_household(

@@ -1,11 +1,10 @@
 """Administering people: accounts, their passwords and API tokens, as an admin does it.
 
 The admin pages (server/admin.py) and the JSON API here (/api/users) take the same
-actions through the functions below, which add what an action means for a
-running server to what `server.users` stores: a disabled account, a reset
-password or a revoked token stops working at once, not when this process's
-short memory of it runs out (`server.auth.forget`). An admin cannot disable
-their own account, so a county is never left without one by a slip.
+actions through the functions below, over what `server.users` stores (where a
+disabled account, a new password or a revoked token stops working at once). An
+admin cannot disable their own account, so a county is never left without one
+by a slip.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
 from server import users
-from server.auth import Principal, forget
+from server.auth import Principal
 from server.authz import require
 from server.db import Database
 from server.errors import AppError, documented_errors, not_found, zh_en
@@ -98,7 +97,6 @@ async def set_person_active(db: Database, principal: Principal, user_id: int, ac
         )
     if found.active != active:
         await users.set_active(db, principal.actor, user_id, active)
-        forget(user_id=user_id)
     return await user_or_404(db, user_id)
 
 
@@ -106,7 +104,6 @@ async def reset_password(db: Database, principal: Principal, user_id: int, passw
     """Set someone's password (they forgot it); every session of theirs ends."""
     await user_or_404(db, user_id)
     await users.set_password(db, principal.actor, user_id, password)
-    forget(user_id=user_id)
 
 
 async def issue_token(db: Database, principal: Principal, user_id: int, name: str) -> TokenCreated:
@@ -128,9 +125,7 @@ async def revoke_token(db: Database, principal: Principal, user_id: int, token_i
     found = next((t for t in await users.list_tokens(db, user_id) if t.id == token_id), None)
     if found is None:
         raise not_found(f"令牌 {token_id}", f"token {token_id}")
-    digest = await users.revoke_token(db, principal.actor, user_id, found.name)
-    if digest is not None:
-        forget(digest)
+    await users.revoke_token(db, principal.actor, user_id, found.name)
     return next(t for t in await users.list_tokens(db, user_id) if t.id == token_id)
 
 

@@ -120,14 +120,30 @@ def _province(two: str) -> str:
 
 async def upsert_places(db: Database, actor: audit.Actor | str, rows: Iterable[PlaceRow]) -> int:
     """Store places (parents before children); a known code gets the new name. Returns count."""
+    created, changed, _ = await store_places(db, actor, rows)
+    return created + changed
+
+
+async def store_places(
+    db: Database, actor: audit.Actor | str, rows: Iterable[PlaceRow], *, dry_run: bool = False
+) -> tuple[int, int, int]:
+    """Store places, parents first: (created, changed, unchanged).
+
+    A known code takes the row's name, and its household count when the row has
+    one. A parent must be stored already or come in `rows`. With `dry_run` the
+    same is worked out on a reader and nothing is written.
+    """
     ordered = sorted(rows, key=lambda r: (LEVELS.index(r.level), r.code))
 
-    async def work(conn: aiosqlite.Connection) -> int:
-        changed = 0
+    async def work(conn: aiosqlite.Connection) -> tuple[int, int, int]:
+        created = changed = same = 0
+        new: set[str] = set()  # created in this run (a dry run stores nothing to look up)
         for row in ordered:
             parent = parent_of(row.code, row.level)
-            if parent is not None and not await query(
-                conn, "SELECT 1 FROM places WHERE code = ?", (parent,)
+            if (
+                parent is not None
+                and parent not in new
+                and not await query(conn, "SELECT 1 FROM places WHERE code = ?", (parent,))
             ):
                 raise AppError(
                     422,
@@ -137,14 +153,27 @@ async def upsert_places(db: Database, actor: audit.Actor | str, rows: Iterable[P
                         f"the parent {parent} of {row.code} does not exist",
                     ),
                 )
-            cursor = await conn.execute(
+            found = await query(
+                conn, "SELECT name, households_registered FROM places WHERE code = ?", (row.code,)
+            )
+            if not found:
+                created += 1
+                new.add(row.code)
+            elif found[0]["name"] != row.name or (
+                row.households_registered is not None
+                and found[0]["households_registered"] != row.households_registered
+            ):
+                changed += 1
+            else:
+                same += 1
+                continue
+            if dry_run:
+                continue
+            await conn.execute(
                 "INSERT INTO places (code, level, name, parent_code, prefix, households_registered)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
                 " households_registered = coalesce(excluded.households_registered,"
-                "   places.households_registered)"
-                " WHERE places.name IS NOT excluded.name"
-                "   OR (excluded.households_registered IS NOT NULL"
-                "       AND places.households_registered IS NOT excluded.households_registered)",
+                "   places.households_registered)",
                 (
                     row.code,
                     row.level,
@@ -154,12 +183,13 @@ async def upsert_places(db: Database, actor: audit.Actor | str, rows: Iterable[P
                     row.households_registered,
                 ),
             )
-            changed += cursor.rowcount
-        if changed:
-            await audit.record(conn, actor, "place.upsert", "places", changed=changed)
-        return changed
+        if (created or changed) and not dry_run:
+            await audit.record(
+                conn, actor, "place.upsert", "places", created=created, changed=changed
+            )
+        return created, changed, same
 
-    return await db.write(work)
+    return await (db.read(work) if dry_run else db.write(work))
 
 
 async def upsert_villages(

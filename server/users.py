@@ -215,6 +215,14 @@ async def set_password(db: Database, actor: audit.Actor | str, user_id: int, pas
         await audit.record(conn, actor, "user.password.change", f"user:{user_id}")
 
     await db.write(work)
+    _forget(user_id)
+
+
+def _forget(user_id: int) -> None:
+    """This process stops trusting what it remembered of the user's sessions and tokens."""
+    from server.auth import forget  # server.auth builds on this module
+
+    forget(user_id=user_id)
 
 
 async def set_active(db: Database, actor: audit.Actor | str, user_id: int, active: bool) -> None:
@@ -230,6 +238,7 @@ async def set_active(db: Database, actor: audit.Actor | str, user_id: int, activ
         )
 
     await db.write(work)
+    _forget(user_id)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -271,25 +280,20 @@ async def create_token(
     return await db.write(work), token
 
 
-async def revoke_token(
-    db: Database, actor: audit.Actor | str, user_id: int, name: str
-) -> str | None:
-    """Revoke a token by its name; the revoked token's hash (None if there was none to
-    revoke), for a server to forget what it remembers of it (`server.auth.forget`)."""
-
-    async def work(conn: aiosqlite.Connection) -> str | None:
-        rows = await query(
-            conn,
+async def revoke_token(db: Database, actor: audit.Actor | str, user_id: int, name: str) -> bool:
+    async def work(conn: aiosqlite.Connection) -> bool:
+        cursor = await conn.execute(
             "UPDATE api_tokens SET revoked_at = ?"
-            " WHERE user_id = ? AND name = ? AND revoked_at IS NULL RETURNING token_hash",
+            " WHERE user_id = ? AND name = ? AND revoked_at IS NULL",
             (now_iso(), user_id, name),
         )
-        if not rows:
-            return None
-        await audit.record(conn, actor, "token.revoke", f"user:{user_id}", name=name)
-        return str(rows[0]["token_hash"])
+        if cursor.rowcount:
+            await audit.record(conn, actor, "token.revoke", f"user:{user_id}", name=name)
+        return bool(cursor.rowcount)
 
-    return await db.write(work)
+    revoked = await db.write(work)
+    _forget(user_id)
+    return revoked
 
 
 async def list_tokens(db: Database, user_id: int) -> list[ApiToken]:

@@ -40,7 +40,7 @@ from litestar.testing import AsyncTestClient
 
 from forms.demo import demo_households, demo_villages
 from forms.schema import shipped_forms
-from server import users
+from server import roster_pages, users
 from server.app import create_app
 from server.auth import Principal, link_csrf
 from server.db import Database
@@ -50,6 +50,7 @@ from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
 from tests.conftest import form_pairs
+from tests.roster_files import places_file
 from tests.world import (
     COUNTY,
     OTHER_COUNTY,
@@ -132,12 +133,18 @@ async def _token(ctx: Ctx) -> str:
     return str(record.id)
 
 
+async def _previewed(ctx: Ctx) -> str:
+    """A file the admin uploaded and previewed, awaiting confirmation by its token."""
+    return roster_pages._keep("admin", "places", "places.csv", places_file())
+
+
 async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
 
 FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "name": _name,
+    "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
     "pairing": _pairing,
@@ -214,11 +221,13 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
 
 @dataclass(frozen=True)
 class Call:
-    """A request to make: its URL, and a JSON or form body, each with {names} to fill."""
+    """A request to make: its URL, and a JSON, form, upload or raw body."""
 
     url: str
     json: Callable[[Ctx], Awaitable[dict[str, Any]]] | None = None
     form: Callable[[Ctx], Awaitable[list[tuple[str, str]]]] | None = None
+    upload: tuple[dict[str, str], dict[str, tuple[str, bytes, str]]] | None = None
+    raw: tuple[bytes, str] | None = None  # a body and its media type
 
 
 def at(url: str) -> Call:
@@ -247,6 +256,15 @@ def with_form(
         return [(k, await ctx.fill(v)) for k, v in pairs or []]
 
     return Call(url, form=make)
+
+
+def with_upload(url: str, fields: dict[str, str], name: str, data: bytes) -> Call:
+    """A multipart form with a file, as a browser uploads one."""
+    return Call(url, upload=(fields, {"file": (name, data, "text/csv")}))
+
+
+def with_body(url: str, data: bytes, media_type: str) -> Call:
+    return Call(url, raw=(data, media_type))
 
 
 def _answer(key: str) -> Callable[[Ctx], dict[str, Any]]:
@@ -506,6 +524,14 @@ ROWS: list[Row] = [
     Row("POST", CADRE + "/{pairing_id:int}/end", with_form("/admin/pairings/{cadre_c}/{pairing}/end"),
         expect("401 303 403 403 403 403 403 403")),
     Row("GET", "/admin/audit", at("/admin/audit?action=login"), ADMIN_ONLY),
+    # the roster import (dry runs and the demo county's own places: nothing changes)
+    Row("GET", "/admin/import", at("/admin/import"), ADMIN_ONLY),
+    Row("POST", "/admin/import", with_upload("/admin/import", {"kind": "places"}, "places.csv", places_file()),
+        ADMIN_ONLY),
+    Row("POST", "/admin/import/confirm", with_form("/admin/import/confirm", [("token", "{previewed}")]),
+        ADMIN_ONLY),
+    Row("POST", "/api/admin/import/{kind:str}",
+        with_body("/api/admin/import/places?dry_run=1", places_file(), "text/csv"), ADMIN_ONLY),
 ]
 # fmt: on
 
@@ -545,6 +571,10 @@ async def _send(ctx: Ctx, method: str, call: Call, persona: str) -> tuple[int, s
     elif call.form is not None:
         kwargs["content"] = urlencode(await call.form(ctx))
         headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif call.upload is not None:
+        kwargs["data"], kwargs["files"] = call.upload
+    elif call.raw is not None:
+        kwargs["content"], headers["Content-Type"] = call.raw
     url = await ctx.fill(call.url)
     client = ctx.client
     client.cookies.clear()  # a login or a link's cookie would otherwise ride on the next call
