@@ -16,6 +16,8 @@ from litestar.types import Message, Scope
 
 from forms.schema import shipped_forms
 from server.accounts import AccountController
+from server.admin import AdminController, ProposalController
+from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
@@ -23,8 +25,10 @@ from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
 from server.households import HouseholdController
+from server.links import LinkController
 from server.pages import pages_router
 from server.pairings import PairingController
+from server.people import UserController
 from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
 from server.roster_pages import RosterImportController
@@ -120,7 +124,12 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             FollowupController,
             PlaceController,
             HouseholdController,
+            LinkController,
             PairingController,
+            UserController,
+            AdminController,
+            ProposalController,
+            AuditController,
             RosterImportController,
             pages_router,
             ReportController,

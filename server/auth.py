@@ -80,11 +80,19 @@ _cache: dict[str, tuple[float, Principal | None]] = {}
 
 
 def forget(token_digest: str | None = None, user_id: int | None = None) -> None:
-    """Drop what this process remembers of a token, or of every token of one user."""
+    """Drop what this process remembers of a token, or of every token of one user;
+    of everything, given neither.
+
+    For a user, the tokens remembered as valid for no one go too: which of them were
+    this user's is not known, and an account just enabled again must not wait for
+    them to expire.
+    """
+    if token_digest is None and user_id is None:
+        _cache.clear()
     if token_digest is not None:
         _cache.pop(token_digest, None)
     if user_id is not None:
-        for key in [k for k, (_, p) in _cache.items() if p and p.user_id == user_id]:
+        for key in [k for k, (_, p) in _cache.items() if p is None or p.user_id == user_id]:
             _cache.pop(key, None)
 
 

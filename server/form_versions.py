@@ -18,8 +18,10 @@ from litestar.params import FromPath
 
 from forms.schema import schema_hash, schema_text
 from server import audit
+from server.auth import Principal
+from server.authz import Form, require
 from server.db import Database, now_iso
-from server.errors import NOT_FOUND, not_found
+from server.errors import NOT_FOUND, documented_errors, not_found
 
 # Far more versions than any form will have, and well inside SQLite's integers.
 MAX_VERSION = 2**31 - 1
@@ -148,23 +150,43 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
     return await db.write(work)
 
 
+_READ_ERRORS = {
+    **NOT_FOUND,
+    **documented_errors({401: "not logged in", 403: "a household's link to another form"}),
+}
+
+
 class FormController(Controller):
     path = "/api/forms"
     tags = ("forms",)
 
-    @get("/")
-    async def list(self, db: NamedDependency[Database]) -> list[FormSummary]:
+    @get("/", responses=documented_errors({401: "not logged in", 403: "a household's link"}))
+    async def list(
+        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
+    ) -> list[FormSummary]:
         """Every form with its current published version."""
+        await require(db, principal, "form.read")
         return await list_forms(db)
 
-    @get("/{form_id:str}", responses=NOT_FOUND)
-    async def current(self, db: NamedDependency[Database], form_id: FromPath[str]) -> FormVersion:
+    @get("/{form_id:str}", responses=_READ_ERRORS)
+    async def current(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        form_id: FromPath[str],
+    ) -> FormVersion:
         """The current published version of a form, with its JSON Schema."""
+        await require(db, principal, "form.read", Form(form_id))
         return await get_version(db, form_id)
 
-    @get("/{form_id:str}/versions/{version:int}", responses=NOT_FOUND)
+    @get("/{form_id:str}/versions/{version:int}", responses=_READ_ERRORS)
     async def version(
-        self, db: NamedDependency[Database], form_id: FromPath[str], version: FromPath[int]
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        form_id: FromPath[str],
+        version: FromPath[int],
     ) -> FormVersion:
         """One version of a form, published or retired; versions never change."""
+        await require(db, principal, "form.read", Form(form_id))
         return await get_version(db, form_id, version)

@@ -1,41 +1,79 @@
-"""The front page: the surveys to fill and the reports to download, one tap away."""
+"""The front page, by who is asking: each role sees the part of the world it works in.
+
+- nobody logged in: what this is and the way to log in, nothing more;
+- admin: the admin menu, the surveys, every report;
+- official: the reports of their area (the county roll-ups and each village under
+  their place) and the households proposed there that await their word;
+- designer: the forms;
+- cadre: the surveys, their paired households (我的联系户) and the reports of
+  villages they are paired with;
+- a household's link: its own form.
+What a section lists is what `server.authz` lets that person open, so a link on
+this page never leads to a 403.
+"""
 
 from __future__ import annotations
 
 from itertools import groupby
 from typing import Any
 
-from litestar import MediaType, Request, Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
-from forms.render import render_template
+from server.auth import Principal
+from server.authz import Place, allowed
 from server.db import Database
 from server.form_versions import list_forms
-from server.http import request_lang
-from server.pages import SECURITY_HEADERS, asset_url
-from server.places import list_villages
+from server.households import list_households
+from server.html import render_page
+from server.pairings import my_households
+from server.places import Village, list_villages
+from server.settings import Settings
+
+
+async def _reports(db: Database, principal: Principal) -> list[dict[str, Any]]:
+    """Each county with the reports `principal` may read: its roll-up and its villages."""
+    under = principal.place_prefix if principal.role == "official" else None
+    villages = await list_villages(db, under)
+    counties = []
+    for code, members in groupby(villages, key=lambda v: v.county_code):
+        readable: list[Village] = [
+            v for v in members if await allowed(db, principal, "report.read", Place(v.code))
+        ]
+        if readable:
+            counties.append(
+                {
+                    "code": code,
+                    "name": readable[0].county_name,
+                    "rollup": await allowed(db, principal, "report.read", Place(code)),
+                    "villages": readable,
+                }
+            )
+    return counties
 
 
 @get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Response[str]:
-    """Links to every published survey and to each county's and village's report."""
-    lang = request_lang(request)
-    villages = await list_villages(db)
-    counties = [
-        {"code": code, "name": group[0].county_name, "villages": group}
-        for code, members in groupby(villages, key=lambda v: v.county_code)
-        for group in [list(members)]
-    ]
-    html = render_template(
-        "home.html",
-        lang=lang,
-        forms=await list_forms(db),
-        counties=counties,
-        asset=asset_url,
-        switch_url=f"/?lang={'zh' if lang == 'en' else 'en'}",
-    )
-    return Response(
-        html,
-        media_type=MediaType.HTML,
-        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache", "Vary": "Accept-Language"},
-    )
+async def home(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    principal: NamedDependency[Principal],
+) -> Response[str]:
+    """The front page of whoever is asking."""
+    role = principal.role if principal.authenticated else "anonymous"
+    context: dict[str, Any] = {"role": role, "forms": [], "counties": [], "mine": None}
+    if role in ("admin", "designer", "cadre"):
+        context["forms"] = await list_forms(db)
+    elif role == "household":
+        context["forms"] = [f for f in await list_forms(db) if f.id == principal.form_id]
+    if role in ("admin", "official", "cadre"):
+        context["counties"] = await _reports(db, principal)
+    if role in ("admin", "official"):
+        waiting = await list_households(db, principal, status="proposed", limit=20)
+        context["waiting"] = waiting.items
+        context["more_waiting"] = waiting.next_after is not None
+    if role == "cadre" and principal.user_id is not None:
+        context["mine"] = await my_households(
+            db, principal.user_id, settings.round_start.isoformat()
+        )
+    return render_page(request, "home.html", **context)

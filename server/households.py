@@ -69,6 +69,7 @@ class HouseholdRecord(msgspec.Struct):
     status: str
     created_at: str
     updated_at: str
+    proposed_by: str | None = None  # who proposed it, for a household not from the roster
 
 
 class HouseholdCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -109,6 +110,7 @@ def _record(row: Any) -> HouseholdRecord:
         status=row["status"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        proposed_by=row["proposed_by"],
     )
 
 

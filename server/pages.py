@@ -40,7 +40,15 @@ from server.submissions import Submission, SubmissionCreate, create_submission
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
 # In dependency order: a module's imports are served before it, so it can name their versions.
-STATIC_FILES = ("style.css", "vendor/json-schema.js", "check.js", "store.js", "app.js")
+# admin.css styles the pages of administrators and officials; the form page does not load it.
+STATIC_FILES = (
+    "style.css",
+    "admin.css",
+    "vendor/json-schema.js",
+    "check.js",
+    "store.js",
+    "app.js",
+)
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -50,7 +58,11 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": under it a browser sends `Origin: null` with our own pages'
+    # form POSTs, which check_origin refuses (login, logout, the form without
+    # JavaScript, the admin pages). same-origin sends our own origin to ourselves and
+    # nothing, no address with a household in it, to any other site.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 _YEAR = "public, max-age=31536000, immutable"

@@ -166,6 +166,61 @@ async def list_pairings(db: Database, cadre_id: int | None = None) -> list[Pairi
     return [_pairing(r) for r in rows]
 
 
+class PairingLine(msgspec.Struct):
+    """A pairing as an administrator reads it: whom, where, since when, until when."""
+
+    id: int
+    household_id: str | None
+    head_name: str | None
+    village_code: str
+    village_name: str | None
+    township_name: str | None
+    since: str
+    until: str | None
+
+
+async def pairings_of(db: Database, cadre_id: int) -> list[PairingLine]:
+    """A cadre's pairings, current ones first, then the ended ones, latest ended first."""
+    rows = await db.fetch_all(
+        "SELECT p.id, p.household_id, h.head_name,"
+        " coalesce(p.village_code, h.village_code) AS village_code,"
+        " v.name AS village_name, v.township_name, p.since, p.until"
+        " FROM pairings p LEFT JOIN households h ON h.id = p.household_id"
+        " LEFT JOIN villages v ON v.code = coalesce(p.village_code, h.village_code)"
+        " WHERE p.cadre_id = ?"
+        " ORDER BY p.until IS NOT NULL, p.until DESC, p.household_id IS NOT NULL,"
+        " village_code, h.head_name, p.id",
+        (cadre_id,),
+    )
+    return [PairingLine(**dict(r)) for r in rows]
+
+
+class CadreSummary(msgspec.Struct):
+    id: int
+    username: str
+    name: str
+    unit: str | None
+    active: bool
+    households: int  # paired one by one, now
+    villages: int  # paired as a whole village, now
+
+
+async def cadres(db: Database, search: str | None = None) -> list[CadreSummary]:
+    """Every cadre (by name; `search` in name or username) with their current pairings."""
+    where, params = "u.role = 'cadre'", []
+    if search:
+        where += " AND (u.name LIKE ? OR u.username LIKE ?)"
+        params += [f"%{search}%", f"%{search}%"]
+    rows = await db.fetch_all(
+        "SELECT u.id, u.username, u.name, u.unit, u.active,"
+        " count(p.household_id) AS households, count(p.village_code) AS villages"
+        " FROM users u LEFT JOIN pairings p ON p.cadre_id = u.id AND p.until IS NULL"
+        f" WHERE {where} GROUP BY u.id ORDER BY u.active DESC, u.name, u.username",
+        tuple(params),
+    )
+    return [CadreSummary(**{**dict(r), "active": bool(r["active"])}) for r in rows]
+
+
 async def my_households(db: Database, cadre_id: int, round_start: str) -> list[MyHousehold]:
     """The households paired with a cadre now (directly, or through a paired village)."""
     rows = await db.fetch_all(

@@ -227,6 +227,36 @@ async def children(db: Database, parent: str | None) -> list[Place]:
     return [Place(**dict(r)) for r in rows]
 
 
+async def place_names(db: Database, codes: Iterable[str]) -> dict[str, str]:
+    """code -> name of the places among `codes` (villages named with their township)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = await db.fetch_all(
+        "SELECT p.code, CASE WHEN p.level = 'village' THEN t.name || ' ' || p.name"
+        " ELSE p.name END AS name FROM places p LEFT JOIN places t ON t.code = p.parent_code"
+        f" WHERE p.code IN ({marks})",
+        tuple(wanted),
+    )
+    return {r["code"]: r["name"] for r in rows}
+
+
+async def trail(db: Database, code: str | None) -> list[Place]:
+    """A place and every place above it, top down (empty for none or an unknown code)."""
+    found = await get_place(db, code) if code else None
+    if found is None:
+        return []
+    rows = await db.fetch_all(
+        "WITH RECURSIVE up(code) AS (SELECT ? UNION ALL"
+        " SELECT p.parent_code FROM places p JOIN up ON p.code = up.code"
+        " WHERE p.parent_code IS NOT NULL)"
+        " SELECT places.* FROM places JOIN up USING (code) ORDER BY length(prefix)",
+        (found.code,),
+    )
+    return [Place(**dict(r)) for r in rows]
+
+
 class PlaceController(Controller):
     tags = ("places",)
 

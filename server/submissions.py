@@ -31,7 +31,7 @@ from forms.schema import canonical_json
 from forms.validate import check_answers, localize, quickly_valid, rule_issues
 from server import audit
 from server.auth import Principal
-from server.authz import Answer, area_sql, require
+from server.authz import Answer, Form, area_sql, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
@@ -229,6 +229,8 @@ async def create_submission(
         if existing.submitted_by != principal.actor.name:
             await require(db, principal, "submission.read", answer_of(existing))
         return existing, False
+    # A household's link fills one form only: asked before the form is looked up.
+    await require(db, principal, "form.read", Form(form_id))
     form = await get_version(db, form_id, body.version)
     subject = await subject_of(db, form.schema, body.household_id, body.village_code)
     await require(db, principal, "submission.create", subject.resource)

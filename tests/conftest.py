@@ -6,7 +6,7 @@ import asyncio
 import copy
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from litestar.testing import AsyncTestClient
 from forms.demo import demo_households, demo_villages
 from server import users
 from server.app import create_app
+from server.auth import forget
+from server.authz import forget_pairings
 from server.settings import Settings
 from tests.world import World, build_world
 
@@ -32,6 +34,18 @@ def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         users, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered() -> Iterator[None]:
+    """Sessions, tokens and pairings are remembered per process for a few seconds, under
+    keys every test's world repeats (the same tokens, the same user ids): a test must
+    not see what the one before it left there."""
+    forget()
+    forget_pairings()
+    yield
+    forget()
+    forget_pairings()
 
 
 @pytest.fixture

@@ -1,25 +1,93 @@
 from __future__ import annotations
 
+import re
+import uuid
+
 from forms.demo import demo_villages
+from server.auth import Principal
+from server.households import HouseholdCreate, propose_household
 from server.places import upsert_villages
+from tests.world import COUNTY, OTHER_COUNTY, VILLAGE_A, VILLAGE_B, VILLAGE_C
 
 
-async def test_home_links_the_surveys_and_every_report(client) -> None:
-    app = client.app
+def _reports(html: str) -> set[str]:
+    return set(re.findall(r'href="/reports/((?:county|village)/\d+)\.pdf', html))
+
+
+async def test_admin_home_links_the_surveys_every_report_and_the_admin_pages(client, world) -> None:
     villages = demo_villages()
-    await upsert_villages(app.state.db, villages, actor="test")
-    response = await client.get("/")
+    await upsert_villages(client.app.state.db, villages, actor="test")
+    response = await client.get("/", headers=world.as_("admin"))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
     html = response.text
     assert 'href="/f/household?lang=zh"' in html
     assert f'href="/reports/county/{villages[0]["county_code"]}.pdf?lang=zh"' in html
     for village in villages:
         assert f'href="/reports/village/{village["code"]}.pdf?lang=zh"' in html
+    for page in ("/admin/people", "/admin/pairings", "/admin/import", "/admin/audit"):
+        assert f'href="{page}?lang=zh"' in html
 
 
 async def test_home_speaks_english_when_asked(client) -> None:
     response = await client.get("/", headers={"Accept-Language": "en"})
     assert "Surveys" in response.text
     assert "Household needs assessment" in response.text
+
+
+async def test_anonymous_home_is_the_way_to_log_in_and_nothing_else(client, world) -> None:
+    response = await client.get("/", headers=world.as_("anonymous"))
+    assert response.status_code == 200
+    assert 'href="/login?lang=zh"' in response.text
+    assert not _reports(response.text)
+    assert "/f/household" not in response.text
+    assert "/admin" not in response.text
+
+
+async def test_official_home_lists_the_reports_of_their_county_only(client, world) -> None:
+    html = (await client.get("/", headers=world.as_("official"))).text
+    reports = _reports(html)
+    assert f"county/{COUNTY}" in reports and f"village/{VILLAGE_A}" in reports
+    assert f"village/{VILLAGE_B}" in reports
+    assert f"county/{OTHER_COUNTY}" not in reports and f"village/{VILLAGE_C}" not in reports
+    assert "/admin/people" not in html
+
+
+async def test_official_home_lists_the_households_proposed_in_their_area(client, world) -> None:
+    cadre = Principal("user", user_id=world.user_ids["cadre_a"], role="cadre", name="a")
+    await propose_household(
+        client.app.state.db,
+        cadre,
+        HouseholdCreate(
+            id=uuid.uuid4(), village_code=VILLAGE_A, head_name="新户甲", category="general"
+        ),
+    )
+    mine = (await client.get("/", headers=world.as_("official"))).text
+    assert "新户甲" in mine and 'href="/households/proposed?lang=zh"' in mine
+    other = (await client.get("/", headers=world.as_("official_other"))).text
+    assert "新户甲" not in other
+
+
+async def test_cadre_home_lists_their_households_and_the_survey(client, world) -> None:
+    html = (await client.get("/", headers=world.as_("cadre_a"))).text
+    for key in ("A1", "A2"):
+        assert f'href="/f/household?household={world.households[key]}&amp;lang=zh"' in html
+    assert world.households["B1"] not in html and world.households["C1"] not in html
+    assert not _reports(html)  # paired with households, not with a village
+    village_cadre = (await client.get("/", headers=world.as_("cadre_b"))).text
+    assert _reports(village_cadre) == {f"village/{VILLAGE_B}"}
+
+
+async def test_designer_home_lists_the_forms_and_no_report(client, world) -> None:
+    html = (await client.get("/", headers=world.as_("designer"))).text
+    assert 'href="/f/household?lang=zh"' in html and 'href="/api/forms/household"' in html
+    assert not _reports(html)
+    assert "我的联系户" not in html
+
+
+async def test_a_households_link_home_leads_to_its_form(client, world) -> None:
+    html = (await client.get("/", headers=world.as_("household"))).text
+    assert 'href="/f/household?lang=zh"' in html
+    assert not _reports(html)
