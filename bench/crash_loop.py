@@ -21,6 +21,7 @@ Run: .venv/bin/python -m bench.crash_loop [--kills 50] [--phones 8]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import itertools
 import json
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from forms.demo import demo_households, demo_villages
+from forms.demo import demo_households, demo_villages, roster_entry
 from server.testing import live_server
 
 PATH = "/api/forms/household/submissions"
@@ -74,7 +75,9 @@ class Outcome:
 class _Phone:
     """One phone: an outbox it empties over one kept-alive connection, resending until heard."""
 
-    def __init__(self, answers: itertools.count[int], pool: list[dict[str, Any]], seed: int):
+    def __init__(
+        self, answers: itertools.count[int], pool: list[tuple[str, dict[str, Any]]], seed: int
+    ):
         self.next_answer = answers
         self.pool = pool
         self.outbox: list[tuple[str, bytes]] = []
@@ -84,16 +87,64 @@ class _Phone:
     def new_answer(self) -> None:
         index = next(self.next_answer)
         sid = f"00000000-0000-4000-8000-{index:012d}"
-        answers = self.pool[index % len(self.pool)]
-        body = json.dumps({"id": sid, "version": 1, "answers": answers}).encode()
+        household_id, answers = self.pool[index % len(self.pool)]
+        body = json.dumps(
+            {"id": sid, "version": 1, "answers": answers, "household_id": household_id}
+        ).encode()
         self.outbox.append((sid, body))
         self.sent[sid] = body
 
 
+TOKEN = "mst_crash_loop"  # the cadre the phones send as (see _roster)
+
+
 def _post(conn: http.client.HTTPConnection, body: bytes) -> tuple[int, dict[str, Any]]:
-    conn.request("POST", PATH, body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    conn.request("POST", PATH, body, headers)
     response = conn.getresponse()
     return response.status, json.loads(response.read() or b"{}")
+
+
+def _roster(
+    db_path: Path, answers: list[dict[str, Any]], seed: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """Put the households on the roster, and a cadre paired with their villages whose API
+    token is TOKEN; (household id, answers) pairs."""
+    from forms.schema import shipped_forms
+    from server.db import Database, now_iso
+    from server.form_versions import publish
+    from server.households import upsert_households
+    from server.pairings import pair
+    from server.places import upsert_villages
+    from server.users import add_user, token_hash
+
+    rows = [roster_entry(seed, i, a) for i, a in enumerate(answers)]
+
+    async def seed_db() -> None:
+        db = await Database.open(db_path)
+        try:
+            await publish(db, "household", shipped_forms()["household"], actor="bench")
+            await upsert_villages(db, demo_villages(), actor="bench")
+            await upsert_households(db, "bench", rows)
+            cadre = await add_user(
+                db, "bench", username="crash-cadre", name="干部", role="cadre", password=None
+            )
+            for village in demo_villages():
+                await pair(db, "bench", cadre.id, village_code=village["code"])
+
+            async def token(conn: Any) -> None:
+                await conn.execute(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at)"
+                    " VALUES (?, 'crash', ?, ?)",
+                    (cadre.id, token_hash(TOKEN), now_iso()),
+                )
+
+            await db.write(token)
+        finally:
+            await db.close()
+
+    asyncio.run(seed_db())
+    return [(row["id"], a) for row, a in zip(rows, answers, strict=True)]
 
 
 def _run_phone(
@@ -140,7 +191,8 @@ def crash_loop(
 ) -> Outcome:
     """Post from `phones` threads, SIGKILL the server `kills` times, then check (see above)."""
     rng = random.Random(seed)
-    pool = list(demo_households(seed, demo_villages(), per_village=100))
+    answers = list(demo_households(seed, demo_villages(), per_village=100))
+    pool = _roster(db_path, answers, seed)
     counter = itertools.count()
     crew = [_Phone(counter, pool, seed * 1000 + i) for i in range(phones)]
     outcome = Outcome()

@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from forms.demo import demo_villages
 from server.db import Database, migrations
 from server.pagination import MAX_OFFSET, encode_cursor
 from tests.conftest import new_id
+from tests.world import VILLAGE_C, answers_for, other_county_village, put_on_roster
 
 URL = "/api/forms/household/submissions"
-OTHER_COUNTY_VILLAGE = "620524101201"
+OTHER_COUNTY_VILLAGE = VILLAGE_C
+LISTING = 7  # the migration that added the kept counts
+
+
+NEIGHBOUR = "620523102204"  # village A's neighbour in the same township
+_seeds = itertools.count(100)
 
 
 async def _store(client: AsyncTestClient[Any], household: dict[str, Any], village: str) -> str:
-    household["household"]["village_code"] = village
+    """A new household of `village` on the roster, and an answer about it (as cadre_a)."""
+    world = client.app.state.world
+    place = next(v for v in [*demo_villages(), other_county_village()] if v["code"] == village)
+    answers = answers_for(place, next(_seeds))[0]
+    [household_id] = await put_on_roster(client.app.state.db, world, [answers], next(_seeds))
     sid = new_id()
-    response = await client.post(URL, json={"id": sid, "version": 1, "answers": household})
+    body = {"id": sid, "version": 1, "answers": answers, "household_id": household_id}
+    response = await client.post(URL, json=body, headers=world.as_("cadre_a"))
     assert response.status_code == 201, response.text
     return sid
 
 
 async def _page(client: AsyncTestClient[Any], **params: Any) -> dict[str, Any]:
-    response = await client.get(URL, params=params)
+    """A page as the admin (the counts kept per village)."""
+    response = await client.get(URL, params=params, headers=client.app.state.world.as_("admin"))
     assert response.status_code == 200, response.text
     return dict(response.json())
 
@@ -53,7 +67,7 @@ async def test_paging_with_after_sees_every_answer_once_while_more_arrive(
 
 async def test_a_village_is_paged_apart_from_the_others(client, household) -> None:
     village = household["household"]["village_code"]
-    neighbour = village[:-3] + ("999" if not village.endswith("999") else "998")
+    neighbour = NEIGHBOUR
     mine = []
     for i in range(8):
         if i % 2:
@@ -75,7 +89,7 @@ async def test_a_village_is_paged_apart_from_the_others(client, household) -> No
 async def test_totals_count_a_village_a_county_and_the_form(client, household) -> None:
     village = household["household"]["village_code"]
     county = village[:6]
-    for code in (village, village, village[:-3] + "999", OTHER_COUNTY_VILLAGE):
+    for code in (village, village, NEIGHBOUR, OTHER_COUNTY_VILLAGE):
         await _store(client, household, code)
     assert (await _page(client))["total"] == 4
     assert (await _page(client, village_code="", county_code=""))["total"] == 4  # no filter
@@ -139,7 +153,7 @@ async def test_counts_follow_answers_however_they_are_stored_moved_or_removed(
     with sqlite3.connect(path) as conn:  # an admin's hand, not the API
         conn.execute(
             "UPDATE submissions SET village_code = ? WHERE village_code = ?",
-            (village[:-3] + "999", OTHER_COUNTY_VILLAGE),
+            (NEIGHBOUR, OTHER_COUNTY_VILLAGE),
         )
         conn.execute("DELETE FROM submissions WHERE rowid = (SELECT min(rowid) FROM submissions)")
     conn.close()
@@ -151,7 +165,7 @@ def test_the_listing_migration_counts_answers_stored_before_it(tmp_path, househo
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:  # a database from before the listing migration
         for number, _, sql in migrations():
-            if number < 10:
+            if number < LISTING:
                 conn.executescript(sql)
         conn.execute(
             "INSERT INTO forms (id, title, created_at) VALUES ('household', 'h', '2026-01-01')"
@@ -170,7 +184,7 @@ def test_the_listing_migration_counts_answers_stored_before_it(tmp_path, househo
         )
         conn.executemany(
             "INSERT INTO schema_migrations VALUES (?, ?, 'then')",
-            [(number, name) for number, name, _ in migrations() if number < 10],
+            [(number, name) for number, name, _ in migrations() if number < LISTING],
         )
     conn.close()
 
