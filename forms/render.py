@@ -418,6 +418,10 @@ UI: dict[str, dict[str, str]] = {
         "renew": "作为新的一份重新发送",
         "conflict": "可在上方本机记录中把它作为新的一份重新发送。",
         "sent_heading": "已提交的答案",
+        "held": "这一户（户主：{head}）正在另一个窗口中填写。",
+        "take": "在这里继续填写",
+        "fresh": "填写新的一户",
+        "moved": "这一户已在另一个窗口中提交：",
     },
     "en": {
         "next": "Next",
@@ -449,6 +453,10 @@ UI: dict[str, dict[str, str]] = {
         "renew": "Send as a new answer",
         "conflict": "It can be sent again as a new answer from the list above.",
         "sent_heading": "Answer sent",
+        "held": "This household (head: {head}) is being filled in another window.",
+        "take": "Continue it here",
+        "fresh": "Start a new household",
+        "moved": "This household was sent from another window:",
     },
 }
 

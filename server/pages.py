@@ -36,7 +36,7 @@ from server.submissions import Submission, SubmissionCreate, create_submission
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
 # In dependency order: a module's imports are served before it, so it can name their versions.
-STATIC_FILES = ("style.css", "vendor/json-schema.js", "check.js", "store.js", "app.js")
+STATIC_FILES = ("style.css", "vendor/json-schema.js", "check.js", "store.js", "tabs.js", "app.js")
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -3,6 +3,7 @@
 // The page works without this script; field names are JSON pointers to the answers.
 import { convert, prune, issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, holds, typed } from './check.js';
 import * as store from './store.js';
+import * as tabs from './tabs.js';
 
 const data = JSON.parse(document.getElementById('ms-data').textContent);
 const T = data.ui;
@@ -313,7 +314,17 @@ async function writeChanges() {
 async function writeDraft() {
   if (!draft) return;
   Object.assign(draft, { answers: answers(), saved: new Date().toISOString() });
-  await store.put(draft);
+  const { ok, record } = await store.saveDraft({ ...draft });
+  if (!ok && draft && record && draft.id === record.id) moved(record);
+}
+
+// The draft this tab edits was sent or queued elsewhere (another tab, with no Web Locks to
+// tell them apart): nothing typed here may overwrite it, so it is shown as it now stands.
+function moved(record) {
+  tabs.release(record.id);
+  draft = null;
+  showSent(record);
+  tell(`${T.moved} ${T[record.status] || ''}`);
 }
 
 async function saveDraft() {
@@ -325,10 +336,53 @@ function freshDraft() {
   return { id: store.newId(), form: data.form, version: data.version, status: 'draft', answers: {}, saved: new Date().toISOString() };
 }
 
+// Edit `record` (a draft) in this tab if no other tab edits it; else say so and offer to take
+// it over or to start a new household.
+async function edit(record, take = false) {
+  if (!(await tabs.hold(record.id, taken, take))) return showHeld(record);
+  if (draft && draft.id !== record.id) tabs.release(draft.id);
+  $('held').hidden = true;
+  draft = record;
+  shown = null;
+  lock(false);
+  fill(record.answers);
+  show(0);
+  touched.clear();
+  ruled = [];
+  clearIssues(form);
+  if (record.errors) showIssues(record.errors);
+  await listRecords();
+}
+
+// Another tab took this draft over: stop writing to it here at once.
+function taken(id) {
+  if (!draft || draft.id !== id) return;
+  const record = draft;
+  draft = null;
+  showHeld(record);
+}
+
+let heldId = null;
+function showHeld(record) {
+  heldId = record.id;
+  lock(true);
+  pages.forEach((p) => (p.hidden = true));
+  summary.hidden = progress.hidden = true;
+  next.hidden = back.hidden = sendButton.hidden = again.hidden = true;
+  const box = $('held');
+  box.querySelector('p').textContent = fmt(T.held, { head: get(record.answers, '/household/head_name') || T.none });
+  box.hidden = false;
+}
+
+async function takeOver() {
+  const record = heldId && (await store.get(heldId));
+  if (record && record.status === 'draft') await edit(record, true);
+}
+
 const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en' : 'zh-CN', { hour12: false }) : '');
 
 const isDraft = (r) => !!draft && r.id === draft.id;
-const said = (r) => r.note || (r.status === 'rejected' && r.errors ? r.errors.map((e) => e.message).join('；') : '');
+const said = (r) => (r.status === 'rejected' && r.errors ? r.errors.map((e) => e.message).join('；') : r.note || '');
 
 function button(li, className, text) {
   const b = document.createElement('button');
@@ -399,6 +453,20 @@ function tellOutcome(r) {
   else if (r.status === 'rejected') tell(`${said(r)} ${r.code === 'id_conflict' ? T.conflict : ''}`);
 }
 
+// A record that left the draft state, shown read-only with what became of it.
+function showSent(r) {
+  shown = r.id;
+  lock(false);
+  fill(r.answers);
+  show(pages.length);
+  lock(true);
+  sendButton.hidden = back.hidden = true;
+  again.hidden = false;
+  summary.querySelector('h2').textContent = T.sent_heading;
+  progress.querySelector('span').textContent = T.sent_heading;
+  tellOutcome(r);
+}
+
 // While a sent answer is shown the questions cannot be changed (they are on hidden pages,
 // and disabled too); those disabled here are enabled again, then the conditions decide.
 function lock(on) {
@@ -411,25 +479,23 @@ function lock(on) {
 }
 
 async function openRecord(id) {
-  const r = (await store.all()).find((x) => x.id === id);
+  let r = await store.get(id);
   if (!r) return;
   await saveDraft();
-  if (r.code === 'id_conflict') {
-    // The server holds another answer under this number: this one goes on under a new one.
-    await store.drop(r.id);
-    Object.assign(r, { id: store.newId(), errors: null });
+  if (r.status === 'rejected') {
+    const change = (was) => ({ ...was, status: 'draft', code: null, note: null });
+    if (r.code === 'id_conflict') {
+      // The server holds another answer under this number: this one goes on under a new one.
+      const copy = change({ ...r, id: store.newId(), errors: null });
+      await store.replace(r.id, copy);
+      r = copy;
+    } else {
+      const { ok, record } = await store.reopen(r.id, change);
+      if (!ok) return;
+      r = record;
+    }
   }
-  draft = Object.assign(r, { status: 'draft', code: null, note: null });
-  shown = null;
-  lock(false);
-  fill(r.answers);
-  show(0);
-  touched.clear();
-  ruled = [];
-  clearIssues(form);
-  if (r.errors) showIssues(r.errors);
-  await store.put(draft);
-  await listRecords();
+  if (r.status === 'draft') await edit(r);
 }
 
 // Send: the answers as they are now are copied into the outbox and the draft is let go, so
@@ -451,6 +517,9 @@ async function submit() {
     id: draft.id, form: data.form, version: data.version, status: 'waiting',
     answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString(),
   };
+  const queued = await store.queue(record);
+  if (!queued.ok) return moved(queued.record);
+  tabs.release(record.id);
   draft = null;
   shown = record.id;
   lock(true);
@@ -460,17 +529,16 @@ async function submit() {
   progress.querySelector('span').textContent = T.sent_heading;
   tell(T.sending);
   window.scrollTo(0, 0);
-  await store.put(record);
   await listRecords();
   const result = await store.send(record, data.lang);
-  await store.put(result);
   if (result.status === 'waiting') retryLater();
   if (shown === result.id) {
-    if (result.status === 'rejected' && result.code !== 'id_conflict') {
+    if (result.status === 'rejected' && result.errors && (await tabs.hold(result.id, taken))) {
       // Nothing was stored under this id (422 and the like): the person fixes these answers.
-      draft = Object.assign(result, { status: 'draft' });
+      const { ok, record: reopened } = await store.reopen(result.id, (r) => ({ ...r, status: 'draft' }));
+      if (!ok) return listRecords();
+      draft = reopened;
       shown = null;
-      await store.put(draft);
       lock(false);
       show(pageOf(result.errors[0].path));
       clearIssues(form);
@@ -484,8 +552,12 @@ async function submit() {
 }
 
 function fillNew() {
+  if (draft) tabs.release(draft.id);
   draft = freshDraft();
+  tabs.hold(draft.id, taken);
   shown = null;
+  heldId = null;
+  $('held').hidden = true;
   for (const repeat of form.querySelectorAll('.repeat')) {
     const items = repeat.querySelector('.items');
     while (items.children.length > +repeat.dataset.initial) removeItem(items.lastElementChild);
@@ -503,11 +575,10 @@ function fillNew() {
 // A returned answer whose number the server holds for another answer, sent again under a
 // new number -- only when the person asks; the answer is kept until then.
 async function renew(id) {
-  const r = (await store.all()).find((x) => x.id === id);
+  const r = await store.get(id);
   if (!r || r.status !== 'rejected') return;
   const copy = { id: store.newId(), form: r.form, version: r.version, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
-  await store.put(copy);
-  await store.drop(r.id);
+  await store.replace(r.id, copy);
   if (shown === r.id) {
     shown = copy.id;
     tell(T.sending);
@@ -563,6 +634,20 @@ next.addEventListener('click', forward);
 back.addEventListener('click', () => show(current - 1));
 $('send-now').addEventListener('click', flush);
 again.addEventListener('click', fillNew);
+$('take').addEventListener('click', takeOver);
+$('fresh').addEventListener('click', fillNew);
+// Another tab changed a record: the list, and the record this tab shows or waits for.
+store.onChange(async ({ id }) => {
+  await listRecords();
+  const r = await store.get(id);
+  if (!r) return;
+  if (draft && id === draft.id && r.status !== 'draft') moved(r);
+  else if (id === heldId && !$('held').hidden && r.status !== 'draft') {
+    heldId = null;
+    $('held').hidden = true;
+    showSent(r);
+  } else if (id === shown) tellOutcome(r);
+});
 records.addEventListener('click', (e) => {
   const c = e.target.classList;
   if (c.contains('renew')) renew(e.target.parentElement.dataset.id);
@@ -587,8 +672,9 @@ async function start() {
   applyConditions();
   show(0);
   const saved = (await store.all()).filter((r) => r.form === data.form && r.version === data.version && r.status === 'draft');
-  draft = saved.sort((a, b) => (a.saved < b.saved ? 1 : -1))[0] || freshDraft();
-  if (saved.length) fill(draft.answers);
+  const latest = saved.sort((a, b) => (a.saved < b.saved ? 1 : -1))[0];
+  if (latest) await edit(latest);
+  else fillNew();
   await listRecords();
   if (navigator.onLine) flush();
   if (navigator.storage && navigator.storage.persist) {
