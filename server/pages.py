@@ -16,27 +16,38 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
-from forms.render import ITEM, build_page, render_template
+from forms.render import ITEM, build_page, label, render_template
 from server.db import Database
 from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version
 from server.http import request_lang
 from server.settings import Settings
-from server.submissions import Submission, SubmissionCreate, create_submission
+from server.submissions import Submission, SubmissionCreate, create_submission, get_submission
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
 # In dependency order: a module's imports are served before it, so it can name their versions.
-STATIC_FILES = ("style.css", "vendor/json-schema.js", "check.js", "store.js", "tabs.js", "app.js")
+STATIC_FILES = (
+    "style.css",
+    "vendor/json-schema.js",
+    "check.js",
+    "store.js",
+    "tabs.js",
+    "fields.js",
+    "app.js",
+)
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -262,20 +273,44 @@ async def form_post(
     try:
         stored = await _store_plain(db, form_id, version, submission_id, answers, lang, settings)
     except AppError as exc:
-        if exc.status == 422:
-            return again(422, errors=exc.errors or [], notice=exc.detail_in(lang))
+        if exc.status == 422:  # every error listed at the top, each a link to its field
+            return again(422, errors=exc.errors or [])
         raise
+    # Post/redirect/get: Back from the done page goes to the form, never to a resent POST.
+    return Redirect(f"/f/{form_id}/done/{stored.id}?lang={lang}", status_code=303)
+
+
+def local_time(iso: str, zone: str) -> str:
+    """A stored UTC time (2026-05-01T02:30:00.000Z) as the clock on the wall reads it in `zone`."""
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+@get("/f/{form_id:str}/done/{submission_id:uuid}", include_in_schema=False)
+async def form_done(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    form_id: FromPath[str],
+    submission_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """What became of a form sent without JavaScript: stored, when (local time), under which id."""
+    stored = await get_submission(db, str(submission_id))
+    if stored.form_id != form_id:
+        raise not_found(f"答案 {submission_id}", f"submission {submission_id}")
+    form = await get_version(db, form_id, stored.version)
+    lang = request_lang(request)
     html = render_template(
         "done.html",
         lang=lang,
-        title=form.schema.get("title", form_id),
+        title=label(form.schema, lang) or form_id,
         asset=asset_url,
-        received_at=stored.received_at,
+        received_at=local_time(stored.received_at, settings.timezone),
         submission_id=stored.id,
         again_url=f"/f/{form_id}?lang={lang}",
-        switch_url="",
+        switch_url=f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}",
     )
-    return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-store"})
+    return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})
 
 
 @get("/static/{name:path}", include_in_schema=False)
@@ -320,6 +355,13 @@ def _secure(response: Response[Any]) -> Response[Any]:
 
 pages_router = Router(
     path="/",
-    route_handlers=[form_page, form_version_page, form_post, static_file, service_worker_script],
+    route_handlers=[
+        form_page,
+        form_version_page,
+        form_post,
+        form_done,
+        static_file,
+        service_worker_script,
+    ],
     after_request=_secure,
 )

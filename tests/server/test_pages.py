@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -93,10 +94,54 @@ async def test_plain_form_post_with_errors_shows_the_answers_and_errors_again(
     assert response.status_code == 422
     html = response.text
     assert 'value="王"' in html
-    assert re.search(r'id="e/members/0/name" role="alert">至少 2 个字', html)
-    assert re.search(r'id="e/production/irrigated_land" role="alert">有效灌溉面积', html)
-    assert "答案有误，请按提示修改" in html and "answers are invalid" not in html
+    assert re.search(r'id="e/members/0/name">至少 2 个字', html)
+    assert re.search(r'id="e/production/irrigated_land">有效灌溉面积', html)
+    # The notice at the top links each error to its field, in the page's language.
+    assert "有 2 处需要修改" in html and "answers are invalid" not in html
+    assert 'href="#f/members/0/name">家庭成员 1 · 姓名：至少 2 个字' in html
+    assert 'href="#f/production/irrigated_land">有效灌溉面积：有效灌溉面积 5 亩' in html
+    name = _first(r'(<input id="f/members/0/name"[^>]*>)', html)
+    assert 'aria-invalid="true"' in name and 'aria-describedby="e/members/0/name"' in name
     assert (await client.get(API)).json()["total"] == 0
+
+
+async def test_required_errors_come_from_the_server_in_the_pages_language(
+    client, household
+) -> None:
+    del household["survey"]["surveyor"]
+    page = (await client.get(FORM + "?lang=en")).text
+    assert re.search(r'<form id="form"[^>]* novalidate>', page)  # no browser bubbles
+    body = [*form_pairs(household), ("_id", str(uuid.uuid4()))]
+    response = await client.post(
+        "/f/household/v/1?lang=en",
+        content=urlencode(body),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert 'href="#f/survey/surveyor">Surveyor: This field is required' in response.text
+    assert "此项必填" not in response.text
+
+
+async def test_a_plain_post_redirects_to_a_done_page_in_local_time(client, household) -> None:
+    sid = str(uuid.uuid4())
+    body = urlencode([*form_pairs(household), ("_id", sid)])
+    response = await client.post(
+        "/f/household/v/1",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303  # Back from the done page is the form, not a POST
+    assert response.headers["location"] == f"/f/household/done/{sid}?lang=zh"
+    done = await client.get(response.headers["location"])
+    assert done.status_code == 200 and sid in done.text
+    received = (await client.get(f"/api/submissions/{sid}")).json()["received_at"]
+    utc = datetime.fromisoformat(received.replace("Z", "+00:00"))
+    shanghai = (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert f"服务器收到于 {shanghai}" in done.text
+    assert "填写新的一户" in done.text
+    other = await client.get(f"/f/other/done/{sid}", headers={"accept": "text/html"})
+    assert other.status_code == 404
 
 
 async def test_hidden_answers_are_dropped_from_a_plain_post(client, household) -> None:
