@@ -11,8 +11,13 @@ let opening;
 const channel = 'BroadcastChannel' in self ? new BroadcastChannel('minsheng') : null;
 const listeners = [];
 if (channel) channel.onmessage = (e) => listeners.forEach((f) => f(e.data));
+// f({id, status, here}): record `id` now has `status` ('gone' once deleted); `here` when this
+// tab made the change.
 export const onChange = (f) => listeners.push(f);
-const told = (id) => channel && channel.postMessage({ id });
+function told(id, status) {
+  if (channel) channel.postMessage({ id, status });
+  setTimeout(() => listeners.forEach((f) => f({ id, status, here: true })));
+}
 
 function db() {
   opening = opening || new Promise((resolve, reject) => {
@@ -51,7 +56,7 @@ async function update(id, allowed, change) {
     };
     return () => out;
   });
-  if (out.ok) told(id);
+  if (out.ok) told(id, out.record.status);
   return out;
 }
 
@@ -69,13 +74,13 @@ export const reopen = (id, change) => update(id, (r) => !!r && r.status === 'rej
 export const discard = (id) => run('readwrite', (s) => {
   const req = s.get(id);
   req.onsuccess = () => { if (req.result && req.result.status === 'draft') s.delete(id); };
-  return () => told(id);
+  return () => told(id, 'gone');
 });
 // A new record in the outbox (a rejected answer sent again under a new id) and the old one gone.
 export const replace = (old, record) => run('readwrite', (s) => {
   s.put(record);
   s.delete(old);
-  return () => (told(old), told(record.id));
+  return () => (told(old, 'gone'), told(record.id, record.status));
 });
 
 export function newId() {
@@ -89,6 +94,7 @@ export function newId() {
 
 const TIMEOUT = 30000; // ms; a request that hangs longer is given up and retried later
 const flying = new Map(); // id -> the send of that record now in flight
+export const inFlight = (id) => flying.has(id);
 
 // POST one waiting record and keep what became of it: sent, rejected (with the server's errors
 // and code) or still waiting (with the server's message, if it gave one). A record already in

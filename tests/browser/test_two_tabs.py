@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import new_phone, new_tab, shot
-from tests.browser.test_form_browser import api, fast_fill, open_form, to_summary, wait_until
+from tests.browser.test_form_browser import (
+    api,
+    fast_fill,
+    open_form,
+    tap,
+    to_summary,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 SURVEYOR = '[name="/survey/surveyor"]'
@@ -23,6 +30,11 @@ OLD_BROWSER = """
 Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
 delete window.BroadcastChannel;
 """
+STRAY_INPUT = """(selector) => {
+  const field = document.querySelector(selector);
+  field.value = '不该写入';
+  field.dispatchEvent(new Event('input', {bubbles: true}));
+}"""
 RECORDS = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open('minsheng', 1);
   open.onerror = () => reject(open.error);
@@ -69,7 +81,7 @@ def household_of(household: dict[str, Any], group: str) -> dict[str, Any]:
 def fill_and_send(page: Any, answers: dict[str, Any], outcome: str) -> None:
     fast_fill(page, answers)
     to_summary(page)
-    page.click("#send")
+    tap(page, "#send")
     wait_until(page, f"document.querySelectorAll('#records li.{outcome}').length === 1")
 
 
@@ -82,7 +94,7 @@ def test_second_tab_cannot_overwrite_an_answer_queued_offline_in_the_first(
     two = new_tab(phone)
     open_form(two)
     # The second tab does not edit the same draft blindly: it says who holds it.
-    assert two.is_visible("#held") and two.is_visible("#take") and two.is_visible("#fresh")
+    assert two.is_visible("#held") and two.is_visible("#take") and two.is_visible("#held .fresh")
     assert two.is_hidden("#page-0")
     shot(two, "two-tabs-held")
 
@@ -92,9 +104,10 @@ def test_second_tab_cannot_overwrite_an_answer_queued_offline_in_the_first(
     # The second tab hears of it and shows the queued answer, read-only.
     wait_until(two, "document.getElementById('held').hidden")
     assert two.is_visible("#summary") and two.is_hidden("#page-0")
-    assert "待发送" in two.inner_text("#notice") or "待发送" in two.inner_text("#records")
+    assert "待发送" in two.inner_text("#state")
     # One character typed in the second tab goes to a household of its own.
-    two.click("#new")
+    tap(two, "#state .fresh")
+    two.fill(SURVEYOR, "")
     two.type(SURVEYOR, "王")
     wait_until(two, f"({RECORDS})().then((rs) => rs.length === 2)")
     stored = {r["status"]: r for r in records(two)}
@@ -144,13 +157,18 @@ def test_taking_a_draft_over_stops_the_other_tab_writing(phone, server, househol
     type_page_one(one)
     two = new_tab(phone)
     open_form(two)
-    two.click("#take")
+    tap(two, "#take")
     two.wait_for_selector("#page-0:not([hidden])")
     assert two.input_value(SURVEYOR) == "先开的"
     # The first tab is told at once and can no longer type into the draft.
     wait_until(one, "!document.getElementById('held').hidden")
-    assert one.is_hidden("#page-0") and one.locator(SURVEYOR).is_disabled()
+    assert one.is_hidden("#form") and one.is_visible("#take")
     shot(one, "two-tabs-taken-over")
+    one.evaluate(STRAY_INPUT, SURVEYOR)  # whatever still reaches the hidden form
+    two.fill(SURVEYOR, "后接手的")
+    wait_until(two, f"({RECORDS})().then((rs) => rs[0].answers.survey.surveyor === '后接手的')")
+    one.wait_for_timeout(300)  # a write the stray input would cause is done by now
+    assert [r["answers"]["survey"]["surveyor"] for r in records(one)] == ["后接手的"]
 
     fill_and_send(two, household_of(household, "两窗口丙"), "sent")
     rows = rows_of_group(server, "两窗口丙")
