@@ -473,6 +473,7 @@ UI: dict[str, dict[str, str]] = {
         "state_rejected": "被退回：{why}",
         "state_corrected": "这份答案已被更正，以更正后的为准。",
         "state_correction": "这是对一份已发送答案的更正，发送后以它为准。",
+        "already_corrected": "这份答案已被另一份更正取代，请在最新的答案上更正。",
         "done": "已提交，服务器已收到",
         "send_now": "立即发送",
         "offline": "没有网络，答案保存在手机上",
@@ -523,6 +524,8 @@ UI: dict[str, dict[str, str]] = {
         "state_rejected": "Returned: {why}",
         "state_corrected": "This answer was corrected; the correction counts.",
         "state_correction": "This corrects an answer already sent; once sent, it counts.",
+        "already_corrected": "That answer was already replaced by another correction; "
+        "correct the latest one.",
         "done": "Sent; the server received it",
         "send_now": "Send now",
         "offline": "No network; answers are kept on this phone",

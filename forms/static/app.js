@@ -238,7 +238,14 @@ function button(parent, className, text) {
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) : '');
-const said = (r) => (r.status === 'rejected' && r.errors ? r.errors.map((e) => e.message).join(T.sep) : r.note || '');
+// Why a record waits or was returned, in words a cadre can act on.
+function said(r) {
+  if (r.status === 'rejected' && r.code === 'already_corrected') return T.already_corrected;
+  if (r.status === 'rejected' && fixable(r)) return r.errors.map((e) => e.message).join(T.sep);
+  return r.note || '';
+}
+// Returned for its answers (422 with errors at fields): opened again for the person to fix.
+const fixable = (r) => r.status === 'rejected' && !!r.errors && r.code !== 'corrects_unknown';
 const headOf = (r) => get(r.answers, cfg.head || '') || T.none;
 
 // A record that left the draft state, read-only, with what became of it.
@@ -292,14 +299,16 @@ async function showList() {
 const mine = async () => (await store.all()).filter((r) => r.form === data.form);
 const newest = (a, b) => (a.saved < b.saved ? 1 : -1);
 
-let villages = null; // village code -> name, as the server last listed them
+let villages = null, asked = false; // village code -> name, as the server last listed them
 function place(code) {
   if (!code) return '';
   villages = villages || JSON.parse(localStorage.getItem('ms-villages') || '{}');
   return villages[code] || code;
 }
+// Once a visit, when the list names a village by its code only and there is a network.
 async function learnVillages(codes) {
-  if (!navigator.onLine || codes.every((c) => !c || place(c) !== c)) return;
+  if (asked || !navigator.onLine || codes.every((c) => !c || place(c) !== c)) return;
+  asked = true;
   try {
     const list = await (await fetch('/api/villages')).json();
     villages = Object.fromEntries(list.map((v) => [v.code, v.name]));
@@ -307,7 +316,7 @@ async function learnVillages(codes) {
   } catch (e) {
     return; // the codes stay as they are
   }
-  drawList();
+  if (codes.some((c) => c && place(c) !== c)) drawList();
 }
 
 async function drawList() {
@@ -580,14 +589,16 @@ async function submit() {
   await go({ id: record.id }, 'replace');
   const result = await sending;
   if (result.status === 'waiting') retryLater();
-  if (result.status === 'rejected' && result.errors && view === 'record' && shown && shown.id === result.id) {
+  if (fixable(result) && view === 'record' && shown && shown.id === result.id) {
     // Nothing was stored under this id (422): the person fixes these answers.
     await reopen(result.id);
   }
 }
 
 async function reopen(id) {
-  const { ok, record } = await store.reopen(id, (r) => ({ ...r, status: 'draft', code: null, note: null }));
+  // A correction of an answer the server does not know is no correction: it goes as an answer.
+  const change = (r) => ({ ...r, status: 'draft', code: null, note: null, corrects: r.code === 'corrects_unknown' ? null : r.corrects });
+  const { ok, record } = await store.reopen(id, change);
   if (!ok) return;
   await go({ id, n: pageOf(record.errors && record.errors.length ? record.errors[0].path : '') }, 'replace');
 }
@@ -652,6 +663,7 @@ $('take').addEventListener('click', takeOver);
 document.addEventListener('click', async (e) => {
   const b = e.target.closest('#records button, #held button, #state button');
   if (!b) return;
+  calm(); // what follows changes the page, after a look at the phone's storage
   const li = b.closest('li'), r = li ? await store.get(li.dataset.id) : shown;
   const c = b.classList;
   if (c.contains('fresh')) go({ id: null });

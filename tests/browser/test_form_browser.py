@@ -88,6 +88,8 @@ def tap(page: Any, selector: str) -> None:
 
 def to_summary(page: Any) -> None:
     for _ in range(8):
+        if page.is_hidden("#next"):
+            break
         tap(page, "#next")
     assert page.is_visible("#summary"), page.inner_text("main")[:2000]
 
