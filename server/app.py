@@ -14,6 +14,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
 
 from forms.schema import shipped_forms
+from server.api_docs import api_docs_file, swagger
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             home,
             healthz,
+            api_docs_file,
             FormController,
             SubmissionController,
             FollowupController,
@@ -90,5 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True),
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="minsheng", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="minsheng", version="0.1.0", path="/schema", render_plugins=[swagger()]
+        ),
     )

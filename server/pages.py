@@ -323,9 +323,10 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     return _cached(request, asset, _YEAR if current else "no-cache")
 
 
-@get("/f/sw.js", include_in_schema=False)
+@get("/sw.js", include_in_schema=False)
 async def service_worker_script(request: Request[Any, Any, Any]) -> Response[Any]:
-    """The service worker; revalidated on every check so a new one is found."""
+    """The service worker, at the root so it keeps the front page too; revalidated on every
+    check so a new one is found."""
     return _cached(request, service_worker(), "no-cache")
 
 

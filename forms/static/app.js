@@ -106,7 +106,7 @@ function where(slot) {
 function listIssues(list) {
   errorBox.textContent = '';
   const intro = document.createElement('p'), ul = document.createElement('ul');
-  intro.textContent = fmt(T.fix, { n: list.length });
+  intro.textContent = list.length === 1 ? T.fix_one : fmt(T.fix, { n: list.length });
   for (const issue of list) {
     const slot = errorSlot(issue.path), a = document.createElement('a');
     a.href = '#' + slot.id;
@@ -716,11 +716,24 @@ async function start() {
   if (navigator.storage && navigator.storage.persist) {
     persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
   }
-  if ('serviceWorker' in navigator) {
-    await navigator.serviceWorker.register('/f/sw.js', { scope: '/f/' });
-    const pagesCache = await caches.open('ms-pages-1');
-    if (!(await pagesCache.match(location.href))) await pagesCache.add(location.href).catch(() => {});
+  if ('serviceWorker' in navigator) await offline();
+}
+
+// The service worker keeps this page, the front page and this page in the other language for
+// use with no network. This page is fetched again now only if it was opened before the
+// worker ran; the other two wait for a later visit, to keep the first one small.
+async function offline() {
+  const controlled = !!navigator.serviceWorker.controller;
+  await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  for (const old of await navigator.serviceWorker.getRegistrations()) {
+    if (new URL(old.scope).pathname === '/f/') old.unregister(); // before the front page was kept
   }
+  const cache = await caches.open('ms-pages-1'), url = new URL(location.href);
+  url.hash = '';
+  const other = new URL(url);
+  other.searchParams.set('lang', data.lang === 'en' ? 'zh' : 'en');
+  const want = controlled ? [url, other, new URL('/?lang=' + data.lang, url)] : [url];
+  for (const u of want) if (!(await cache.match(u.href, { ignoreVary: true }))) await cache.add(u.href).catch(() => {});
 }
 html.dataset.ready = 'loading';
 start().finally(() => (html.dataset.ready = 'yes'));

@@ -66,7 +66,7 @@ async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -
     cached = await client.get(url, headers={"if-none-match": response.headers["etag"]})
     assert cached.status_code == 304
     assert (await client.get("/static/../server/app.py")).status_code == 404
-    sw = await client.get("/f/sw.js")
+    sw = await client.get("/sw.js")
     assert sw.status_code == 200 and "immutable" not in sw.headers["cache-control"]
     assert "__ASSETS__" not in sw.text and url in sw.text
 
