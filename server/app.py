@@ -15,6 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 
 from forms.schema import shipped_forms
 from server.api_docs import api_docs_file, swagger
+from server.assets import PRECOMPRESSED
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
@@ -90,7 +91,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True),
+        compression_config=CompressionConfig(
+            backend="brotli", brotli_gzip_fallback=True, exclude_opt_key=PRECOMPRESSED
+        ),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="minsheng", version="0.1.0", path="/schema", render_plugins=[swagger()]

@@ -9,10 +9,11 @@ from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 
 from forms.render import render_template
+from server.assets import asset_url
 from server.db import Database
 from server.form_versions import list_forms
 from server.http import request_lang
-from server.pages import SECURITY_HEADERS, asset_url
+from server.pages import SECURITY_HEADERS
 from server.villages import list_villages
 
 

@@ -1,24 +1,16 @@
-"""The pages people open on a phone: a form, its plain-POST fallback, its assets.
+"""The pages people open on a phone: a form, its plain-POST fallback, what became of it.
 
 `GET /f/{form_id}` renders the current published version (`/f/{form_id}/v/{n}`
 a given one) from its schema; the page works with JavaScript off, posting
 to `/f/{form_id}/v/{n}`, which goes through the same validation and
-idempotency as the JSON API. Assets are served from `forms/static` with a
-content hash in their URL (cached for a year) and an ETag; the page itself
-is revalidated on each visit. Every response here carries a strict CSP.
+idempotency as the JSON API, then redirects to a done page. The page's files
+are server/assets.py's. Every page here carries a strict CSP.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import mimetypes
-import re
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,25 +22,23 @@ from litestar.response import Redirect
 from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
 from forms.render import ITEM, build_page, label, render_template
+from forms.schema import canonical_json
+from server.assets import (
+    PRECOMPRESSED,
+    Asset,
+    asset_url,
+    html_asset,
+    send,
+    service_worker_script,
+    static_file,
+)
 from server.db import Database
 from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version
 from server.http import request_lang
 from server.settings import Settings
-from server.submissions import Submission, SubmissionCreate, create_submission, get_submission
+from server.submissions import SubmissionCreate, create_submission, get_submission
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
-# In dependency order: a module's imports are served before it, so it can name their versions.
-STATIC_FILES = (
-    "style.css",
-    "vendor/json-schema.js",
-    "check.js",
-    "store.js",
-    "tabs.js",
-    "fields.js",
-    "app.js",
-)
-_IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; "
@@ -60,66 +50,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-_YEAR = "public, max-age=31536000, immutable"
-_ID_SLOT = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    etag: str
-    media_type: str
-
-    @property
-    def version(self) -> str:
-        return self.etag.strip('"')[:10]
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-
-
-@lru_cache(maxsize=1)
-def assets() -> dict[str, Asset]:
-    """The static files a page may load, read once."""
-    found: dict[str, Asset] = {}
-    for name in STATIC_FILES:
-        body = (STATIC_DIR / name).read_bytes()
-        if name.endswith(".js"):  # versioned imports, cached for a year like the page's own
-            body = _IMPORT.sub(
-                lambda m: f"from './{m.group(1)}?v={found[m.group(1)].version}'", body.decode()
-            ).encode()
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if name.endswith(".js"):
-            media_type = "text/javascript"
-        found[name] = Asset(body, _etag(body), media_type)
-    return found
-
-
-def asset_url(name: str) -> str:
-    return f"/static/{name}?v={assets()[name].version}"
-
-
-@lru_cache(maxsize=1)
-def service_worker() -> Asset:
-    """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in STATIC_FILES]
-    version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
-    text = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
-    text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
-    body = text.encode()
-    return Asset(body, _etag(body), "text/javascript")
-
-
-def _fresh(request: Request[Any, Any, Any], etag: str) -> bool:
-    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-
-
-def _cached(request: Request[Any, Any, Any], asset: Asset, cache_control: str) -> Response[Any]:
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control}
-    if _fresh(request, asset.etag):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+# Answers sent without JavaScript are named by their content (see plain_answer_id).
+_PLAIN = uuid.UUID("6f1c3a52-9d0e-4b8e-a7c4-2f5d8e1b9a60")
+_pages: dict[tuple[str, int, str, str, str], Asset] = {}  # rendered form pages, packed
 
 
 def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
@@ -132,7 +65,6 @@ def _render_form(
     *,
     answers: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
-    submission_id: str = _ID_SLOT,
     notice: str = "",
 ) -> str:
     lang = request_lang(request)
@@ -144,7 +76,6 @@ def _render_form(
         form_id=form.form_id,
         version=form.version,
         action=f"/f/{form.form_id}/v/{form.version}?lang={lang}",
-        submission_id=submission_id,
         notice=notice,
         asset=asset_url,
         switch_url=_switch_url(request, lang),
@@ -152,18 +83,19 @@ def _render_form(
 
 
 def _form_page(request: Request[Any, Any, Any], form: FormVersion) -> Response[Any]:
-    # The ETag ignores the per-visit UUID, so a second visit is a 304; the
-    # phone's script gives each answer its own UUID anyway.
-    html = _render_form(request, form)
-    etag = _etag(html.encode())
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Language"}
-    if _fresh(request, etag):
-        return Response(b"", status_code=304, headers=headers)
-    html = html.replace(_ID_SLOT, str(uuid.uuid4()))
-    return Response(html, media_type=MediaType.HTML, headers=headers)
+    # A published version never changes, so its page is rendered and compressed once per
+    # language and address; a second visit is a 304.
+    lang = request_lang(request)
+    key = (form.form_id, form.version, form.schema_hash, lang, request.url.path)
+    page = _pages.get(key)
+    if page is None:
+        if len(_pages) >= 64:
+            _pages.clear()
+        page = _pages[key] = html_asset(_render_form(request, form))
+    return send(request, page, "no-cache", {"Vary": "Accept-Language"})
 
 
-@get("/f/{form_id:str}", include_in_schema=False)
+@get("/f/{form_id:str}", include_in_schema=False, opt={PRECOMPRESSED: True})
 async def form_page(
     request: Request[Any, Any, Any], db: NamedDependency[Database], form_id: FromPath[str]
 ) -> Response[Any]:
@@ -171,7 +103,7 @@ async def form_page(
     return _form_page(request, await get_version(db, form_id))
 
 
-@get("/f/{form_id:str}/v/{version:int}", include_in_schema=False)
+@get("/f/{form_id:str}/v/{version:int}", include_in_schema=False, opt={PRECOMPRESSED: True})
 async def form_version_page(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
@@ -204,31 +136,15 @@ def _change_items(answers: dict[str, Any], action: str) -> None:
         del items[index]
 
 
-async def _store_plain(
-    db: Database,
-    form_id: str,
-    version: int,
-    submission_id: uuid.UUID,
-    answers: dict[str, Any],
-    lang: str,
-    settings: Settings,
-) -> Submission:
-    """Store a page sent without JavaScript; a resend of the same answer is stored once.
+def plain_answer_id(form_id: str, version: int, answers: dict[str, Any]) -> uuid.UUID:
+    """The id of an answer sent without JavaScript, derived from the answer itself.
 
-    The page's id is filled in when it is rendered, and a browser that shows the
-    cached page again (a 304, or "fill a new one") sends that same id with the
-    next household's answers. Those are a new answer, not a conflict: they get an
-    id of their own instead of being refused.
+    The same answer sent twice (a double tap, a resend after a timeout) is stored
+    once, and the next household's answer, sent from the same cached page, is
+    another: the page carries no id, so it is the same for every visit and can be
+    compressed once and answered with a 304.
     """
-    body = SubmissionCreate(id=submission_id, version=version, answers=answers)
-    try:
-        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
-    except AppError as exc:
-        if exc.code != "id_conflict":
-            raise
-        body = SubmissionCreate(id=uuid.uuid4(), version=version, answers=answers)
-        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
-    return stored
+    return uuid.uuid5(_PLAIN, f"{form_id}/{version}/{canonical_json(answers)}")
 
 
 @post("/f/{form_id:str}/v/{version:int}", include_in_schema=False, status_code=200)
@@ -245,21 +161,10 @@ async def form_post(
     pairs = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
     answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs))
     action = str(data.get("_action") or "send")
-    raw_id = str(data.get("_id") or "")
-    try:
-        submission_id = uuid.UUID(raw_id)
-    except ValueError:
-        submission_id = uuid.uuid4()
     lang = request_lang(request)
 
     def again(status: int, **extra: Any) -> Response[Any]:
-        html = _render_form(
-            request,
-            form,
-            answers=answers,
-            submission_id=extra.pop("submission_id", str(submission_id)),
-            **extra,
-        )
+        html = _render_form(request, form, answers=answers, **extra)
         return Response(
             html,
             status_code=status,
@@ -270,8 +175,10 @@ async def form_post(
     if action.startswith(("add:", "remove:")) and ITEM not in action:
         _change_items(answers, action)
         return again(200)
+    answer_id = plain_answer_id(form_id, version, answers)
+    body = SubmissionCreate(id=answer_id, version=version, answers=answers)
     try:
-        stored = await _store_plain(db, form_id, version, submission_id, answers, lang, settings)
+        stored, _ = await create_submission(db, form_id, body, lang=lang, today=settings.today())
     except AppError as exc:
         if exc.status == 422:  # every error listed at the top, each a link to its field
             return again(422, errors=exc.errors or [])
@@ -313,23 +220,6 @@ async def form_done(
     return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})
 
 
-@get("/static/{name:path}", include_in_schema=False)
-async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
-    """A page asset; immutable for a year when asked for by its current version."""
-    asset = assets().get(name.lstrip("/"))
-    if asset is None:
-        raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
-    current = request.query_params.get("v") == asset.version
-    return _cached(request, asset, _YEAR if current else "no-cache")
-
-
-@get("/sw.js", include_in_schema=False)
-async def service_worker_script(request: Request[Any, Any, Any]) -> Response[Any]:
-    """The service worker, at the root so it keeps the front page too; revalidated on every
-    check so a new one is found."""
-    return _cached(request, service_worker(), "no-cache")
-
-
 def html_error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
     """An error as a page, for a person's browser rather than an API client."""
     html = render_template(
@@ -350,7 +240,11 @@ def wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _secure(response: Response[Any]) -> Response[Any]:
-    response.headers.update(SECURITY_HEADERS)
+    """The page policy on pages; a script or style needs only nosniff."""
+    if (response.media_type or "").startswith("text/html"):
+        response.headers.update(SECURITY_HEADERS)
+    else:
+        response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -140,10 +140,11 @@ const pageOf = (path) => Math.max(0, pages.findIndex((p) => within(path, p.datas
 const touched = new Set();
 let ruled = []; // the rule issues shown now
 
+// A keystroke: the field's own issues and the rules' about it. The page is left untouched
+// when they have not changed, as is most often the case, so typing stays quick.
 function checkField(path) {
   const slot = $('e' + path);
   if (!slot) return;
-  clearSlot(slot);
   const input = form.elements.namedItem(path), node = nodeAt(data.schema, path);
   const found = [];
   if (input && input.value && !(input instanceof RadioNodeList) && node && node.type !== 'array') {
@@ -151,7 +152,10 @@ function checkField(path) {
     if (path.endsWith('/id_number')) found.push(...idNumberIssues(typed(node, input.value), path));
   }
   const own = worded(found.filter((i) => i.path === path));
-  showIssues([...own, ...ruled.filter((i) => i.path === path && !own.some((o) => o.code === i.code))]);
+  const all = [...own, ...ruled.filter((i) => i.path === path && !own.some((o) => o.code === i.code))];
+  if (all.map((i) => i.message).join(T.sep) === (slot.hidden ? '' : slot.textContent)) return;
+  clearSlot(slot);
+  showIssues(all);
 }
 
 function liveRules() {
