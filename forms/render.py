@@ -477,6 +477,7 @@ UI: dict[str, dict[str, str]] = {
         "state_correction": "这是对一份已发送答案的更正，发送后以它为准。",
         "already_corrected": "这份答案已被另一份更正取代，请在最新的答案上更正。",
         "done": "已提交，服务器已收到",
+        "answer_id": "答案编号",
         "send_now": "立即发送",
         "offline": "没有网络，答案保存在手机上",
         "unsent": "{n} 份待发送",
@@ -531,6 +532,7 @@ UI: dict[str, dict[str, str]] = {
         "already_corrected": "That answer was already replaced by another correction; "
         "correct the latest one.",
         "done": "Sent; the server received it",
+        "answer_id": "Answer number",
         "send_now": "Send now",
         "offline": "No network; answers are kept on this phone",
         "unsent": "{n} waiting",

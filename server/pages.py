@@ -169,7 +169,8 @@ async def form_post(
             html,
             status_code=status,
             media_type=MediaType.HTML,
-            headers={"Cache-Control": "no-store"},
+            # storable, so Back can show it again from the cache rather than a cache miss
+            headers={"Cache-Control": "private, no-cache"},
         )
 
     if action.startswith(("add:", "remove:")) and ITEM not in action:

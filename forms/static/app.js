@@ -8,7 +8,7 @@
 import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
 import * as store from './store.js';
 import * as tabs from './tabs.js';
-import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, forgetRemoved, setup } from './fields.js';
+import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup } from './fields.js';
 
 const pages = [...form.querySelectorAll('section.page')];
 const REVIEW = pages.length;
@@ -104,6 +104,8 @@ function where(slot) {
 
 // The top of the page lists the issues, each a link to its field; the first is scrolled to.
 function listIssues(list) {
+  const at = (i) => errorSlot(i.path);
+  list = [...list].sort((a, b) => (at(a).compareDocumentPosition(at(b)) & Node.DOCUMENT_POSITION_PRECEDING ? 1 : -1));
   errorBox.textContent = '';
   const intro = document.createElement('p'), ul = document.createElement('ul');
   intro.textContent = list.length === 1 ? T.fix_one : fmt(T.fix, { n: list.length });
@@ -116,8 +118,8 @@ function listIssues(list) {
   }
   errorBox.append(intro, ul);
   errorBox.hidden = false;
-  const first = pages[current].querySelector('.err:not([hidden])');
-  (first ? first.parentElement : errorBox).scrollIntoView({ block: 'center' });
+  const first = list.length && at(list[0]);
+  (first && first !== errorBox ? first.parentElement : errorBox).scrollIntoView({ block: 'center' });
 }
 
 errorBox.addEventListener('click', (e) => {
@@ -198,6 +200,7 @@ function showPage(n) {
   current = Math.max(0, Math.min(n, REVIEW));
   pages.forEach((p, i) => (p.hidden = i !== current));
   intro.hidden = current !== 0;
+  if (current < REVIEW) refreshLines(pages[current]);
   summary.hidden = current !== REVIEW;
   back.hidden = current === 0;
   next.hidden = current === REVIEW;
@@ -208,6 +211,7 @@ function showPage(n) {
     summary.querySelector('h2').textContent = T.summary;
     buildSummary(true);
   }
+  if (draft && draft.stored) saveSoon(); // the page it is on, for its next opening
 }
 
 function buildSummary(editable) {
@@ -523,7 +527,7 @@ async function writeNow() {
 
 async function writeDraft() {
   if (!draft) return;
-  Object.assign(draft, { answers: answers(), saved: new Date().toISOString(), page: current });
+  Object.assign(draft, { answers: answers(), saved: new Date().toISOString(), page: current, stored: true });
   const { ok, record } = await store.saveDraft({ ...draft });
   if (!ok && draft && record && draft.id === record.id) moved(record);
 }

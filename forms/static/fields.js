@@ -143,6 +143,11 @@ export function fold(item, on) {
   if (on) button.querySelector('.line').textContent = itemLine(item);
 }
 
+// The lines of the folded items under `root`, as their answers now read.
+export function refreshLines(root) {
+  for (const item of root.querySelectorAll('.item.folded')) item.querySelector('.line').textContent = itemLine(item);
+}
+
 // One item open at a time (or none), the others folded to their line.
 export function foldAll(repeat, open = null) {
   for (const item of itemsOf(repeat)) fold(item, item !== open);
@@ -221,6 +226,7 @@ form.addEventListener('click', (e) => {
     const item = button.closest('.item');
     if (item.classList.contains('folded')) foldAll(item.closest('.repeat'), item);
     else fold(item, true);
+    refreshLines(item.closest('.repeat'));
     button.scrollIntoView({ block: 'nearest' });
   } else if (button.classList.contains('xkey')) {
     const input = button.previousElementSibling;
@@ -257,8 +263,10 @@ export function fill(saved) {
 
 // ---------------------------------------------------------------- codes
 
-// A code is tidied as it is typed or pasted: full-width digits, spaces, a lower-case x. A
-// pasted code is never cut at the box's length: one too long is an error at the field.
+// A code is tidied as it is typed or pasted: full-width digits, spaces, a lower-case x. Its
+// length limit counts the code as tidied, so " 6205 23" is 7 characters, not 8: a key that
+// would make it too long does nothing. A pasted code is never cut, though: one too long is
+// an error at the field.
 function tidy(el) {
   const v = el.value, tidied = normalizeCode(v);
   if (tidied === v) return;
@@ -266,6 +274,13 @@ function tidy(el) {
   el.value = tidied;
   el.setSelectionRange(caret, caret);
 }
+
+form.addEventListener('beforeinput', (e) => {
+  const el = e.target, max = el.dataset && +el.dataset.max;
+  if (!max || e.inputType !== 'insertText' || e.data == null) return;
+  const next = el.value.slice(0, el.selectionStart) + e.data + el.value.slice(el.selectionEnd);
+  if (normalizeCode(next).length > max) e.preventDefault();
+});
 
 form.addEventListener('paste', (e) => {
   const el = e.target;
@@ -306,6 +321,10 @@ form.addEventListener('compositionend', (e) => e.target.matches('[data-code]') &
 
 // The number pad for a code, and an X key beside it for the ID numbers that end in X.
 function xKeys(root) {
+  for (const input of root.querySelectorAll('[data-code][maxlength]')) {
+    input.dataset.max = input.maxLength; // the browser would count spaces and cut pastes
+    input.removeAttribute('maxlength');
+  }
   for (const input of root.querySelectorAll('[data-code="X"]')) {
     input.inputMode = 'numeric';
     const key = document.createElement('button');

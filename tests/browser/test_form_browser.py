@@ -75,7 +75,7 @@ def open_form(page: Any, path: str = "/f/household") -> None:
 
 def fast_fill(page: Any, answers: dict[str, Any]) -> None:
     pairs = [(k, v) for k, v in form_pairs(answers) if v != ""]
-    counts = {"/members": len(answers["members"]), "/needs": len(answers.get("needs") or [])}
+    counts = {f"/{k}": len(answers[k]) for k in ("members", "needs") if k in answers}
     page.evaluate(FAST_FILL, [pairs, counts])
 
 
