@@ -500,7 +500,8 @@ UI: dict[str, dict[str, str]] = {
         "x_key": "输入 X",
         "held": "这一户（户主：{head}）正在另一个窗口中填写。",
         "take": "在这里继续填写",
-        "moved": "这一户已在另一个窗口中提交：",
+        "moved": "这一户已在另一个窗口中提交：{status}",
+        "aside": "（{note}）",
     },
     "en": {
         "next": "Next",
@@ -555,7 +556,8 @@ UI: dict[str, dict[str, str]] = {
         "x_key": "Type X",
         "held": "This household (head: {head}) is being filled in another window.",
         "take": "Continue it here",
-        "moved": "This household was sent from another window:",
+        "moved": "This household was sent from another window: {status}",
+        "aside": " ({note})",
     },
 }
 

@@ -276,9 +276,10 @@ function drawState(r) {
   state.className = 'state ' + r.status;
   state.textContent = '';
   const say = (text) => text && (state.appendChild(document.createElement('p')).textContent = text);
-  if (r.status === 'waiting') say(store.inFlight(r.id) ? T.state_sending : T.state_waiting + (r.note ? ` (${r.note})` : ''));
+  if (r.status === 'waiting') say(store.inFlight(r.id) ? T.state_sending : T.state_waiting + (r.note ? fmt(T.aside, { note: r.note }) : ''));
   if (r.status === 'sent') say(fmt(T.state_sent, { at: when(r.received) }));
-  if (r.status === 'rejected') say(fmt(T.state_rejected, { why: said(r) }) + (r.code === 'id_conflict' ? ' ' + T.conflict : ''));
+  if (r.status === 'rejected') say(fmt(T.state_rejected, { why: said(r) }));
+  if (r.status === 'rejected' && r.code === 'id_conflict') say(T.conflict);
   if (r.corrected_by) say(T.state_corrected);
   if (r.corrects) say(T.state_correction);
   const row = state.appendChild(document.createElement('div'));
@@ -493,7 +494,7 @@ function taken(id) {
 function moved(r) {
   showRecord(r);
   history.replaceState(history.state, '', here());
-  tell(T.moved + ' ' + T[r.status]);
+  tell(fmt(T.moved, { status: T[r.status] }));
 }
 
 // Every change is written to the phone as soon as the page is idle (at most 100 ms later),
