@@ -187,7 +187,10 @@ async def create_submission(
             row,
         )
         if not inserted:  # another request stored this UUID after our first look
-            stored = await query(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
+            stored = await query(
+                conn,
+                "SELECT * FROM submissions WHERE id = ?", (submission_id,)
+            )
             return _same_or_conflict(stored[0], form_id, submission_id, digest), False
         if corrects is not None:
             await conn.execute(
@@ -221,7 +224,8 @@ async def _check_correctable(
     conn: aiosqlite.Connection, form_id: str, corrects: str, submission_id: str
 ) -> None:
     found = await query(
-        conn, "SELECT form_id, corrected_by FROM submissions WHERE id = ?", (corrects,)
+        conn,
+        "SELECT form_id, corrected_by FROM submissions WHERE id = ?", (corrects,)
     )
     if not found or found[0]["form_id"] != form_id:
         raise AppError(

@@ -46,6 +46,7 @@ export function typed(node, raw) {
   if (isCode(node)) return normalizeCode(raw);
   const t = node.type;
   let text = raw.trim();
+  if ((t === 'integer' || t === 'number') && text.length > 40) return raw; // as form_post.py
   if (t === 'integer' || t === 'number') text = text.normalize('NFKC');
   if (t === 'boolean') return text === 'true' ? true : text === 'false' ? false : raw;
   if (t === 'integer' && /^[-+]?[0-9]{1,16}$/.test(text) && Number.isSafeInteger(+text)) return parseInt(text, 10);

@@ -58,7 +58,9 @@ def test_writers_resenders_and_readers_together_never_see_404_or_500(tmp_path) -
         stop = threading.Event()
 
         def post_and_read(body: dict[str, Any]) -> None:
-            status, reply = client.request("POST", "/api/forms/household/submissions", body)
+            status, reply = client.request(
+                "POST", "/api/forms/household/submissions", body
+            )
             with lock:
                 statuses[status] += 1
             if status not in (200, 201):
@@ -70,7 +72,9 @@ def test_writers_resenders_and_readers_together_never_see_404_or_500(tmp_path) -
 
         def reader() -> None:
             while not stop.is_set():
-                status, _ = client.request("GET", "/api/forms/household/submissions?limit=100")
+                status, _ = client.request(
+                    "GET", "/api/forms/household/submissions?limit=100"
+                )
                 if status != 200:
                     problems.append(f"list: {status}")
 

@@ -347,7 +347,9 @@ async def test_second_correction_of_the_same_answer_is_409(client, household) ->
     assert (await client.post(URL, json=two)).status_code == 201
 
 
-async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(client, household) -> None:
+async def test_correction_of_an_unknown_answer_is_422_and_nothing_stored(
+    client, household
+) -> None:
     body = {"id": new_id(), "version": 1, "answers": household, "corrects": new_id()}
     response = await client.post(URL, json=body)
     assert response.status_code == 422
