@@ -109,7 +109,8 @@ def test_second_tab_cannot_overwrite_an_answer_queued_offline_in_the_first(
     tap(two, "#state .fresh")
     two.fill(SURVEYOR, "")
     two.type(SURVEYOR, "王")
-    wait_until(two, f"({RECORDS})().then((rs) => rs.length === 2)")
+    typed = "rs.some((r) => r.answers.survey.surveyor === '王')"
+    wait_until(two, f"({RECORDS})().then((rs) => {typed})")
     stored = {r["status"]: r for r in records(two)}
     assert set(stored) == {"waiting", "draft"}
     assert stored["waiting"]["answers"]["household"]["group"] == "两窗口甲"
