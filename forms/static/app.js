@@ -293,7 +293,8 @@ function showHeld(r) {
   releaseDraft();
   shown = r;
   showOnly('held');
-  held.querySelector('p').textContent = fmt(T.held, { head: headOf(r) });
+  const head = get(r.answers, cfg.head || '');
+  held.querySelector('p').textContent = head ? fmt(T.held, { head }) : T.held_unnamed;
 }
 
 async function showList() {
@@ -495,6 +496,7 @@ function moved(r) {
   showRecord(r);
   history.replaceState(history.state, '', here());
   tell(fmt(T.moved, { status: T[r.status] }));
+  drawList();
 }
 
 // Every change is written to the phone as soon as the page is idle (at most 100 ms later),
