@@ -723,6 +723,7 @@ async function start() {
   }
   await go(to, 'replace');
   await drawList();
+  idle(warm);
   if (navigator.onLine) flush();
   if (navigator.storage && navigator.storage.persist) {
     persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
@@ -746,5 +747,18 @@ async function offline() {
   const want = controlled ? [url, other, new URL('/?lang=' + data.lang, url)] : [url];
   for (const u of want) if (!(await cache.match(u.href, { ignoreVary: true }))) await cache.add(u.href).catch(() => {});
 }
+// Each field's checks are built while the phone is idle, so the first keystroke in a field
+// is as quick as the others.
+const cold = new Set(), SAMPLE = { string: 'x', integer: 1, number: 1.5, boolean: true };
+function warm(deadline) {
+  if (!cold.size) for (const el of form.elements) if (el.name && el.name[0] === '/') cold.add(el.name);
+  for (const name of cold) {
+    if (deadline && deadline.timeRemaining() < 2) return idle(warm);
+    cold.delete(name);
+    const node = nodeAt(data.schema, name.replace(/\/[0-9]+\//g, '/0/'));
+    if (node && node.type !== 'object' && node.type !== 'array') schemaIssues(node, SAMPLE[node.type], data, name);
+  }
+}
+
 html.dataset.ready = 'loading';
 start().finally(() => (html.dataset.ready = 'yes'));
