@@ -34,6 +34,20 @@ def validation_schema(schema: Any) -> Any:
     return kept
 
 
+# Where the phone finds a record's head and village for its list, which answers it carries
+# from one household to the next (the surveyor and the village), and which it fills with
+# today's date. Only the phone's conveniences; the server knows no field names.
+RECORD_FIELDS: dict[str, dict[str, Any]] = {
+    "household": {
+        "head": "/household/head_name",
+        "place": "/household/village_code",
+        "carry": ["/survey/surveyor", "/survey/surveyor_unit", "/household/village_code"],
+        "today": ["/survey/date"],
+        # an ID number fills the member's birth date and sex beside it
+        "identity": {"id": "id_number", "birth": "birth_date", "sex": "sex"},
+    }
+}
+
 # The option lists whose labels a form rule puts into its messages, in both languages
 # (forms/rules.py check_other_causes names the main cause); the phone's schema has no labels.
 RULE_LABELS: dict[str, tuple[str, ...]] = {"household": ("/causes/main_cause",)}
@@ -63,4 +77,5 @@ def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -
         "types": messages.TYPE_NAMES,
         "formats": messages.FORMAT_NAMES,
         "ui": UI[lang],
+        "record": RECORD_FIELDS.get(form_id, {}),
     }

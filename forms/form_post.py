@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forms.render import conditions, holds, pointer_join
+from forms.render import code_pattern, conditions, holds, normalize_code, pointer_join
 
 # Linear: each part matches in one way only (a run of digits, then at most one point).
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 # Longer than any number a form holds: left as text, so the schema says "must be a number".
 _NUMBER_CHARS = 40
 _MISSING = object()
+_SAFE = 2**53 - 1
 
 
 def answers_from_form(schema: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -68,15 +70,23 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
 
 
 def typed(node: Mapping[str, Any], raw: str) -> Any:
-    """A typed answer from the text of one field; the text itself when it does not parse."""
+    """A typed answer from the text of one field; the text itself when it does not parse.
+
+    Full-width digits (a Chinese keyboard's) read as digits; a code (an ID number) loses
+    its spaces and gets an upper-case X. forms/static/check.js `typed` is the same.
+    """
     kind = node.get("type")
+    if code_pattern(node) is not None:
+        return normalize_code(raw)
     text = raw.strip()
     if len(text) > _NUMBER_CHARS and kind in ("integer", "number"):
         return raw
+    if kind in ("integer", "number"):
+        text = unicodedata.normalize("NFKC", text)
     if kind == "boolean":
         return {"true": True, "false": False}.get(text, raw)
-    if kind == "integer" and re.fullmatch(r"[-+]?[0-9]+", text):
-        return int(text)
+    if kind == "integer" and re.fullmatch(r"[-+]?[0-9]{1,16}", text) and abs(int(text)) <= _SAFE:
+        return int(text)  # beyond 2**53 a phone cannot hold the number exactly: it stays text
     if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
         number = float(text)
         return (

@@ -15,7 +15,8 @@ gives the phone's script what it validates with. Pure: no server import.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,11 @@ SELECT_ABOVE = 6  # more options than this show as a select, not radio buttons
 TEXTAREA_ABOVE = 100  # a maxLength above this is a long answer
 ITEM = "__i__"  # stands for a repeat item's index in a <template>
 _TEL = re.compile(r"^\^[\\d\[\]0-9\-+{},()]+\$$")
+# A code: a pattern of digits, upper-case letters and classes of them, each a fixed number of
+# times (^62[0-9]{10}$, ^[0-9]{17}[0-9X]$). Such an answer is typed on a number pad or pasted:
+# forms/static/check.js reads the same pattern the same way.
+_CODE = re.compile(r"\^(?:(?:[0-9A-Z]|\[(?:[0-9A-Z](?:-[0-9A-Z])?)+\])(?:\{[0-9]+\})?)+\$")
+_CODE_PART = re.compile(r"(\[[^\]]+\]|[0-9A-Z])(?:\{([0-9]+)\})?")
 ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
 
 
@@ -113,14 +119,16 @@ class Page:
     help: str
     lang: str
     pages: list[Field]
-    errors: list[str]
+    errors: list[str]  # errors no field could show
+    # every field error as (anchor id, where, message), in page order, for the list at the top
+    issues: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reading the schema
 
 
 def label(node: Mapping[str, Any], lang: str, key: str = "title") -> str:
-    zh = node.get(key, "")
+    zh = node.get("x-unit", "") if key == "unit" else node.get(key, "")
     if lang == "en":
         return (node.get("x-en") or {}).get(key) or zh
     return zh
@@ -173,6 +181,9 @@ def _describe(if_schema: dict[str, Any], props: Mapping[str, Any], when: str, la
             target = (target.get("properties") or {}).get(inner) or {}
             what = label(target, lang) or inner
         options = {o.value: o.label for o in choices(target, lang) or []}
+        if target.get("type") == "boolean":
+            yes, no = ("Yes", "No") if lang == "en" else ("是", "否")
+            options = {"True": yes, "False": no}
         if "const" in sub:
             values = [sub["const"]]
         elif isinstance(sub.get("enum"), list):
@@ -212,9 +223,27 @@ def build_page(
     for page in root.children:
         _attach_errors(page, by_path)
     leftover = [m for msgs in by_path.values() for m in msgs]
+    issues = [issue for page in root.children for issue in _issues(page, page.label)]
     return Page(
-        label(schema, lang), label(schema, lang, "description"), lang, root.children, leftover
+        label(schema, lang),
+        label(schema, lang, "description"),
+        lang,
+        root.children,
+        leftover,
+        issues,
     )
+
+
+def _issues(node: Field, where: str) -> Iterator[tuple[str, str, str]]:
+    """(anchor, where, message) of each error at or under `node`; `where` names it."""
+    anchor = ("e" if node.kind in ("group", "repeat") else "f") + node.name
+    for message in node.errors:
+        yield anchor, where, message
+    nested = node.name.count("/") > 1  # inside a page: say which group or item
+    for child in node.children:
+        yield from _issues(child, f"{where} · {child.label}" if nested else child.label)
+    for i, item in enumerate(node.items, 1):
+        yield from _issues(item, f"{node.item_label} {i}")
 
 
 def _attach_errors(node: Field, by_path: dict[str, list[str]]) -> None:
@@ -239,7 +268,7 @@ def _field(
         "label": label(node, lang),
         "help": label(node, lang, "description"),
         "required": required,
-        "unit": node.get("x-unit", ""),
+        "unit": label(node, lang, "unit"),
         "readonly": bool(node.get("readOnly")),
     }
     if value is None and fresh and "default" in node:
@@ -276,12 +305,9 @@ def _field(
         kind = widget or ("select" if len(listed) > SELECT_ABOVE else "radio")
         return Field(kind=kind, options=listed, value=value, **common)
     if kind_type in ("integer", "number"):
-        attrs = {
-            "min": node.get("minimum"),
-            "max": node.get("maximum"),
-            "step": node.get("multipleOf", 1 if kind_type == "integer" else "any"),
-            "inputmode": "numeric" if kind_type == "integer" else "decimal",
-        }
+        # A text box, not type=number: a browser drops what it cannot read ("8500-") as if
+        # nothing was typed; as text it reaches the checks and is an error at its field.
+        attrs = {"inputmode": "numeric" if kind_type == "integer" else "decimal"}
         return Field(kind="number", attrs=attrs, value=value, **common)
     attrs = {"minlength": node.get("minLength"), "maxlength": node.get("maxLength")}
     pattern = node.get("pattern")
@@ -296,6 +322,13 @@ def _field(
         attrs["inputmode"] = "numeric"
         if pattern.startswith("^1") or pattern.startswith("^\\+"):
             kind = widget or "tel"
+    if (code := code_pattern(node)) is not None:
+        # The letters it admits (X for an ID number) can be typed beside a number pad.
+        letters = code_letters(code)
+        attrs.update({"maxlength": code_length(code), "data-code": letters})
+        attrs["inputmode"] = "text" if letters else "numeric"
+        if letters:
+            attrs["autocapitalize"] = "characters"
     return Field(kind=kind, attrs=attrs, value=value, **common)
 
 
@@ -387,68 +420,146 @@ def pointer_join(base: str, key: str) -> str:
     return base + pointer(key)
 
 
+def code_pattern(node: Mapping[str, Any]) -> str | None:
+    """The pattern of a string answer that is a code (an ID or village number), else None."""
+    pattern = node.get("pattern")
+    if node.get("type") == "string" and isinstance(pattern, str) and _CODE.fullmatch(pattern):
+        return pattern
+    return None
+
+
+def code_length(pattern: str) -> int:
+    """How many characters a code pattern takes: ^[0-9]{17}[0-9X]$ takes 18."""
+    return sum(int(n or 1) for _, n in _CODE_PART.findall(pattern[1:-1]))
+
+
+def code_letters(pattern: str) -> str:
+    """The letters a code pattern admits besides digits ("X" for an ID number)."""
+    body = re.sub(r"\{[0-9]+\}", "", pattern[1:-1])
+    letters = set()
+    for start, end in re.findall(r"([A-Z])(?:-([A-Z]))?", body):
+        letters |= {chr(c) for c in range(ord(start), ord(end or start) + 1)}
+    return "".join(sorted(letters))
+
+
+def normalize_code(text: str) -> str:
+    """A code as typed on any keyboard: full-width digits to ASCII, no spaces, x as X."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
+
+
 UI: dict[str, dict[str, str]] = {
     "zh": {
         "next": "下一页",
         "back": "上一页",
-        "review": "核对",
         "send": "提交",
-        "edit": "返回修改",
         "page": "第 {n}/{total} 页",
         "summary": "提交前请核对",
-        "fix": "本页有 {n} 处需要修改",
-        "saved": "草稿已保存",
+        "edit_page": "修改",
+        "fix": "本页有 {n} 处需要修改：",
+        "fix_one": "本页有 1 处需要修改：",
+        "fix_all": "有 {n} 处需要修改：",
+        "fix_all_one": "有 1 处需要修改：",
+        "sep": "；",
+        "colon": "：",
+        "list_sep": "、",
         "waiting": "待发送",
         "sent": "已发送",
         "draft": "草稿",
         "rejected": "被退回",
+        "corrected": "已更正",
+        "correction": "更正",
         "received": "服务器收到于 {at}",
-        "queued": "已存入待发送，联网后自动发送",
+        "state_sending": "正在发送…",
+        "state_waiting": "待发送：答案已存在手机上，联网后自动发送。",
+        "state_sent": "已发送：服务器收到于 {at}。",
+        "state_rejected": "被退回：{why}",
+        "state_corrected": "这份答案已被更正，以更正后的为准。",
+        "state_correction": "这是对一份已发送答案的更正，发送后以它为准。",
+        "already_corrected": "这份答案已被另一份更正取代，请在最新的答案上更正。",
         "done": "已提交，服务器已收到",
+        "answer_id": "答案编号",
         "send_now": "立即发送",
-        "open": "打开",
-        "offline": "没有网络：答案保存在手机上",
-        "unsent": "还有答案没有发送",
-        "new": "填写新的一份",
+        "offline": "没有网络，答案保存在手机上",
+        "unsent": "{n} 份待发送",
+        "fresh": "填写新的一户",
+        "resume": "继续填写",
+        "discard": "删除",
+        "discard_confirm": "删除这份草稿（户主：{head}）？删除后不能恢复。",
+        "view": "查看",
+        "correct": "更正",
+        "fix_rejected": "打开修改",
+        "renew": "作为新的一份重新发送",
+        "conflict": "可以把它作为新的一份重新发送。",
         "none": "（未填）",
         "records": "本机记录",
+        "no_records": "这部手机上还没有记录。",
         "remove": "删除",
+        "removed": "已删除 {what}",
+        "undo": "撤销",
         "add": "添加",
-        "sending": "正在发送…",
-        "renew": "作为新的一份重新发送",
-        "conflict": "可在上方本机记录中把它作为新的一份重新发送。",
-        "sent_heading": "已提交的答案",
+        "x_key": "输入 X",
+        "held": "这一户（户主：{head}）正在另一个窗口中填写。",
+        "held_unnamed": "这一户正在另一个窗口中填写。",
+        "take": "在这里继续填写",
+        "moved": "这一户已在另一个窗口中提交：{status}",
+        "aside": "（{note}）",
     },
     "en": {
         "next": "Next",
         "back": "Back",
-        "review": "Review",
         "send": "Send",
-        "edit": "Change answers",
         "page": "Page {n} of {total}",
         "summary": "Check before sending",
-        "fix": "{n} answers on this page need fixing",
-        "saved": "Draft saved",
-        "waiting": "waiting",
-        "sent": "sent",
-        "draft": "draft",
-        "rejected": "returned",
+        "edit_page": "Change",
+        "fix": "{n} answers on this page need fixing:",
+        "fix_one": "1 answer on this page needs fixing:",
+        "fix_all": "{n} answers need fixing:",
+        "fix_all_one": "1 answer needs fixing:",
+        "sep": "; ",
+        "colon": ": ",
+        "list_sep": ", ",
+        "waiting": "Waiting",
+        "sent": "Sent",
+        "draft": "Draft",
+        "rejected": "Returned",
+        "corrected": "Corrected",
+        "correction": "Correction",
         "received": "received by the server at {at}",
-        "queued": "Saved to the outbox; it will be sent when there is a network",
+        "state_sending": "Sending…",
+        "state_waiting": "Waiting: kept on this phone and sent when there is a network.",
+        "state_sent": "Sent: received by the server at {at}.",
+        "state_rejected": "Returned: {why}",
+        "state_corrected": "This answer was corrected; the correction counts.",
+        "state_correction": "This corrects an answer already sent; once sent, it counts.",
+        "already_corrected": "That answer was already replaced by another correction; "
+        "correct the latest one.",
         "done": "Sent; the server received it",
+        "answer_id": "Answer number",
         "send_now": "Send now",
-        "open": "Open",
-        "offline": "No network: answers are kept on this phone",
-        "unsent": "Some answers are not sent yet",
-        "new": "Fill a new one",
+        "offline": "No network; answers are kept on this phone",
+        "unsent": "{n} waiting",
+        "fresh": "Start a new household",
+        "resume": "Continue",
+        "discard": "Delete",
+        "discard_confirm": "Delete this draft (head: {head})? It cannot be undone.",
+        "view": "View",
+        "correct": "Correct",
+        "fix_rejected": "Open to fix",
+        "renew": "Send as a new answer",
+        "conflict": "It can be sent again as a new answer.",
         "none": "(empty)",
         "records": "On this phone",
+        "no_records": "Nothing on this phone yet.",
         "remove": "Remove",
+        "removed": "Removed {what}",
+        "undo": "Undo",
         "add": "Add",
-        "sending": "Sending…",
-        "renew": "Send as a new answer",
-        "conflict": "It can be sent again as a new answer from the list above.",
-        "sent_heading": "Answer sent",
+        "x_key": "Type X",
+        "held": "This household (head: {head}) is being filled in another window.",
+        "held_unnamed": "This household is being filled in another window.",
+        "take": "Continue it here",
+        "moved": "This household was sent from another window: {status}",
+        "aside": " ({note})",
     },
 }
 

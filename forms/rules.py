@@ -33,9 +33,12 @@ _INCOME_FIELDS = ("wages", "business_income", "business_expense", "property_inco
 _TRANSFER_FIELDS = ("dibao", "pension", "eco_compensation", "other")
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # The expected digit is not named: it invites fixing the last digit when the wrong one
+    # is usually among the first 17.
     "id_number.check_digit": {
-        "zh": "身份证号校验位应为 {expected}，实际为 {actual}",
-        "en": "The ID number's check digit should be {expected}, not {actual}",
+        "zh": "身份证号有误：最后一位校验位与前17位不符，请逐位核对",
+        "en": "The ID number is wrong: its last character (the check digit) does not agree "
+        "with the first 17 digits; check each digit",
     },
     "id_number.birth_date_invalid": {
         "zh": "身份证号第7-14位 {digits} 不是有效的出生日期",

@@ -17,6 +17,8 @@ from litestar.types import Message, Scope
 from forms.schema import shipped_forms
 from server.accounts import AccountController
 from server.admin import AdminController, ProposalController
+from server.api_docs import api_docs_file, swagger
+from server.assets import PRECOMPRESSED
 from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             home,
             healthz,
             AccountController,
+            api_docs_file,
             FormController,
             SubmissionController,
             FollowupController,
@@ -144,7 +147,11 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
         },
         state=State({"settings": settings}),
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True),
+        compression_config=CompressionConfig(
+            backend="brotli", brotli_gzip_fallback=True, exclude_opt_key=PRECOMPRESSED
+        ),
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="minsheng", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="minsheng", version="0.1.0", path="/schema", render_plugins=[swagger()]
+        ),
     )

@@ -17,9 +17,10 @@ from litestar import MediaType, Request, Response
 
 from forms.render import TEMPLATES_DIR as FORM_TEMPLATES
 from forms.render import UI
+from server.assets import asset_url
 from server.auth import ANONYMOUS, Principal
 from server.http import request_lang
-from server.pages import SECURITY_HEADERS, asset_url
+from server.pages import SECURITY_HEADERS
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,33 +1,35 @@
-"""The pages people open on a phone: a form, its plain-POST fallback, its assets.
+"""The pages people open on a phone: a form, its plain-POST fallback, what became of it.
 
 `GET /f/{form_id}` renders the current published version (`/f/{form_id}/v/{n}`
 a given one) from its schema; the page works with JavaScript off, posting
 to `/f/{form_id}/v/{n}`, which goes through the same validation and
-idempotency as the JSON API. Assets are served from `forms/static` with a
-content hash in their URL (cached for a year) and an ETag; the page itself
-is revalidated on each visit. Every response here carries a strict CSP.
+idempotency as the JSON API, then redirects to a done page. The page's files
+are server/assets.py's. Every page here carries a strict CSP.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import mimetypes
-import re
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
 
 from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
-from forms.render import ITEM, build_page, render_template
+from forms.render import ITEM, build_page, label, render_template
+from forms.schema import canonical_json
+from server.assets import (
+    asset_url,
+    service_worker_script,
+    static_file,
+)
 from server.auth import Principal
 from server.authz import Form, require
 from server.db import Database
@@ -36,20 +38,8 @@ from server.form_versions import FormVersion, get_version
 from server.households import HouseholdRecord, household_in_scope
 from server.http import request_lang
 from server.settings import Settings
-from server.submissions import Submission, SubmissionCreate, create_submission
+from server.submissions import SubmissionCreate, create_submission, get_submission
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
-# In dependency order: a module's imports are served before it, so it can name their versions.
-# admin.css styles the pages of administrators and officials; the form page does not load it.
-STATIC_FILES = (
-    "style.css",
-    "admin.css",
-    "vendor/json-schema.js",
-    "check.js",
-    "store.js",
-    "app.js",
-)
-_IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; "
@@ -58,77 +48,17 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    # Not "no-referrer": under it a browser sends `Origin: null` with our own pages'
-    # form POSTs, which check_origin refuses (login, logout, the form without
-    # JavaScript, the admin pages). same-origin sends our own origin to ourselves and
-    # nothing, no address with a household in it, to any other site.
+    # same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with a
+    # form POST, and a write of unknown origin is refused (server/auth.py check_origin).
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-_YEAR = "public, max-age=31536000, immutable"
-_ID_SLOT = "00000000-0000-4000-8000-000000000000"
-
-
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    etag: str
-    media_type: str
-
-    @property
-    def version(self) -> str:
-        return self.etag.strip('"')[:10]
-
-
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-
-
-@lru_cache(maxsize=1)
-def assets() -> dict[str, Asset]:
-    """The static files a page may load, read once."""
-    found: dict[str, Asset] = {}
-    for name in STATIC_FILES:
-        body = (STATIC_DIR / name).read_bytes()
-        if name.endswith(".js"):  # versioned imports, cached for a year like the page's own
-            body = _IMPORT.sub(
-                lambda m: f"from './{m.group(1)}?v={found[m.group(1)].version}'", body.decode()
-            ).encode()
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if name.endswith(".js"):
-            media_type = "text/javascript"
-        found[name] = Asset(body, _etag(body), media_type)
-    return found
-
-
-def asset_url(name: str) -> str:
-    return f"/static/{name}?v={assets()[name].version}"
-
-
-@lru_cache(maxsize=1)
-def service_worker() -> Asset:
-    """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in STATIC_FILES]
-    version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
-    text = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
-    text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
-    body = text.encode()
-    return Asset(body, _etag(body), "text/javascript")
-
-
-def _fresh(request: Request[Any, Any, Any], etag: str) -> bool:
-    return etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
-
-
-def _cached(request: Request[Any, Any, Any], asset: Asset, cache_control: str) -> Response[Any]:
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control}
-    if _fresh(request, asset.etag):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
-
-
-def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
-    return f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}"
+# Answers sent without JavaScript are named by their content (see plain_answer_id).
+_PLAIN = uuid.UUID("6f1c3a52-9d0e-4b8e-a7c4-2f5d8e1b9a60")
+# A form's page is rendered once per version, language and address with these in the
+# place of the session's CSRF token and the household; each visit fills them in.
+_CSRF_SLOT, _HOUSEHOLD_SLOT = "__csrf_slot__", "__household_slot__"
+_pages: dict[tuple[str, int, str, str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -137,6 +67,10 @@ class FormContext:
 
     principal: Principal
     household: HouseholdRecord | None
+
+    @property
+    def household_id(self) -> str | None:
+        return self.household.id if self.household else None
 
 
 async def form_context(
@@ -152,36 +86,22 @@ async def form_context(
     return FormContext(principal, household)
 
 
-def _household_data(household: HouseholdRecord | None) -> dict[str, Any] | None:
-    if household is None:
-        return None
-    return {
-        "id": household.id,
-        "head_name": household.head_name,
-        "village_code": household.village_code,
-        "group_name": household.group_name,
-        "members": [msgspec.to_builtins(m) for m in household.members],
-    }
+def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
+    return f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}"
 
 
 def _render_form(
     request: Request[Any, Any, Any],
     form: FormVersion,
-    context: FormContext,
     *,
+    csrf: str,
+    household_id: str,
     answers: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
-    submission_id: str = _ID_SLOT,
     notice: str = "",
 ) -> str:
     lang = request_lang(request)
-    principal = context.principal
-    data = {
-        **client_data(form.form_id, form.version, form.schema, lang),
-        "household": _household_data(context.household),
-        "csrf": principal.csrf or "",
-        "user": principal.actor.name,
-    }
+    data = {**client_data(form.form_id, form.version, form.schema, lang), "csrf": csrf}
     return render_template(
         "form.html",
         lang=lang,
@@ -190,9 +110,8 @@ def _render_form(
         form_id=form.form_id,
         version=form.version,
         action=f"/f/{form.form_id}/v/{form.version}?lang={lang}",
-        submission_id=submission_id,
-        household_id=context.household.id if context.household else "",
-        csrf=principal.csrf or "",
+        csrf=csrf,
+        household_id=household_id,
         notice=notice,
         asset=asset_url,
         switch_url=_switch_url(request, lang),
@@ -202,23 +121,34 @@ def _render_form(
 def _form_page(
     request: Request[Any, Any, Any], form: FormVersion, context: FormContext
 ) -> Response[Any]:
-    # The ETag ignores the per-visit UUID, so a second visit is a 304; the
-    # phone's script gives each answer its own UUID anyway. The page names who is
-    # logged in and carries their CSRF token: private to them.
-    html = _render_form(request, form, context)
-    etag = _etag(html.encode())
+    # A published version never changes, so its page is rendered once per language and
+    # address; each visit fills in its session's CSRF token and household, and a second
+    # visit of the same person for the same household is a 304.
+    lang = request_lang(request)
+    key = (form.form_id, form.version, form.schema_hash, lang, request.url.path)
+    page = _pages.get(key)
+    if page is None:
+        if len(_pages) >= 64:
+            _pages.clear()
+        page = _render_form(request, form, csrf=_CSRF_SLOT, household_id=_HOUSEHOLD_SLOT)
+        _pages[key] = page
+    html = page.replace(_CSRF_SLOT, context.principal.csrf or "").replace(
+        _HOUSEHOLD_SLOT, context.household_id or ""
+    )
+    body = html.encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     headers = {
         "ETag": etag,
+        # The page names the session (its CSRF token): kept by this browser only.
         "Cache-Control": "private, no-cache",
         "Vary": "Accept-Language, Cookie",
     }
-    if _fresh(request, etag):
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(b"", status_code=304, headers=headers)
-    html = html.replace(_ID_SLOT, str(uuid.uuid4()))
-    return Response(html, media_type=MediaType.HTML, headers=headers)
+    return Response(body, media_type=MediaType.HTML, headers=headers)
 
 
-Household = Annotated[
+HouseholdParam = Annotated[
     str | None, QueryParameter(description="the roster household to fill it for", max_length=80)
 ]
 
@@ -229,7 +159,7 @@ async def form_page(
     db: NamedDependency[Database],
     principal: NamedDependency[Principal],
     form_id: FromPath[str],
-    household: Household = None,
+    household: HouseholdParam = None,
 ) -> Response[Any]:
     """The current published version of a form, as a page (?household= to fill it for one)."""
     form = await get_version(db, form_id)
@@ -243,7 +173,7 @@ async def form_version_page(
     principal: NamedDependency[Principal],
     form_id: FromPath[str],
     version: FromPath[int],
-    household: Household = None,
+    household: HouseholdParam = None,
 ) -> Response[Any]:
     """One version of a form, as a page."""
     form = await get_version(db, form_id, version)
@@ -272,40 +202,17 @@ def _change_items(answers: dict[str, Any], action: str) -> None:
         del items[index]
 
 
-async def _store_plain(
-    db: Database,
-    form_id: str,
-    version: int,
-    submission_id: uuid.UUID,
-    answers: dict[str, Any],
-    context: FormContext,
-    lang: str,
-    settings: Settings,
-) -> Submission:
-    """Store a page sent without JavaScript; a resend of the same answer is stored once.
+def plain_answer_id(
+    form_id: str, version: int, household_id: str | None, answers: dict[str, Any]
+) -> uuid.UUID:
+    """The id of an answer sent without JavaScript, derived from the answer itself.
 
-    The page's id is filled in when it is rendered, and a browser that shows the
-    cached page again (a 304, or "fill a new one") sends that same id with the
-    next household's answers. Those are a new answer, not a conflict: they get an
-    id of their own instead of being refused.
+    The same answer sent twice (a double tap, a resend after a timeout) is stored
+    once, and the next household's answer, sent from the same cached page, is
+    another: the page carries no id, so it is the same for every visit and can be
+    compressed once and answered with a 304.
     """
-    household_id = context.household.id if context.household else None
-
-    async def store(answer_id: uuid.UUID) -> Submission:
-        body = SubmissionCreate(
-            id=answer_id, version=version, answers=answers, household_id=household_id
-        )
-        stored, _ = await create_submission(
-            db, form_id, body, principal=context.principal, lang=lang, today=settings.today()
-        )
-        return stored
-
-    try:
-        return await store(submission_id)
-    except AppError as exc:
-        if exc.code != "id_conflict":
-            raise
-        return await store(uuid.uuid4())
+    return uuid.uuid5(_PLAIN, f"{form_id}/{version}/{household_id}/{canonical_json(answers)}")
 
 
 @post("/f/{form_id:str}/v/{version:int}", include_in_schema=False, status_code=200)
@@ -324,67 +231,76 @@ async def form_post(
     pairs = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
     answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs))
     action = str(data.get("_action") or "send")
-    raw_id = str(data.get("_id") or "")
-    try:
-        submission_id = uuid.UUID(raw_id)
-    except ValueError:
-        submission_id = uuid.uuid4()
     lang = request_lang(request)
 
     def again(status: int, **extra: Any) -> Response[Any]:
         html = _render_form(
             request,
             form,
-            context,
+            csrf=principal.csrf or "",
+            household_id=context.household_id or "",
             answers=answers,
-            submission_id=extra.pop("submission_id", str(submission_id)),
             **extra,
         )
         return Response(
             html,
             status_code=status,
             media_type=MediaType.HTML,
-            headers={"Cache-Control": "no-store"},
+            # storable, so Back can show it again from the cache rather than a cache miss
+            headers={"Cache-Control": "private, no-cache"},
         )
 
     if action.startswith(("add:", "remove:")) and ITEM not in action:
         _change_items(answers, action)
         return again(200)
+    answer_id = plain_answer_id(form_id, version, context.household_id, answers)
+    body = SubmissionCreate(
+        id=answer_id, version=version, answers=answers, household_id=context.household_id
+    )
     try:
-        stored = await _store_plain(
-            db, form_id, version, submission_id, answers, context, lang, settings
+        stored, _ = await create_submission(
+            db, form_id, body, principal=principal, lang=lang, today=settings.today()
         )
     except AppError as exc:
-        if exc.status == 422:
-            return again(422, errors=exc.errors or [], notice=exc.detail_in(lang))
+        if exc.status == 422:  # every error listed at the top, each a link to its field
+            return again(422, errors=exc.errors or [])
         raise
+    # Post/redirect/get: Back from the done page goes to the form, never to a resent POST.
+    return Redirect(f"/f/{form_id}/done/{stored.id}?lang={lang}", status_code=303)
+
+
+def local_time(iso: str, zone: str) -> str:
+    """A stored UTC time (2026-05-01T02:30:00.000Z) as the clock on the wall reads it in `zone`."""
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return when.strftime("%Y-%m-%d %H:%M")
+
+
+@get("/f/{form_id:str}/done/{submission_id:uuid}", include_in_schema=False)
+async def form_done(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    settings: NamedDependency[Settings],
+    principal: NamedDependency[Principal],
+    form_id: FromPath[str],
+    submission_id: FromPath[uuid.UUID],
+) -> Response[Any]:
+    """What became of a form sent without JavaScript: stored, when (local time), under which id."""
+    stored = await get_submission(db, str(submission_id), principal)
+    if stored.form_id != form_id:
+        raise not_found(f"答案 {submission_id}", f"submission {submission_id}")
+    form = await get_version(db, form_id, stored.version)
+    lang = request_lang(request)
     html = render_template(
         "done.html",
         lang=lang,
-        title=form.schema.get("title", form_id),
+        title=label(form.schema, lang) or form_id,
         asset=asset_url,
-        received_at=stored.received_at,
+        received_at=local_time(stored.received_at, settings.timezone),
         submission_id=stored.id,
         again_url=f"/f/{form_id}?lang={lang}",
-        switch_url="",
+        switch_url=f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}",
     )
-    return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-store"})
-
-
-@get("/static/{name:path}", include_in_schema=False)
-async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
-    """A page asset; immutable for a year when asked for by its current version."""
-    asset = assets().get(name.lstrip("/"))
-    if asset is None:
-        raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
-    current = request.query_params.get("v") == asset.version
-    return _cached(request, asset, _YEAR if current else "no-cache")
-
-
-@get("/f/sw.js", include_in_schema=False)
-async def service_worker_script(request: Request[Any, Any, Any]) -> Response[Any]:
-    """The service worker; revalidated on every check so a new one is found."""
-    return _cached(request, service_worker(), "no-cache")
+    return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})
 
 
 def html_error(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
@@ -407,12 +323,23 @@ def wants_html(request: Request[Any, Any, Any]) -> bool:
 
 
 def _secure(response: Response[Any]) -> Response[Any]:
-    response.headers.update(SECURITY_HEADERS)
+    """The page policy on pages; a script or style needs only nosniff."""
+    if (response.media_type or "").startswith("text/html"):
+        response.headers.update(SECURITY_HEADERS)
+    else:
+        response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 pages_router = Router(
     path="/",
-    route_handlers=[form_page, form_version_page, form_post, static_file, service_worker_script],
+    route_handlers=[
+        form_page,
+        form_version_page,
+        form_post,
+        form_done,
+        static_file,
+        service_worker_script,
+    ],
     after_request=_secure,
 )

@@ -1,115 +1,141 @@
-// The form page, enhanced: pages with progress, live checks with the server's messages,
-// conditional questions, repeat groups, drafts and an outbox that survive with no network.
-// The page works without this script; field names are JSON pointers to the answers.
-import { convert, prune, issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, holds, typed } from './check.js';
+// The form page, enhanced: one household after another, each typed page by page with live
+// checks in the server's words, kept on the phone as a draft, reviewed, then sent through an
+// outbox that survives having no network. The page works without this script.
+//
+// What is shown lives in the address's #fragment, one history entry per page or record, so
+// a reload or Android's Back keeps the cadre where they were: #<id>/<n> is page n of a draft
+// (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
+import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
 import * as store from './store.js';
+import * as tabs from './tabs.js';
+import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup } from './fields.js';
 
-const data = JSON.parse(document.getElementById('ms-data').textContent);
+const pages = [...form.querySelectorAll('section.page')];
+const REVIEW = pages.length;
+const summary = $('summary'), back = $('back'), next = $('next'), sendButton = $('send');
+const progress = $('progress'), records = $('records'), net = $('net'), held = $('held'), state = $('state');
+const errorBox = $('form-errors'), actions = form.querySelector('.actions'), html = document.documentElement;
+const intro = document.querySelector('.intro');
+const cfg = data.record;
 store.session.csrf = data.csrf;
 // The household the answers are about: from the address (the page may come from the offline
-// cache, made for another household), checked against what the page was made for.
+// cache, made for another household), else the one the page was made for.
 const household = new URLSearchParams(location.search).get('household') || (data.household && data.household.id) || null;
-const T = data.ui;
-const form = document.getElementById('form');
-const $ = (id) => document.getElementById(id);
-const pages = [...form.querySelectorAll('section.page')];
-const summary = $('summary'), back = $('back'), next = $('next'), sendButton = $('send');
-const progress = $('progress'), records = $('records'), net = $('net');
-const fmt = (s, p) => s.replace(/\{(\w+)\}/g, (m, k) => (k in p ? p[k] : m));
-let current = 0, draft = null, persisted = false, retryTimer = null, retries = 0;
-// draft: the record the form writes to as it is typed; null while a sent answer is shown.
-// shown: the id of the answer shown as sent (or on its way) after Send, else null.
-let shown = null;
-const again = document.createElement('button'); // "fill a new one", shown after Send
-again.type = 'button';
-again.id = 'new';
-again.textContent = T.new;
-again.hidden = true;
-sendButton.after(again);
-
 form.noValidate = true;
-document.documentElement.classList.add('js');
+html.classList.add('js');
+summary.appendChild(sendButton); // Send ends the review: never where Next was
 
-// ---------------------------------------------------------------- answers from the page
+let view = null; // 'page' (a page of the draft, or its review), 'record', 'list' or 'held'
+let current = 0; // the page shown; REVIEW for the review
+let draft = null; // the record typed into, its lock held by this tab
+let shown = null; // the record shown as sent, or held by another tab
+let persisted = false, retryTimer = null, retries = 0;
 
-function values() {
-  const found = new Map();
-  for (const [k, v] of new FormData(form)) {
-    if (k[0] === '/' && typeof v === 'string') (found.get(k) || found.set(k, []).get(k)).push(v);
+// ---------------------------------------------------------------- double taps
+
+// A tap that lands just after the page changed was meant for the page before: ignored.
+let calmUntil = 0, calmTimer = null;
+function calm() {
+  calmUntil = performance.now() + 400;
+  html.dataset.busy = '';
+  clearTimeout(calmTimer);
+  calmTimer = setTimeout(() => delete html.dataset.busy, 400);
+}
+document.addEventListener('click', (e) => {
+  if (e.isTrusted && performance.now() < calmUntil) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
   }
-  return found;
-}
-const rawAnswers = () => convert(data.schema, '', values());
-const answers = () => prune(data.schema, rawAnswers());
+}, true);
 
-function get(obj, path) {
-  for (const part of path.split('/').slice(1)) obj = obj == null ? obj : obj[part.replace(/~1/g, '/').replace(/~0/g, '~')];
-  return obj;
-}
-
-// ---------------------------------------------------------------- conditional questions
-
-// A hidden question is disabled, so it is neither sent nor required; a shown one is required
-// when its branch says so, and a question required only under a condition follows it too.
-function applyConditions() {
-  let raw;
-  for (let round = 0; round < 2; round++) {
-    raw = rawAnswers();
-    for (const el of form.querySelectorAll('[data-if]')) {
-      el._if = el._if || JSON.parse(el.dataset.if);
-      const path = el.dataset.path, object = get(raw, path.slice(0, path.lastIndexOf('/'))) || {};
-      const on = holds(el._if, object) === (el.dataset.when === 'then');
-      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden]'));
-      if (el.hidden !== off) el.hidden = off;
-      for (const input of el.querySelectorAll('input,select,textarea')) input.disabled = off;
-      if ('req' in el.dataset) need(el, !off);
-    }
-  }
-  for (const el of form.querySelectorAll('[data-req-if]')) {
-    el._req = el._req || JSON.parse(el.dataset.reqIf);
-    need(el, holds(el._req, get(raw, el.dataset.reqAt) || {}) === (el.dataset.reqWhen === 'then'));
-  }
-}
-
-function need(el, on) {
-  el.querySelector('.req').hidden = !on;
-  for (const input of el.querySelectorAll(':scope > .in > [name], :scope > .opts [type=radio]')) input.required = on;
-}
-
-// ---------------------------------------------------------------- showing issues
+// ---------------------------------------------------------------- issues at their fields
 
 function errorSlot(path) {
   for (let p = path; ; p = p.slice(0, p.lastIndexOf('/'))) {
     const slot = $('e' + p);
     if (slot && !slot.parentElement.closest('[hidden]:not(section.page)')) return slot;
-    if (!p) return $('form-errors');
+    if (!p) return errorBox;
   }
 }
 
-function clearIssues(scope) {
-  for (const slot of scope.querySelectorAll('.err')) {
-    slot.hidden = true;
-    slot.textContent = '';
+const inputsOf = (slot) => slot.parentElement.querySelectorAll(':scope > .in > [name], :scope > .opts input');
+
+function mark(slot, on) {
+  for (const input of inputsOf(slot)) {
+    if (on) input.setAttribute('aria-invalid', 'true'), input.setAttribute('aria-describedby', slot.id);
+    else input.removeAttribute('aria-invalid'), input.removeAttribute('aria-describedby');
   }
-  for (const bad of scope.querySelectorAll('.bad')) bad.classList.remove('bad');
-  if (scope === form) $('form-errors').hidden = true;
+  slot.parentElement.classList.toggle('bad', on);
+}
+
+function clearSlot(slot) {
+  slot.hidden = true;
+  slot.textContent = '';
+  mark(slot, false);
+}
+
+function clearIssues(scope) {
+  for (const slot of scope.querySelectorAll('.err')) clearSlot(slot);
+  errorBox.hidden = true;
 }
 
 // issues: [{path, message}]; shown at their fields (or the nearest group that is shown).
 function showIssues(list) {
   for (const issue of list) {
     const slot = errorSlot(issue.path);
-    if (slot.id === 'form-errors') {
+    if (slot === errorBox) {
       const p = document.createElement('p');
       p.textContent = issue.message;
       slot.appendChild(p);
     } else {
-      slot.textContent = slot.textContent ? slot.textContent + '；' + issue.message : issue.message;
-      if (slot.parentElement) slot.parentElement.classList.add('bad');
+      slot.textContent = slot.textContent ? slot.textContent + T.sep + issue.message : issue.message;
+      mark(slot, true);
+      const item = slot.closest('.item');
+      if (item && item.classList.contains('folded')) fold(item, false);
     }
     slot.hidden = false;
   }
 }
+
+// What a field is called, for the list of issues at the top of the page.
+function where(slot) {
+  const field = slot.parentElement, item = field.closest('.item');
+  const own = field.querySelector(':scope > label, :scope > legend');
+  const name = own && !own.querySelector('.fold') ? own.firstChild.textContent.trim() : '';
+  const itemName = item ? item.querySelector('.lbl').textContent : '';
+  return [itemName, name].filter(Boolean).join(' · ') || field.closest('section').querySelector('h2').textContent;
+}
+
+// The top of the page lists the issues, each a link to its field; the first is scrolled to.
+function listIssues(list) {
+  const at = (i) => errorSlot(i.path);
+  list = [...list].sort((a, b) => (at(a).compareDocumentPosition(at(b)) & Node.DOCUMENT_POSITION_PRECEDING ? 1 : -1));
+  errorBox.textContent = '';
+  const intro = document.createElement('p'), ul = document.createElement('ul');
+  intro.textContent = list.length === 1 ? T.fix_one : fmt(T.fix, { n: list.length });
+  for (const issue of list) {
+    const slot = errorSlot(issue.path), a = document.createElement('a');
+    a.href = '#' + slot.id;
+    a.dataset.to = slot.id;
+    a.textContent = slot === errorBox ? issue.message : where(slot) + T.colon + issue.message;
+    ul.appendChild(document.createElement('li')).appendChild(a);
+  }
+  errorBox.append(intro, ul);
+  errorBox.hidden = false;
+  const first = list.length && at(list[0]);
+  (first && first !== errorBox ? first.parentElement : errorBox).scrollIntoView({ block: 'center' });
+}
+
+errorBox.addEventListener('click', (e) => {
+  const a = e.target.closest('a[data-to]');
+  if (!a) return;
+  e.preventDefault(); // the address holds the page shown, not a field
+  const field = $(a.dataset.to).parentElement;
+  field.scrollIntoView({ block: 'center' });
+  const input = field.querySelector('input:not([type=hidden]),select,textarea');
+  if (input) input.focus({ preventScroll: true });
+});
+
 const worded = (list) => list.map((i) => ({ path: i.path, code: i.code, message: i.message || message(data, i) }));
 const within = (path, base) => path === base || path.startsWith(base + '/');
 const pageOf = (path) => Math.max(0, pages.findIndex((p) => within(path, p.dataset.path)));
@@ -120,20 +146,22 @@ const pageOf = (path) => Math.max(0, pages.findIndex((p) => within(path, p.datas
 const touched = new Set();
 let ruled = []; // the rule issues shown now
 
+// A keystroke: the field's own issues and the rules' about it. The page is left untouched
+// when they have not changed, as is most often the case, so typing stays quick.
 function checkField(path) {
   const slot = $('e' + path);
   if (!slot) return;
-  slot.hidden = true;
-  slot.textContent = '';
-  slot.parentElement.classList.remove('bad');
   const input = form.elements.namedItem(path), node = nodeAt(data.schema, path);
   const found = [];
   if (input && input.value && !(input instanceof RadioNodeList) && node && node.type !== 'array') {
     found.push(...schemaIssues(node, typed(node, input.value), data, path));
-    if (path.endsWith('/id_number')) found.push(...idNumberIssues(input.value, path));
+    if (path.endsWith('/id_number')) found.push(...idNumberIssues(typed(node, input.value), path));
   }
   const own = worded(found.filter((i) => i.path === path));
-  showIssues([...own, ...ruled.filter((i) => i.path === path && !own.some((o) => o.code === i.code))]);
+  const all = [...own, ...ruled.filter((i) => i.path === path && !own.some((o) => o.code === i.code))];
+  if (all.map((i) => i.message).join(T.sep) === (slot.hidden ? '' : slot.textContent)) return;
+  clearSlot(slot);
+  showIssues(all);
 }
 
 function liveRules() {
@@ -147,115 +175,57 @@ function liveRules() {
   shown.forEach(checkField);
 }
 
-// After a change: questions shown or hidden, then the rules found again.
-function settle() {
-  applyConditions();
-  liveRules();
+function freshChecks() {
+  touched.clear();
+  ruled = [];
+  clearIssues(form);
 }
 
-// ---------------------------------------------------------------- repeat groups
+// ---------------------------------------------------------------- what is shown
 
-function rebase(root, from, to) {
-  const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
-  for (const el of [root, ...root.querySelectorAll('*')]) {
-    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'value']) {
-      const v = el.getAttribute(attr);
-      if (v && v.includes(from)) {
-        const nv = attr === 'id' ? v[0] + change(v.slice(1)) : change(v);
-        if (nv !== v) el.setAttribute(attr, nv);
-      }
-    }
-  }
-}
-
-function renumber(repeat) {
-  const items = [...repeat.querySelector('.items').children];
-  items.forEach((item, i) => {
-    const want = repeat.dataset.path + '/' + i;
-    if (item.dataset.path !== want) rebase(item, item.dataset.path, want);
-    item.querySelector('.n').textContent = i + 1;
-  });
-  const max = repeat.dataset.max === undefined ? Infinity : +repeat.dataset.max;
-  repeat.querySelector('.add').hidden = items.length >= max;
-  for (const b of repeat.querySelectorAll('.items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
-}
-
-function addItem(repeat) {
-  const item = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
-  const items = repeat.querySelector('.items');
-  rebase(item, repeat.dataset.path + '/__i__', repeat.dataset.path + '/' + items.children.length);
-  items.appendChild(item);
-  renumber(repeat);
-  applyConditions();
-  return item;
-}
-
-function removeItem(item) {
-  const repeat = item.closest('.repeat');
-  item.remove();
-  renumber(repeat);
-}
-
-// ---------------------------------------------------------------- pages
-
-function show(n) {
-  current = Math.max(0, Math.min(n, pages.length));
-  pages.forEach((p, i) => (p.hidden = i !== current));
-  summary.hidden = current !== pages.length;
-  back.hidden = current === 0;
-  next.hidden = current >= pages.length;
-  sendButton.hidden = current < pages.length;
-  sendButton.disabled = false;
-  again.hidden = true;
-  progress.hidden = false;
-  progress.querySelector('progress').value = Math.min(current + 1, pages.length);
-  progress.querySelector('span').textContent =
-    current < pages.length ? fmt(T.page, { n: current + 1, total: pages.length }) : T.summary;
-  summary.querySelector('h2').textContent = T.summary;
-  if (current === pages.length) buildSummary();
+function showOnly(which) {
+  if (view) calm();
+  else delete html.dataset.busy; // the first page is not a change of page
+  view = which;
+  form.hidden = which === 'list' || which === 'held';
+  records.hidden = which !== 'list';
+  held.hidden = which !== 'held';
+  progress.hidden = actions.hidden = which !== 'page';
+  state.hidden = which !== 'record';
+  $('to-records').hidden = which === 'list';
+  $('notice').hidden = true;
+  errorBox.hidden = intro.hidden = true;
+  forgetRemoved();
   window.scrollTo(0, 0);
 }
 
-function pageIssues(n) {
-  const base = pages[n].dataset.path;
-  return issues(data, answers()).filter((i) => within(i.path, base) && i.path !== '');
-}
-
-function forward() {
-  clearIssues(pages[current]);
-  const found = pageIssues(current);
-  if (found.length) {
-    showIssues(worded(found));
-    const first = pages[current].querySelector('.err:not([hidden])');
-    if (first) first.parentElement.scrollIntoView({ block: 'center' });
-    return;
+function showPage(n) {
+  showOnly('page');
+  current = Math.max(0, Math.min(n, REVIEW));
+  pages.forEach((p, i) => (p.hidden = i !== current));
+  intro.hidden = current !== 0;
+  if (current < REVIEW) refreshLines(pages[current]);
+  summary.hidden = current !== REVIEW;
+  back.hidden = current === 0;
+  next.hidden = current === REVIEW;
+  sendButton.hidden = current !== REVIEW;
+  progress.querySelector('progress').value = Math.min(current + 1, REVIEW);
+  progress.querySelector('span').textContent = current < REVIEW ? fmt(T.page, { n: current + 1, total: REVIEW }) : T.summary;
+  if (current === REVIEW) {
+    summary.querySelector('h2').textContent = T.summary;
+    buildSummary(true);
   }
-  show(current + 1);
+  if (draft && draft.stored) saveSoon(); // the page it is on, for its next opening
 }
 
-function answerText(q) {
-  const bits = [];
-  for (const el of q.querySelectorAll('input:not([type=hidden]),select,textarea')) {
-    if (el.disabled) continue;
-    if (el.type === 'radio' || el.type === 'checkbox') {
-      if (el.checked) bits.push(el.nextSibling.textContent.trim());
-    } else if (el.tagName === 'SELECT') {
-      if (el.value) bits.push(el.selectedOptions[0].textContent);
-    } else if (el.value) {
-      const unit = q.querySelector('.unit');
-      bits.push(el.value + (unit ? ' ' + unit.textContent : ''));
-    }
-  }
-  return bits.join('、');
-}
-
-function buildSummary() {
+function buildSummary(editable) {
   const list = summary.querySelector('dl');
   list.textContent = '';
-  for (const page of pages) {
+  pages.forEach((page, n) => {
     const head = document.createElement('dt');
     head.className = 'sec';
     head.textContent = page.querySelector('h2').textContent;
+    if (editable) button(head, 'edit sec', T.edit_page).dataset.n = n;
     list.appendChild(head);
     for (const q of page.querySelectorAll('.q')) {
       if (q.closest('[hidden]:not(section.page)')) continue;
@@ -264,44 +234,285 @@ function buildSummary() {
       const item = q.closest('.item');
       const dt = document.createElement('dt'), dd = document.createElement('dd');
       const name = q.querySelector('label,legend').firstChild.textContent;
-      dt.textContent = item ? `${item.querySelector('legend').textContent.trim()} · ${name}` : name;
+      dt.textContent = item ? `${item.querySelector('.lbl').textContent.trim()} · ${name}` : name;
       dd.textContent = text;
       list.append(dt, dd);
     }
-  }
+  });
 }
 
-// ---------------------------------------------------------------- drafts and the outbox
+function button(parent, className, text) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  return parent.appendChild(b);
+}
 
-function fill(saved) {
-  for (const repeat of form.querySelectorAll('.repeat')) {
-    const want = (get(saved, repeat.dataset.path) || []).length;
-    const items = repeat.querySelector('.items');
-    while (items.children.length < want) addItem(repeat);
-    while (items.children.length > Math.max(want, +repeat.dataset.min)) removeItem(items.lastElementChild);
+const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) : '');
+// Why a record waits or was returned, in words a cadre can act on.
+function said(r) {
+  if (r.status === 'rejected' && r.code === 'already_corrected') return T.already_corrected;
+  if (r.status === 'rejected' && fixable(r)) return r.errors.map((e) => e.message).join(T.sep);
+  return r.note || '';
+}
+// Returned for its answers (422 with errors at fields): opened again for the person to fix.
+const fixable = (r) => r.status === 'rejected' && !!r.errors && r.code !== 'corrects_unknown';
+const headOf = (r) => get(r.answers, cfg.head || '') || T.none;
+
+// A record that left the draft state, read-only, with what became of it.
+function showRecord(r) {
+  releaseDraft();
+  shown = r;
+  lock(false);
+  fill(r.answers);
+  lock(true);
+  showOnly('record');
+  pages.forEach((p) => (p.hidden = true));
+  summary.hidden = false;
+  sendButton.hidden = true;
+  buildSummary(false);
+  drawState(r);
+}
+
+function drawState(r) {
+  summary.querySelector('h2').textContent = r.status === 'sent' && r.corrected_by ? T.corrected : T[r.status];
+  state.className = 'state ' + r.status;
+  state.textContent = '';
+  const say = (text) => text && (state.appendChild(document.createElement('p')).textContent = text);
+  if (r.status === 'waiting') say(store.inFlight(r.id) ? T.state_sending : T.state_waiting + (r.note ? fmt(T.aside, { note: r.note }) : ''));
+  if (r.status === 'sent') say(fmt(T.state_sent, { at: when(r.received) }));
+  if (r.status === 'rejected') say(fmt(T.state_rejected, { why: said(r) }));
+  if (r.status === 'rejected' && r.code === 'id_conflict') say(T.conflict);
+  if (r.corrected_by) say(T.state_corrected);
+  if (r.corrects) say(T.state_correction);
+  const row = state.appendChild(document.createElement('div'));
+  row.className = 'row';
+  if (r.status === 'sent' && !r.corrected_by) button(row, 'correct sec', T.correct);
+  if (r.status === 'rejected') button(row, r.code === 'id_conflict' ? 'renew sec' : 'reopen sec', r.code === 'id_conflict' ? T.renew : T.fix_rejected);
+  button(row, 'fresh', T.fresh);
+}
+
+function showHeld(r) {
+  releaseDraft();
+  shown = r;
+  showOnly('held');
+  const head = get(r.answers, cfg.head || '');
+  held.querySelector('p').textContent = head ? fmt(T.held, { head }) : T.held_unnamed;
+}
+
+async function showList() {
+  releaseDraft();
+  shown = null;
+  showOnly('list');
+  await drawList();
+}
+
+// ---------------------------------------------------------------- this phone's records
+
+const mine = async () => (await store.all()).filter((r) => r.form === data.form);
+const newest = (a, b) => (a.saved < b.saved ? 1 : -1);
+
+let villages = null, asked = false; // village code -> name, as the server last listed them
+function place(code) {
+  if (!code) return '';
+  villages = villages || JSON.parse(localStorage.getItem('ms-villages') || '{}');
+  return villages[code] || code;
+}
+// Once a visit, when the list names a village by its code only and there is a network.
+async function learnVillages(codes) {
+  if (asked || !navigator.onLine || codes.every((c) => !c || place(c) !== c)) return;
+  asked = true;
+  try {
+    const list = await (await fetch('/api/villages')).json();
+    villages = Object.fromEntries(list.map((v) => [v.code, v.name]));
+    localStorage.setItem('ms-villages', JSON.stringify(villages));
+  } catch (e) {
+    return; // the codes stay as they are
   }
-  for (const el of form.elements) {
-    if (!el.name || el.name[0] !== '/' || el.type === 'hidden') continue;
-    const v = get(saved, el.name);
-    if (el.type === 'radio' || el.type === 'checkbox') {
-      el.checked = Array.isArray(v) ? v.includes(el.value) : v !== undefined && String(v) === el.value;
+  if (codes.some((c) => c && place(c) !== c)) drawList();
+}
+
+async function drawList() {
+  const list = records.querySelector('ul'), rs = (await mine()).sort(newest);
+  list.textContent = '';
+  for (const r of rs) {
+    const li = list.appendChild(document.createElement('li'));
+    li.className = r.status;
+    li.dataset.id = r.id;
+    const line = li.appendChild(document.createElement('p'));
+    const tag = line.appendChild(document.createElement('span'));
+    tag.className = 'tag';
+    tag.textContent = r.status === 'sent' && r.corrected_by ? T.corrected : (r.corrects ? T.correction + ' · ' : '') + T[r.status];
+    line.appendChild(document.createElement('b')).textContent = headOf(r);
+    const village = place(get(r.answers, cfg.place || ''));
+    if (village) line.append(' · ' + village);
+    const small = li.appendChild(document.createElement('small'));
+    small.textContent = r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved);
+    const why = (r.status === 'waiting' || r.status === 'rejected') && said(r);
+    if (why) {
+      const note = li.appendChild(document.createElement('small'));
+      note.className = 'why';
+      note.textContent = why;
+    }
+    const row = li.appendChild(document.createElement('div'));
+    row.className = 'row';
+    if (r.status === 'draft') {
+      button(row, 'resume', T.resume);
+      button(row, 'discard sec', T.discard);
     } else {
-      el.value = v === undefined || typeof v === 'object' ? '' : String(v);
+      button(row, 'look sec', T.view);
+      if (r.status === 'rejected' && r.code === 'id_conflict') button(row, 'renew sec', T.renew);
     }
   }
-  applyConditions();
+  if (!rs.length) list.appendChild(document.createElement('li')).textContent = T.no_records;
+  records.dataset.waiting = rs.filter((r) => r.status === 'waiting').length;
+  if (view === 'list') learnVillages(rs.map((r) => get(r.answers, cfg.place || '')));
+  drawBanner(rs);
+}
+
+function drawBanner(rs) {
+  const waiting = rs.filter((r) => r.status === 'waiting').length;
+  net.hidden = navigator.onLine && !waiting;
+  net.querySelector('span').textContent = [navigator.onLine ? '' : T.offline, waiting ? fmt(T.unsent, { n: waiting }) : ''].filter(Boolean).join(T.sep);
+  $('send-now').hidden = !waiting;
+  return waiting;
+}
+
+// ---------------------------------------------------------------- where the cadre is
+
+function parse(hash) {
+  if (hash === '#list') return { list: true };
+  const m = /^#([0-9a-f-]{36})(?:\/([0-9]+))?$/.exec(hash);
+  return m ? { id: m[1], n: m[2] === undefined ? undefined : +m[2] } : null;
+}
+
+function here() {
+  if (view === 'list') return '#list';
+  if (view === 'page') return `#${draft.id}/${current}`;
+  return shown ? '#' + shown.id : '';
+}
+
+// Show `to` ({id, n} or {list: true}); how the address follows: 'push', 'replace' or 'none'.
+async function go(to, how = 'push') {
+  html.dataset.busy = ''; // until the page shown has been calm for a moment
+  await writeNow();
+  if (to.list) await showList();
+  else {
+    const r = to.id ? await store.get(to.id) : null;
+    if (r && r.status !== 'draft') showRecord(r);
+    else if (r) await editDraft(r, to.n);
+    else if (draft && draft.id === to.id) showPage(to.n || 0);
+    else await startNew();
+  }
+  const hash = here();
+  if (!hash || location.hash === hash) return;
+  if (how === 'push') history.pushState({ from: location.hash }, '', hash);
+  else history.replaceState(history.state, '', hash);
+}
+
+addEventListener('popstate', () => {
+  const to = parse(location.hash);
+  if (!to) return;
+  // The pages of an answer since sent are passed over: Back goes to what came before it.
+  if (to.n !== undefined && view === 'record' && shown && shown.id === to.id) return history.back();
+  go(to, 'none');
+});
+
+function goBack() {
+  if (!draft) return;
+  if (history.state && history.state.from === `#${draft.id}/${current - 1}`) history.back();
+  else go({ id: draft.id, n: current - 1 }, 'replace');
+}
+
+function forward() {
+  if (view !== 'page' || !draft || current >= REVIEW) return;
+  clearIssues(pages[current]);
+  const base = pages[current].dataset.path;
+  const found = worded(issues(data, answers()).filter((i) => within(i.path, base) && i.path !== ''));
+  if (found.length) {
+    showIssues(found);
+    return listIssues(found);
+  }
+  go({ id: draft.id, n: current + 1 });
+}
+
+// ---------------------------------------------------------------- drafts
+
+// Edit draft `r` in this tab, at page `n` (where it was left when none), if no other tab
+// edits it; else say so and offer to take it over or to start a new household.
+async function editDraft(r, n, take = false) {
+  if (r.version !== data.version) return location.assign(`/f/${data.form}/v/${r.version}?lang=${data.lang}#${r.id}`);
+  if (!draft || draft.id !== r.id) {
+    if (!(await tabs.hold(r.id, taken, take))) return showHeld(r);
+    releaseDraft();
+    draft = r;
+    shown = null;
+    lock(false);
+    fill(r.answers);
+    freshChecks();
+  }
+  showPage(n === undefined ? r.page || 0 : n);
+  if (r.errors) showIssues(r.errors); // what the server returned, until fixed
+}
+
+function releaseDraft() {
+  if (draft) tabs.release(draft.id);
+  draft = null;
+  dirty = false;
+}
+
+// A new household: the surveyor and village of the last one, today's date.
+async function startNew() {
+  releaseDraft();
+  const last = (await mine()).sort(newest)[0], start = {};
+  const put = (path, v) => {
+    const parts = path.split('/').slice(1);
+    let at = start;
+    for (const p of parts.slice(0, -1)) at = at[p] = at[p] || {};
+    at[parts[parts.length - 1]] = v;
+  };
+  for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(path, get(last.answers, path));
+  for (const path of cfg.today || []) put(path, today());
+  const r = { id: store.newId(), form: data.form, version: data.version, household, status: 'draft', answers: start, saved: new Date().toISOString() };
+  await tabs.hold(r.id, taken);
+  draft = r;
+  shown = null;
+  lock(false);
+  fill(start);
+  freshChecks();
+  showPage(0);
+}
+
+// Another tab took this draft over: this one stops writing to it at once.
+function taken(id) {
+  if (!draft || draft.id !== id) return;
+  const r = draft;
+  draft = null;
+  dirty = false;
+  showHeld(r);
+  history.replaceState(history.state, '', here());
+}
+
+// The draft was sent or queued from another tab (one without Web Locks): nothing typed here
+// may overwrite it, so it is shown as it now stands.
+function moved(r) {
+  showRecord(r);
+  history.replaceState(history.state, '', here());
+  tell(fmt(T.moved, { status: T[r.status] }));
+  drawList();
 }
 
 // Every change is written to the phone as soon as the page is idle (at most 100 ms later),
 // since a phone may kill the browser at any moment; changes made during a write are
 // written after it, together.
 const idle = window.requestIdleCallback || ((work) => setTimeout(work, 1));
-let saving = false, dirty = false;
+let saving = false, dirty = false, writing = Promise.resolve();
 function saveSoon() {
   dirty = true;
   if (!saving) {
     saving = true;
-    idle(writeChanges, { timeout: 100 });
+    idle(() => (writing = writeChanges()), { timeout: 100 });
   }
 }
 
@@ -311,68 +522,52 @@ async function writeChanges() {
     await writeDraft();
   }
   saving = false;
-  await listRecords();
+}
+
+async function writeNow() {
+  if (dirty) {
+    dirty = false;
+    await writeDraft();
+  }
+  await writing;
 }
 
 async function writeDraft() {
   if (!draft) return;
-  Object.assign(draft, { answers: answers(), saved: new Date().toISOString() });
-  await store.put(draft);
+  Object.assign(draft, { answers: answers(), saved: new Date().toISOString(), page: current, stored: true });
+  const { ok, record } = await store.saveDraft({ ...draft });
+  if (!ok && draft && record && draft.id === record.id) moved(record);
 }
 
-async function saveDraft() {
-  await writeDraft();
-  await listRecords();
+async function takeOver() {
+  const r = shown && (await store.get(shown.id));
+  if (r && r.status === 'draft') await editDraft(r, undefined, true);
+  else if (r) showRecord(r);
+  history.replaceState(history.state, '', here());
 }
 
-function freshDraft() {
-  return { id: store.newId(), form: data.form, version: data.version, household, status: 'draft', answers: {}, saved: new Date().toISOString() };
+async function discard(r) {
+  if (!confirm(fmt(T.discard_confirm, { head: headOf(r) }))) return;
+  if (!(await tabs.hold(r.id, () => {}))) return go({ id: r.id });
+  await store.discard(r.id);
+  tabs.release(r.id);
 }
 
-const when = (iso) => (iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en' : 'zh-CN', { hour12: false }) : '');
-
-const isDraft = (r) => !!draft && r.id === draft.id;
-const said = (r) => r.note || (r.status === 'rejected' && r.errors ? r.errors.map((e) => e.message).join('；') : '');
-
-function button(li, className, text) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.className = className;
-  b.textContent = text;
-  li.appendChild(b);
+// 更正: a copy of a sent answer, as a new draft naming the answer it replaces. One at a time.
+async function correct(r) {
+  const open = (await mine()).find((x) => x.corrects === r.id && x.status === 'draft');
+  if (open) return go({ id: open.id, n: 0 });
+  const copy = { id: store.newId(), form: data.form, version: data.version, household: r.household, status: 'draft', corrects: r.id, answers: JSON.parse(JSON.stringify(r.answers)), saved: new Date().toISOString() };
+  await store.saveDraft(copy);
+  go({ id: copy.id, n: 0 });
 }
 
-async function listRecords() {
-  const mine = (await store.all()).filter((r) => r.form === data.form).sort((a, b) => (a.saved < b.saved ? 1 : -1));
-  const list = records.querySelector('ul');
-  list.textContent = '';
-  for (const r of mine) {
-    if (r.status === 'draft' && isDraft(r) && !Object.keys(r.answers || {}).length) continue;
-    const li = document.createElement('li');
-    li.className = r.status;
-    li.dataset.id = r.id;
-    const head = get(r.answers, '/household/head_name') || r.id.slice(0, 8);
-    li.textContent = `${T[r.status] || r.status} · ${head} · ${r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved)}`;
-    if (r.status === 'waiting' || r.status === 'rejected') {
-      const why = said(r); // why it waits (the server's 5xx message) or why it was returned
-      if (why) {
-        const small = document.createElement('small');
-        small.className = 'why';
-        small.textContent = why;
-        li.appendChild(small);
-      }
-    }
-    if (r.status === 'rejected' && r.code === 'id_conflict') button(li, 'open renew', T.renew);
-    if (r.status === 'rejected' || (r.status === 'draft' && !isDraft(r))) button(li, 'open', T.open);
-    list.appendChild(li);
-  }
-  const waiting = mine.filter((r) => r.status === 'waiting').length;
-  records.hidden = !list.children.length;
-  records.dataset.waiting = waiting;
-  $('send-now').hidden = !waiting;
-  net.hidden = navigator.onLine && !waiting;
-  net.textContent = [navigator.onLine ? '' : T.offline, waiting ? `${T.unsent}：${waiting} ${T.waiting}` : ''].filter(Boolean).join('。');
-  return waiting;
+// ---------------------------------------------------------------- sending
+
+function tell(text) {
+  const note = $('notice');
+  note.textContent = text;
+  note.hidden = false;
 }
 
 function retryLater() {
@@ -384,151 +579,72 @@ function retryLater() {
 async function flush() {
   clearTimeout(retryTimer);
   const after = await store.flush(data.lang);
-  const waiting = await listRecords();
-  const mine = shown && after.find((r) => r.id === shown);
-  if (mine) tellOutcome(mine);
-  if (waiting && after.some((r) => r.status === 'waiting')) retryLater();
+  if (after.some((r) => r.status === 'waiting')) retryLater();
   else retries = 0;
 }
 
-function tell(text) {
-  const note = $('notice');
-  note.textContent = text;
-  note.hidden = false;
-}
-
-function tellOutcome(r) {
-  if (r.status === 'sent') tell(T.done);
-  else if (r.status === 'waiting') tell(r.note ? `${T.queued}（${r.note}）` : T.queued);
-  else if (r.status === 'rejected') tell(`${said(r)} ${r.code === 'id_conflict' ? T.conflict : ''}`);
-}
-
-// While a sent answer is shown the questions cannot be changed (they are on hidden pages,
-// and disabled too); those disabled here are enabled again, then the conditions decide.
-function lock(on) {
-  clearTimeout(settleTimer);
-  for (const el of form.querySelectorAll('section.page input, section.page select, section.page textarea, section.page button')) {
-    if (on && !el.disabled) el.disabled = el._locked = true;
-    else if (!on && el._locked) el.disabled = el._locked = false;
-  }
-  if (!on) applyConditions();
-}
-
-async function openRecord(id) {
-  const r = (await store.all()).find((x) => x.id === id);
-  if (!r) return;
-  await saveDraft();
-  if (r.code === 'id_conflict') {
-    // The server holds another answer under this number: this one goes on under a new one.
-    await store.drop(r.id);
-    Object.assign(r, { id: store.newId(), errors: null });
-  }
-  draft = Object.assign(r, { status: 'draft', code: null, note: null });
-  shown = null;
-  lock(false);
-  fill(r.answers);
-  show(0);
-  touched.clear();
-  ruled = [];
-  clearIssues(form);
-  if (r.errors) showIssues(r.errors);
-  await store.put(draft);
-  await listRecords();
-}
-
-// Send: the answers as they are now are copied into the outbox and the draft is let go, so
-// nothing typed later can change what is sent (the server keeps the first body it gets
-// under an id). The summary stays on screen, read-only, with what became of it and a
-// button to fill a new one.
+// Send, from the review only: the answers as they are now become a frozen copy in the outbox,
+// the draft is let go, and the record is shown with what becomes of it.
 async function submit() {
-  if (!draft || current < pages.length) return; // a sent answer is shown: nothing to send
-  clearIssues(form);
-  $('notice').hidden = true;
+  if (view !== 'page' || current !== REVIEW || !draft) return;
   const given = answers();
-  const found = issues(data, given);
+  const found = worded(issues(data, given));
   if (found.length) {
-    show(pageOf(found[0].path));
-    showIssues(worded(found));
-    return;
+    await go({ id: draft.id, n: pageOf(found[0].path) });
+    showIssues(found);
+    return listIssues(found.filter((i) => pageOf(i.path) === current));
   }
-  const record = {
-    id: draft.id, form: data.form, version: data.version, household: draft.household || household, status: 'waiting',
-    answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString(),
-  };
-  draft = null;
-  shown = record.id;
-  lock(true);
-  sendButton.disabled = sendButton.hidden = back.hidden = true;
-  again.hidden = false;
-  summary.querySelector('h2').textContent = T.sent_heading;
-  progress.querySelector('span').textContent = T.sent_heading;
-  tell(T.sending);
-  window.scrollTo(0, 0);
-  await store.put(record);
-  await listRecords();
-  const result = await store.send(record, data.lang);
-  await store.put(result);
+  await writeNow();
+  const record = { id: draft.id, form: data.form, version: data.version, household: draft.household || household, status: 'waiting', answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString() };
+  if (draft.corrects) record.corrects = draft.corrects;
+  const queued = await store.queue(record);
+  if (!queued.ok) return moved(queued.record);
+  releaseDraft();
+  const sending = store.send(queued.record, data.lang);
+  await go({ id: record.id }, 'replace');
+  const result = await sending;
   if (result.status === 'waiting') retryLater();
-  if (shown === result.id) {
-    if (result.status === 'rejected' && result.code !== 'id_conflict') {
-      // Nothing was stored under this id (422 and the like): the person fixes these answers.
-      draft = Object.assign(result, { status: 'draft' });
-      shown = null;
-      await store.put(draft);
-      lock(false);
-      show(pageOf(result.errors[0].path));
-      clearIssues(form);
-      showIssues(result.errors);
-    } else {
-      tellOutcome(result);
-      if (result.status === 'rejected') records.open = true;
-    }
+  if (fixable(result) && view === 'record' && shown && shown.id === result.id) {
+    // Nothing was stored under this id (422): the person fixes these answers.
+    await reopen(result.id);
   }
-  await listRecords();
 }
 
-function fillNew() {
-  draft = freshDraft();
-  shown = null;
-  for (const repeat of form.querySelectorAll('.repeat')) {
-    const items = repeat.querySelector('.items');
-    while (items.children.length > +repeat.dataset.initial) removeItem(items.lastElementChild);
-  }
-  form.reset();
-  touched.clear();
-  ruled = [];
-  lock(false);
-  clearIssues(form);
-  $('notice').hidden = true;
-  show(0);
-  listRecords();
+async function reopen(id) {
+  // A correction of an answer the server does not know is no correction: it goes as an answer.
+  const change = (r) => ({ ...r, status: 'draft', code: null, note: null, corrects: r.code === 'corrects_unknown' ? null : r.corrects });
+  const { ok, record } = await store.reopen(id, change);
+  if (!ok) return;
+  await go({ id, n: pageOf(record.errors && record.errors.length ? record.errors[0].path : '') }, 'replace');
 }
 
-// A returned answer whose number the server holds for another answer, sent again under a
-// new number -- only when the person asks; the answer is kept until then.
+// A returned answer whose id the server holds for another answer, sent again under a new id:
+// only when the person asks; the answer is kept until then.
 async function renew(id) {
-  const r = (await store.all()).find((x) => x.id === id);
+  const r = await store.get(id);
   if (!r || r.status !== 'rejected') return;
   const copy = { id: store.newId(), form: r.form, version: r.version, household: r.household, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
-  await store.put(copy);
-  await store.drop(r.id);
-  if (shown === r.id) {
-    shown = copy.id;
-    tell(T.sending);
-  }
+  if (r.corrects) copy.corrects = r.corrects;
+  await store.replace(r.id, copy);
+  if (view === 'record') await go({ id: copy.id }, 'replace');
   await flush();
 }
 
 // ---------------------------------------------------------------- events
 
+// After a change: questions shown or hidden, then the rules found again.
 let settleTimer = null;
+function settle() {
+  applyConditions();
+  liveRules();
+}
 form.addEventListener('input', (e) => {
-  if (shown) return; // a sent answer is shown: it cannot change
+  if (!draft || view !== 'page') return;
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);
     ruled = ruled.filter((i) => i.path !== el.name); // what the rules said of the old value
-    if (el.tagName === 'TEXTAREA' || el.type !== 'radio') checkField(el.name);
+    if (el.type !== 'radio') checkField(el.name);
   }
   clearTimeout(settleTimer); // a typed number can open a question too (floor area > 0)
   settleTimer = setTimeout(settle, 150);
@@ -536,44 +652,62 @@ form.addEventListener('input', (e) => {
 });
 
 form.addEventListener('change', (e) => {
-  if (shown) return;
+  if (!draft || view !== 'page') return;
   if (e.target.name && e.target.name[0] === '/') touched.add(e.target.name);
   clearTimeout(settleTimer);
   settle();
   saveSoon();
 });
 
-form.addEventListener('click', (e) => {
-  const button = e.target.closest('button');
-  if (!button) return;
-  if (button.classList.contains('add')) {
-    e.preventDefault();
-    const item = addItem(button.closest('.repeat'));
-    item.scrollIntoView();
-    saveSoon();
-  } else if (button.classList.contains('remove')) {
-    e.preventDefault();
-    removeItem(button.closest('.item'));
-    saveSoon();
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (e.submitter === sendButton) submit();
+  else forward();
+});
+next.addEventListener('click', forward);
+back.addEventListener('click', goBack);
+summary.addEventListener('click', (e) => {
+  const b = e.target.closest('button.edit');
+  if (b && draft) go({ id: draft.id, n: +b.dataset.n });
+});
+$('send-now').addEventListener('click', flush);
+$('to-records').addEventListener('click', () => go({ list: true }));
+$('take').addEventListener('click', takeOver);
+
+// The buttons of the list, the held notice and a record's state, by what they do.
+document.addEventListener('click', async (e) => {
+  const b = e.target.closest('#records button, #held button, #state button');
+  if (!b) return;
+  calm(); // what follows changes the page, after a look at the phone's storage
+  const li = b.closest('li'), r = li ? await store.get(li.dataset.id) : shown;
+  const c = b.classList;
+  if (c.contains('fresh')) go({ id: null });
+  else if (!r) drawList();
+  else if (c.contains('resume') || c.contains('look')) go({ id: r.id });
+  else if (c.contains('discard')) discard(r);
+  else if (c.contains('renew')) renew(r.id);
+  else if (c.contains('reopen')) reopen(r.id);
+  else if (c.contains('correct')) correct(r);
+});
+
+// A record changed, here or in another tab: the list, and the record this tab shows.
+store.onChange(async ({ id, status, here: mine }) => {
+  if (status !== 'draft' || view === 'list') await drawList();
+  if (!mine && draft && draft.id === id && status !== 'draft' && status !== 'gone') {
+    const r = await store.get(id);
+    if (r) moved(r);
+  } else if (shown && shown.id === id && (view === 'record' || view === 'held')) {
+    const r = await store.get(id);
+    if (!r) return;
+    if (view === 'held' && r.status !== 'draft') {
+      showRecord(r);
+      history.replaceState(history.state, '', here());
+    } else if (view === 'record') drawState((shown = r));
   }
 });
 
-form.addEventListener('submit', (e) => {
-  e.preventDefault();
-  if (current < pages.length) forward();
-  else submit();
-});
-next.addEventListener('click', forward);
-back.addEventListener('click', () => show(current - 1));
-$('send-now').addEventListener('click', flush);
-again.addEventListener('click', fillNew);
-records.addEventListener('click', (e) => {
-  const c = e.target.classList;
-  if (c.contains('renew')) renew(e.target.parentElement.dataset.id);
-  else if (c.contains('open')) openRecord(e.target.parentElement.dataset.id);
-});
 addEventListener('online', flush);
-addEventListener('offline', listRecords);
+addEventListener('offline', drawList);
 addEventListener('beforeunload', (e) => {
   if (+records.dataset.waiting > 0 && !persisted) {
     e.preventDefault();
@@ -584,25 +718,51 @@ addEventListener('beforeunload', (e) => {
 // ---------------------------------------------------------------- start
 
 async function start() {
-  for (const repeat of form.querySelectorAll('.repeat')) {
-    repeat.dataset.initial = repeat.querySelector('.items').children.length;
-    renumber(repeat);
+  setup();
+  $('to-records').hidden = false;
+  let to = parse(location.hash);
+  if (!to) {
+    const drafts = (await mine()).filter((r) => r.status === 'draft' && r.version === data.version).sort(newest);
+    to = { id: drafts.length ? drafts[0].id : null };
   }
-  applyConditions();
-  show(0);
-  const saved = (await store.all()).filter((r) => r.form === data.form && r.version === data.version && r.status === 'draft' && (r.household || null) === household);
-  draft = saved.sort((a, b) => (a.saved < b.saved ? 1 : -1))[0] || freshDraft();
-  if (saved.length) fill(draft.answers);
-  await listRecords();
+  await go(to, 'replace');
+  await drawList();
+  idle(warm);
   if (navigator.onLine) flush();
   if (navigator.storage && navigator.storage.persist) {
     persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
   }
-  if ('serviceWorker' in navigator) {
-    await navigator.serviceWorker.register('/f/sw.js', { scope: '/f/' });
-    const pagesCache = await caches.open('ms-pages-1');
-    if (!(await pagesCache.match(location.href))) await pagesCache.add(location.href).catch(() => {});
+  if ('serviceWorker' in navigator) await offline();
+}
+
+// The service worker keeps this page, the front page and this page in the other language for
+// use with no network. This page is fetched again now only if it was opened before the
+// worker ran; the other two wait for a later visit, to keep the first one small.
+async function offline() {
+  const controlled = !!navigator.serviceWorker.controller;
+  await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  for (const old of await navigator.serviceWorker.getRegistrations()) {
+    if (new URL(old.scope).pathname === '/f/') old.unregister(); // before the front page was kept
+  }
+  const cache = await caches.open('ms-pages-1'), url = new URL(location.href);
+  url.hash = '';
+  const other = new URL(url);
+  other.searchParams.set('lang', data.lang === 'en' ? 'zh' : 'en');
+  const want = controlled ? [url, other, new URL('/?lang=' + data.lang, url)] : [url];
+  for (const u of want) if (!(await cache.match(u.href, { ignoreVary: true }))) await cache.add(u.href).catch(() => {});
+}
+// Each field's checks are built while the phone is idle, so the first keystroke in a field
+// is as quick as the others.
+const cold = new Set(), SAMPLE = { string: 'x', integer: 1, number: 1.5, boolean: true };
+function warm(deadline) {
+  if (!cold.size) for (const el of form.elements) if (el.name && el.name[0] === '/') cold.add(el.name);
+  for (const name of cold) {
+    if (deadline && deadline.timeRemaining() < 2) return idle(warm);
+    cold.delete(name);
+    const node = nodeAt(data.schema, name.replace(/\/[0-9]+\//g, '/0/'));
+    if (node && node.type !== 'object' && node.type !== 'array') schemaIssues(node, SAMPLE[node.type], data, name);
   }
 }
-document.documentElement.dataset.ready = 'loading';
-start().finally(() => (document.documentElement.dataset.ready = 'yes'));
+
+html.dataset.ready = 'loading';
+start().finally(() => (html.dataset.ready = 'yes'));

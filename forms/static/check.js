@@ -36,11 +36,21 @@ export function conditions(node) {
   return found;
 }
 
+// forms/render.py code_pattern and normalize_code: an ID or village number as typed on any keyboard.
+const CODE = /^\^(?:(?:[0-9A-Z]|\[(?:[0-9A-Z](?:-[0-9A-Z])?)+\])(?:\{[0-9]+\})?)+\$$/;
+export const isCode = (node) => node.type === 'string' && typeof node.pattern === 'string' && CODE.test(node.pattern);
+export const normalizeCode = (text) => text.normalize('NFKC').replace(/\s+/g, '').toUpperCase();
+
+// forms/form_post.py typed: the answer a field's text stands for, or the text when it does not parse.
 export function typed(node, raw) {
-  const t = node.type, text = raw.trim();
+  if (isCode(node)) return normalizeCode(raw);
+  const t = node.type;
+  let text = raw.trim();
+  if ((t === 'integer' || t === 'number') && text.length > 40) return raw; // as form_post.py
+  if (t === 'integer' || t === 'number') text = text.normalize('NFKC');
   if (t === 'boolean') return text === 'true' ? true : text === 'false' ? false : raw;
-  if (t === 'integer' && /^[-+]?[0-9]+$/.test(text)) return parseInt(text, 10);
-  if (t === 'number' && /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
+  if (t === 'integer' && /^[-+]?[0-9]{1,16}$/.test(text) && Number.isSafeInteger(+text)) return parseInt(text, 10);
+  if (t === 'number' && /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/.test(text) && Number.isFinite(+text)) return Number(text);
   return raw;
 }
 

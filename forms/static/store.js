@@ -1,11 +1,23 @@
 // Answers kept on the phone (IndexedDB): drafts, the outbox, and what was sent.
-// A record is {id (the submission UUID), form, version, answers, status, saved, received?, errors?};
-// status is draft, waiting, sent or rejected. Sending is idempotent on the server,
-// so a record may be sent again safely until the phone hears back -- as long as its
-// answers never change once it leaves the draft state: a record in the outbox is a
-// copy of the answers as they were when Send was pressed, never the live draft.
+// A record is {id (the submission UUID), form, version, answers, status, saved, received?,
+// errors?, corrects?}; status is draft, waiting, sent or rejected. Sending is idempotent on
+// the server, so a record may be sent again safely until the phone hears back -- as long as
+// its answers never change once it leaves the draft state. Every write that could undo that
+// (a draft typed in a stale tab, an old send's outcome) reads the stored status inside the
+// same readwrite transaction and gives up when the record has moved on.
 const STORE = 'answers';
 let opening;
+// Other tabs of this phone hear of every change, to redraw their lists and views.
+const channel = 'BroadcastChannel' in self ? new BroadcastChannel('minsheng') : null;
+const listeners = [];
+if (channel) channel.onmessage = (e) => listeners.forEach((f) => f(e.data));
+// f({id, status, here}): record `id` now has `status` ('gone' once deleted); `here` when this
+// tab made the change.
+export const onChange = (f) => listeners.push(f);
+function told(id, status) {
+  if (channel) channel.postMessage({ id, status });
+  setTimeout(() => listeners.forEach((f) => f({ id, status, here: true })));
+}
 
 function db() {
   opening = opening || new Promise((resolve, reject) => {
@@ -17,21 +29,59 @@ function db() {
   return opening;
 }
 
+// work(store) issues the requests and returns a function giving the result once committed.
 async function run(mode, work) {
   const conn = await db();
   return new Promise((resolve, reject) => {
     const t = conn.transaction(STORE, mode);
-    const req = work(t.objectStore(STORE));
-    if (mode === 'readwrite' && t.commit) t.commit(); // now, not when the page next idles
-    t.oncomplete = () => resolve(req.result);
+    const result = work(t.objectStore(STORE));
+    t.oncomplete = () => resolve(result());
     t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error);
   });
 }
 
-export const put = (record) => run('readwrite', (s) => s.put(record));
-export const all = () => run('readonly', (s) => s.getAll());
-export const drop = (id) => run('readwrite', (s) => s.delete(id));
-const one = (id) => run('readonly', (s) => s.get(id));
+// Replace the record `id` with change(stored) when allowed(stored); in one transaction.
+// Resolves to {ok, record}: the record now stored (the new one, or the one that stayed).
+async function update(id, allowed, change) {
+  const out = await run('readwrite', (s) => {
+    const out = { ok: false, record: null };
+    const req = s.get(id);
+    req.onsuccess = () => {
+      out.record = req.result || null;
+      if (!allowed(out.record)) return;
+      out.record = change(out.record);
+      out.ok = true;
+      s.put(out.record);
+    };
+    return () => out;
+  });
+  if (out.ok) told(id, out.record.status);
+  return out;
+}
+
+const isDraft = (r) => !r || r.status === 'draft';
+export const all = () => run('readonly', (s) => { const q = s.getAll(); return () => q.result; });
+export const get = (id) => run('readonly', (s) => { const q = s.get(id); return () => q.result || null; });
+
+// A draft as typed: written only while the stored record is still a draft (or new).
+export const saveDraft = (record) => update(record.id, isDraft, () => record);
+// Send pressed: the draft becomes a frozen copy in the outbox, once.
+export const queue = (record) => update(record.id, isDraft, () => record);
+// A rejected answer opened to be fixed.
+export const reopen = (id, change) => update(id, (r) => !!r && r.status === 'rejected', change);
+// A draft thrown away; nothing else is ever deleted here.
+export const discard = (id) => run('readwrite', (s) => {
+  const req = s.get(id);
+  req.onsuccess = () => { if (req.result && req.result.status === 'draft') s.delete(id); };
+  return () => told(id, 'gone');
+});
+// A new record in the outbox (a rejected answer sent again under a new id) and the old one gone.
+export const replace = (old, record) => run('readwrite', (s) => {
+  s.put(record);
+  s.delete(old);
+  return () => (told(old, 'gone'), told(record.id, record.status));
+});
 
 export function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -47,34 +97,47 @@ export const session = { csrf: '' };
 
 const TIMEOUT = 30000; // ms; a request that hangs longer is given up and retried later
 const flying = new Map(); // id -> the send of that record now in flight
+export const inFlight = (id) => flying.has(id);
 
-// POST one record; the record as updated: sent, rejected (with the server's errors and code)
-// or still waiting (with the server's message, if it gave one). A record already in flight
-// is not sent twice: the caller gets the send that is on its way.
+// POST one waiting record and keep what became of it: sent, rejected (with the server's errors
+// and code) or still waiting (with the server's message, if it gave one). A record already in
+// flight is not sent twice: the caller gets the send that is on its way. Resolves to the
+// record as stored afterwards.
 export function send(record, lang) {
   if (!flying.has(record.id)) {
-    flying.set(record.id, post(record, lang).finally(() => flying.delete(record.id)));
+    const sending = post({ ...record }, lang).then(settle);
+    flying.set(record.id, sending.finally(() => flying.delete(record.id)));
   }
   return flying.get(record.id);
+}
+
+// An outcome is kept only while the record still waits: a slower, older send never turns a
+// sent answer back into a waiting one.
+async function settle(result) {
+  const { record } = await update(result.id, (r) => !!r && r.status === 'waiting', () => result);
+  if (result.status === 'sent' && result.corrects) {
+    await update(result.corrects, (r) => !!r && r.status === 'sent', (r) => ({ ...r, corrected_by: result.id }));
+  }
+  return record || result;
 }
 
 async function post(record, lang) {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), TIMEOUT);
   const wait = (note) => Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1, note });
-  let response, body;
+  const body = { id: record.id, version: record.version, answers: record.answers };
+  if (record.household) body.household_id = record.household;
+  if (record.corrects) body.corrects = record.corrects;
+  let response, said;
   try {
-    const payload = { id: record.id, version: record.version, answers: record.answers };
-    if (record.household) payload.household_id = record.household;
-    if (record.corrects) payload.corrects = record.corrects;
     response = await fetch(`/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
-      body: JSON.stringify(payload),
+      body: JSON.stringify(body),
       credentials: 'same-origin',
       signal: stop.signal,
     });
-    body = await response.json().catch((e) => {
+    said = await response.json().catch((e) => {
       if (stop.signal.aborted) throw e;
       return {};
     });
@@ -83,12 +146,12 @@ async function post(record, lang) {
   } finally {
     clearTimeout(timer);
   }
-  const said = body.detail || `HTTP ${response.status}`;
-  if (response.ok) return Object.assign(record, { status: 'sent', received: body.received_at, errors: null, note: null, code: null });
+  const detail = said.detail || `HTTP ${response.status}`;
+  if (response.ok) return Object.assign(record, { status: 'sent', received: said.received_at, errors: null, note: null, code: null });
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-    return Object.assign(record, { status: 'rejected', code: body.code || null, note: null, errors: body.errors || [{ path: '', message: said }] });
+    return Object.assign(record, { status: 'rejected', code: said.code || null, note: detail, errors: said.errors || null });
   }
-  return wait(said);
+  return wait(detail);
 }
 
 let sending = null;
@@ -98,9 +161,8 @@ export function flush(lang) {
     try {
       const waiting = (await all()).filter((r) => r.status === 'waiting').sort((a, b) => (a.saved < b.saved ? -1 : 1));
       for (const record of waiting) {
-        // one already in flight is joined; one settled since the list was read is left alone
-        if (!flying.has(record.id) && ((await one(record.id)) || {}).status !== 'waiting') continue;
-        await put(await send(record, lang));
+        // one in flight is joined; one another tab settled since the list was read is left alone
+        if (flying.has(record.id) || ((await get(record.id)) || {}).status === 'waiting') await send(record, lang);
       }
       return await all();
     } finally {

@@ -1,10 +1,12 @@
-// minsheng's service worker: after one visit a form opens and works with no network.
-// Assets are cached by version (their URLs carry a content hash); form pages are
-// fetched from the network first (a 304 when unchanged) and from the cache offline.
+// minsheng's service worker: after one visit the front page and a form open and work with no
+// network. Assets are cached by version (their URLs carry a content hash); pages are fetched
+// from the network first (a 304 when unchanged) and from the cache offline, in the language
+// asked for (?lang=en) when it was cached.
 const VERSION = '__VERSION__';
 const ASSETS = "__ASSETS__";
 const STATIC = 'ms-static-' + VERSION;
 const PAGES = 'ms-pages-1';
+const PAGE = /^\/(f\/[^/]+(\/v\/[0-9]+)?)?$/; // the front page, a form, a form's version
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
@@ -18,14 +20,28 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+const lang = (url) => new URL(url).searchParams.get('lang');
+
+// Offline: the page as cached, else the same page cached under other parameters: in the
+// language asked for, else the one the phone speaks, else any.
+async function cached(cache, request) {
+  const exact = await cache.match(request, { ignoreVary: true });
+  if (exact) return exact;
+  const same = await cache.matchAll(request, { ignoreSearch: true, ignoreVary: true });
+  const langs = (await cache.keys(request, { ignoreSearch: true, ignoreVary: true })).map((k) => lang(k.url));
+  const want = lang(request.url) || (navigator.language.startsWith('en') ? 'en' : 'zh');
+  const i = [langs.indexOf(want), langs.indexOf(null), 0].find((n) => n >= 0);
+  return same[i] || Response.error();
+}
+
 async function page(request) {
   const cache = await caches.open(PAGES);
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request, response.clone());
+    if (response.ok) await cache.put(request.url.split('#')[0], response.clone());
     return response;
   } catch (e) {
-    return (await cache.match(request, { ignoreVary: true })) || (await cache.match(request, { ignoreSearch: true, ignoreVary: true })) || Response.error();
+    return cached(cache, request);
   }
 }
 
@@ -33,7 +49,7 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (request.mode === 'navigate' && url.pathname.startsWith('/f/')) {
+  if (request.mode === 'navigate' && PAGE.test(url.pathname)) {
     event.respondWith(page(request));
   } else if (url.pathname.startsWith('/static/')) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request).catch(() => caches.match(request, { ignoreSearch: true }))));

@@ -63,21 +63,33 @@ def browser(playwright: Any) -> Iterator[Any]:
     browser.close()
 
 
-@pytest.fixture
-def page(browser: Any, server: str) -> Iterator[Any]:
-    """A fresh phone: 360x640, its own storage, console errors collected."""
+def new_phone(browser: Any, server: str, username: str | None = "cadre_a") -> Any:
+    """A fresh phone's browser: 360x640, its own storage, logged in as `username`."""
     context = browser.new_context(
         viewport={"width": 360, "height": 640},
         base_url=server,
         locale="zh-CN",
         device_scale_factor=1,
     )
-    log_in(context)
+    if username:
+        log_in(context, username)
+    return context
+
+
+def new_tab(context: Any) -> Any:
+    """A tab of `context` whose console errors are collected in `page.console_errors`."""
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh phone with one tab open."""
+    context = new_phone(browser, server)
+    yield new_tab(context)
     context.close()
 
 

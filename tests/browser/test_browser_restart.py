@@ -23,6 +23,7 @@ from tests.browser.test_form_browser import (
     fast_fill,
     open_form,
     stored_count,
+    tap,
     to_summary,
     wait_until,
 )
@@ -80,7 +81,6 @@ def test_draft_survives_a_browser_restart(playwright, server, tmp_path) -> None:
         assert page.is_checked('[name="/members/1/health"][value="chronic"]')
         assert page.is_visible('[name="/members/1/disease"]')
         assert page.input_value('[name="/members/1/disease"]') == "高血压"
-        page.evaluate("document.getElementById('records').open = true")
         shot(page, "restart-draft-restored")
         assert page.console_errors == []
 
@@ -99,7 +99,7 @@ def test_outbox_survives_a_browser_restart_and_sends_once(
         answers["household"]["group"] = "重启组"
         fast_fill(page, answers)
         to_summary(page)
-        page.click("#send")
+        tap(page, "#send")
         wait_until(page, "document.querySelectorAll('#records li.waiting').length === 1")
         assert stored_count(server) == before
 
@@ -108,7 +108,7 @@ def test_outbox_survives_a_browser_restart_and_sends_once(
         wait_until(page, "document.querySelectorAll('#records li.sent').length === 1", timeout=20)
         assert stored_count(server) == before + 1
         assert not page.locator("#records li.waiting").count()
-        page.evaluate("document.getElementById('records').open = true")
+        tap(page, "#to-records")
         shot(page, "restart-outbox-sent")
         page.reload()  # a later visit sends nothing again
         page.wait_for_selector(READY)

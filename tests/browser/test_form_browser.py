@@ -18,6 +18,8 @@ from tests.world import A1
 
 pytestmark = pytest.mark.browser
 READY = "html[data-ready=yes]"
+# The page ignores taps for a moment after it changes (a double tap is not two taps).
+CALM = "html[data-ready=yes]:not([data-busy])"
 ONLY_MEMBERS = (
     "document.querySelectorAll('section.page').forEach(p => p.hidden = !p.id.endsWith('2'))"
 )
@@ -81,14 +83,34 @@ def open_form(page: Any, path: str = FORM) -> None:
 
 def fast_fill(page: Any, answers: dict[str, Any]) -> None:
     pairs = [(k, v) for k, v in form_pairs(answers) if v != ""]
-    counts = {"/members": len(answers["members"]), "/needs": len(answers.get("needs") or [])}
+    counts = {f"/{k}": len(answers[k]) for k in ("members", "needs") if k in answers}
     page.evaluate(FAST_FILL, [pairs, counts])
+
+
+def tap(page: Any, selector: str) -> None:
+    """A person's tap: once the page is calm, and what it changes has settled after it."""
+    page.wait_for_selector(CALM)
+    page.click(selector)
+    page.wait_for_selector(CALM)
 
 
 def to_summary(page: Any) -> None:
     for _ in range(8):
-        page.click("#next")
+        if page.is_hidden("#next"):
+            break
+        tap(page, "#next")
     assert page.is_visible("#summary"), page.inner_text("main")[:2000]
+
+
+REVEAL = """(name) => {
+  const item = document.querySelector(`[name="${name}"]`).closest('.item.folded');
+  if (item) item.querySelector('.fold').click();
+}"""
+
+
+def reveal(page: Any, name: str) -> None:
+    """Unfold the repeat item holding field `name`, as a person taps its line."""
+    page.evaluate(REVEAL, name)
 
 
 def test_fill_household_with_3_members_and_2_needs_and_send(page, server, household_3_2) -> None:
@@ -105,6 +127,7 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
             field = page.locator(f'[name="{name}"]:not([type=hidden])').first
             if not field.count():
                 continue
+            reveal(page, name)
             kind = field.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
             if kind == "select":
                 field.select_option(value)
@@ -114,19 +137,20 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
                 field.fill(value)
         if section == "members":  # a question that appears and vanishes leaves no answer
             health = answers["members"][0]["health"]
+            reveal(page, "/members/0/health")
             if health == "healthy":
                 page.check('[name="/members/0/health"][value="chronic"]')
                 page.fill('[name="/members/0/disease"]', "高血压")
                 page.check('[name="/members/0/health"][value="healthy"]')
             shot(page, "members-filled")
-        page.click("#next")
+        tap(page, "#next")
         assert not page.locator(
             "section.page:not([hidden]) .err:not([hidden])"
         ).count() or page.is_visible("#summary")
     assert page.is_visible("#summary")
     shot(page, "summary")
-    page.click("#send")
-    page.wait_for_selector("#notice:not([hidden])")  # at once: sending
+    tap(page, "#send")
+    page.wait_for_selector("#state:not([hidden])")  # at once: sending
     wait_until(page, "document.querySelectorAll('#records li.sent').length === 1")
     assert stored_count(server) == before + 1
     stored = api(server, "/api/forms/household/submissions?limit=500")["items"][-1]["answers"]
@@ -136,8 +160,8 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
 
 def test_conditional_questions_appear_and_vanish(page) -> None:
     open_form(page)
-    page.click("#next")  # household
-    page.click("#next")  # shows the errors of page 1 and stays
+    tap(page, "#next")  # household
+    tap(page, "#next")  # shows the errors of page 1 and stays
     page.evaluate(ONLY_MEMBERS)
     disease = page.locator('[data-path="/members/0/disease"]')
     months = page.locator('[data-path="/members/0/migrant_months"]')
@@ -311,7 +335,7 @@ def test_server_422_is_shown_at_its_field(page, server, household) -> None:
     answers["production"] = {"cultivated_land": 1, "irrigated_land": 5}
     fast_fill(page, answers)
     to_summary(page)
-    page.click("#send")
+    tap(page, "#send")
     error = page.locator('[id="e/production/irrigated_land"]')
     error.wait_for(state="visible")
     assert "超过耕地面积" in error.inner_text()
@@ -332,13 +356,13 @@ def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, hou
         answers["household"]["group"] = f"{n + 1}组"
         fast_fill(page, answers)
         to_summary(page)
-        page.click("#send")
+        tap(page, "#send")
         wait_until(page, f"document.querySelectorAll('#records li.waiting').length === {n + 1}")
-        page.click("#new")  # the sent answer is shown until the person starts a new one
+        tap(page, "#state .fresh")  # the sent answer is shown until the person starts a new one
     page.reload()
     page.wait_for_selector(READY)
     assert page.locator("#records li.waiting").count() == 3
-    page.evaluate("document.getElementById('records').open = true")
+    tap(page, "#to-records")
     shot(page, "offline-waiting")
     assert stored_count(server) == before
     page.context.set_offline(False)
@@ -352,5 +376,5 @@ def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, hou
 
 def test_english_page(page) -> None:
     open_form(page, FORM + "&lang=en")
-    assert page.locator("h2").first.inner_text() == "Survey"
+    assert page.locator("section.page h2").first.inner_text() == "Survey"
     shot(page, "english")

@@ -15,6 +15,7 @@ from tests.browser.test_form_browser import (
     fast_fill,
     open_form,
     stored_count,
+    tap,
     to_summary,
     wait_until,
 )
@@ -68,7 +69,7 @@ def test_typing_and_send_again_while_sending_store_the_first_answers_once(
     page.route(POSTS, hold_the_first)
     before = stored_count(server)
     ready_to_send(page, household, "周一发")
-    page.click("#send")
+    tap(page, "#send")
     for _ in range(100):  # the route handler runs while Playwright waits
         if held:
             break
@@ -90,19 +91,18 @@ def test_typing_and_send_again_while_sending_store_the_first_answers_once(
     assert len(mine) == 1 and mine[0]["answers"]["survey"]["surveyor"] == "周一发"
     assert not page.locator("#records li.rejected").count()
     assert not page.locator("#records li.waiting").count()
-    assert page.is_visible("#summary") and page.is_visible("#new")
+    assert page.is_visible("#summary") and page.is_visible("#state .fresh")
     assert page.is_hidden("#send")
-    assert "已提交" in page.inner_text("#notice")
-    page.evaluate("document.getElementById('records').open = true")
+    assert "已发送" in page.inner_text("#state")
     shot(page, "sent-once")
 
-    page.click("#new")  # a fresh answer under a new id
+    tap(page, "#state .fresh")  # a fresh answer under a new id
     assert page.is_visible('section.page[id="page-0"]')
-    assert page.input_value(SURVEYOR) == ""
+    assert page.input_value(SURVEYOR) == "周一发"  # the surveyor carries over
     page.fill(SURVEYOR, "下一份")
-    page.wait_for_timeout(300)
-    assert page.locator("#records li.draft").count() == 1  # the new draft, under its own id
-    assert page.locator("#records li.draft .open").count() == 0  # it is the one open
+    tap(page, "#to-records")  # what was typed is written before the list is shown
+    assert page.locator("#records li.draft .resume").count() == 1  # under its own id
+    assert page.locator("#records li.sent").count() == 1
     assert stored_count(server) == before + 1
     assert page.console_errors == []
 
@@ -128,14 +128,15 @@ def test_an_id_conflict_is_resent_as_a_new_answer_only_when_asked(page, server, 
     page.route(POSTS, conflict_first)
     before = stored_count(server)
     ready_to_send(page, household, "冲突后重发")
-    page.click("#send")
+    tap(page, "#send")
     wait_until(page, "document.querySelectorAll('#records li.rejected .renew').length === 1")
-    assert detail in page.inner_text("#notice")
+    wait_until(page, "document.querySelector('#state').textContent.includes('被退回')")
+    assert detail in page.inner_text("#state") and "正在发送" not in page.inner_text("#state")
     assert detail in page.inner_text("#records li.rejected")
     page.wait_for_timeout(500)
     assert len(posts) == 1  # never resent by itself
     shot(page, "id-conflict")
-    page.click("#records li.rejected .renew")
+    tap(page, "#state .renew")
     wait_until(page, "document.querySelectorAll('#records li.sent').length === 1")
     assert not page.locator("#records li.rejected").count()
     assert len(posts) == 2 and posts[1]["id"] != posts[0]["id"]
@@ -143,7 +144,7 @@ def test_an_id_conflict_is_resent_as_a_new_answer_only_when_asked(page, server, 
     assert stored_count(server) == before + 1
     mine = [s for s in stored(server) if s["id"] == posts[1]["id"]]
     assert mine[0]["answers"]["survey"]["surveyor"] == "冲突后重发"
-    assert "已提交" in page.inner_text("#notice")
+    wait_until(page, "document.querySelector('#state').textContent.includes('已发送')")
     assert page.console_errors == [] or all("409" in e for e in page.console_errors)
 
 
@@ -163,13 +164,15 @@ def test_a_5xx_keeps_the_answer_waiting_and_says_why(page, server, household) ->
     page.route(POSTS, busy)
     before = stored_count(server)
     ready_to_send(page, household, "服务器忙")
-    page.click("#send")
+    tap(page, "#send")
     wait_until(page, "document.querySelectorAll('#records li.waiting').length === 1")
-    wait_until(page, f"document.getElementById('notice').textContent.includes('{detail}')")
+    wait_until(page, f"document.getElementById('state').textContent.includes('{detail}')")
+    assert "待发送" in page.inner_text("#state")
     assert detail in page.text_content("#records li.waiting small.why")
+    assert page.is_visible("#net #send-now")  # Send now is in the banner, not folded away
     page.unroute(POSTS, busy)
-    page.evaluate("document.getElementById('records').open = true")
-    page.click("#send-now")
+    tap(page, "#send-now")
     wait_until(page, "document.querySelectorAll('#records li.sent').length === 1")
     assert stored_count(server) == before + 1
-    assert "已提交" in page.inner_text("#notice")
+    wait_until(page, "document.querySelector('#state').textContent.includes('已发送')")
+    assert page.is_hidden("#net")

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from forms import form_post
 from forms.client import client_data, validation_schema
 from forms.rules import MESSAGES as RULE_MESSAGES
 from forms.rules import id_number_check_digit
@@ -89,3 +90,40 @@ def test_phone_finds_the_same_issues_as_the_server(schema, household) -> None:
             codes |= {i["code"] for i in server}
             assert sorted(found) == sorted([i["path"], i["code"], i["message"]] for i in server)
     assert set(RULE_MESSAGES) <= codes, set(RULE_MESSAGES) - codes
+
+
+def test_phone_reads_typed_text_as_a_plain_post_does(schema) -> None:
+    props = schema["properties"]
+    nodes = {
+        "integer": props["production"]["properties"]["livestock"]["properties"]["cattle"],
+        "number": props["income"]["properties"]["wages"],
+        "id_number": props["members"]["items"]["properties"]["id_number"],
+        "village_code": props["household"]["properties"]["village_code"],
+        "name": props["household"]["properties"]["head_name"],
+    }
+    texts = [
+        "8500", "8500-", "36..000", " 12 ", "８５００", "３．５", "-0", "1e3", "1e999", "+7",
+        "1,000", "", " 620523197501021231 ", "６２０５２３１９７５０１０２１２３ｘ",
+        "620523 1975 0102 123x", "x", "王 芳", "1" * 41, "0." + "0" * 39,
+    ]  # fmt: skip
+    cases = [[validation_schema(node), text] for node in nodes.values() for text in texts]
+    script = (
+        f"import {{ typed }} from '{STATIC / 'check.js'}';\n"
+        "import fs from 'fs';\n"
+        "const cases = JSON.parse(fs.readFileSync(0, 'utf8'));\n"
+        "console.log(JSON.stringify(cases.map(([node, text]) => typed(node, text))));\n"
+    )
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    server = [form_post.typed(node, text) for node, text in cases]
+
+    def as_json(v: Any) -> Any:  # a JSON number is a double, however it is written
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+    assert [as_json(v) for v in json.loads(run.stdout)] == [as_json(v) for v in server]
+    assert form_post.typed(nodes["id_number"], "620523 1975 0102 123x") == "62052319750102123X"

@@ -51,3 +51,28 @@ def test_a_far_index_does_not_conjure_empty_members(schema, household) -> None:
     answers = answers_from_form(schema, pairs)
     # One past maxItems (20), so the schema still reports "at most 20".
     assert len(answers["members"]) == schema["properties"]["members"]["maxItems"] + 1
+
+
+def test_numbers_a_browser_cannot_read_stay_text_for_the_schema_to_refuse(schema) -> None:
+    pairs = [("/income/wages", "8500-"), ("/income/business_income", "36..000")]
+    answers = answers_from_form(schema, pairs)
+    assert answers["income"]["wages"] == "8500-"
+    assert answers["income"]["business_income"] == "36..000"
+    paths = {i.path for i in check_answers("household", schema, answers, date.today())}
+    assert {"/income/wages", "/income/business_income"} <= paths
+
+
+def test_codes_and_full_width_digits_are_read_as_typed_on_a_chinese_keyboard(schema) -> None:
+    answers = answers_from_form(
+        schema,
+        [
+            ("/members/0/id_number", " ６２０５２３ 19750102 123x "),
+            ("/household/village_code", "６２０５２３１０２２０１"),
+            ("/income/wages", "８５００"),
+            ("/production/cultivated_land", "３．５"),
+        ],
+    )
+    assert answers["members"][0]["id_number"] == "62052319750102123X"
+    assert answers["household"]["village_code"] == "620523102201"
+    assert answers["income"]["wages"] == 8500
+    assert answers["production"]["cultivated_land"] == 3.5

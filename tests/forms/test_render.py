@@ -35,7 +35,8 @@ def test_widgets_follow_the_schema(schema) -> None:
         else fields["/needs"].template.children[2].kind == "textarea"
     )
     assert fields["/household/phone"].kind == "tel"
-    assert fields["/production/livestock/cattle"].attrs["step"] == 1
+    assert fields["/production/livestock/cattle"].attrs == {"inputmode": "numeric"}
+    assert fields["/income/wages"].attrs == {"inputmode": "decimal"}
     assert fields["/survey/date"].required and not fields["/survey/surveyor_unit"].required
 
 
@@ -77,3 +78,69 @@ def test_page_renders_with_autoescape(schema) -> None:
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert 'name="/members/__i__/name"' in html and "<template>" in html
     assert 'data-if="' in html
+
+
+def test_numbers_are_text_boxes_so_what_a_browser_cannot_read_is_not_dropped(schema) -> None:
+    html = render_template(
+        "form.html",
+        lang="zh",
+        page=build_page(schema, "zh", {"income": {"wages": "8500-"}}),
+        data={},
+        form_id="household",
+        version=1,
+        action="/f/household/v/1",
+        submission_id="id",
+        notice="",
+        asset=lambda n: f"/static/{n}",
+        switch_url="",
+    )
+    wages = _first_tag(html, 'name="/income/wages"')
+    assert 'type="text"' in wages and 'inputmode="decimal"' in wages and 'value="8500-"' in wages
+    assert 'type="number"' not in html
+    assert "<form" in html and "novalidate" in _first_tag(html, 'id="form"')
+
+
+def _first_tag(html: str, marker: str) -> str:
+    at = html.index(marker)
+    return html[html.rindex("<", 0, at) : html.index(">", at) + 1]
+
+
+def test_code_fields_get_their_length_and_keypad_from_the_pattern(schema) -> None:
+    fields = {f.name: f for p in build_page(schema).pages for f in _fields(p)}
+    id_number = fields["/members/0/id_number"].attrs
+    assert id_number["maxlength"] == 18 and id_number["data-code"] == "X"
+    village = fields["/household/village_code"].attrs
+    assert village["maxlength"] == 12 and village["inputmode"] == "numeric"
+    assert village["data-code"] == ""
+
+
+def test_english_units_come_from_x_en(schema) -> None:
+    zh = {f.name: f for p in build_page(schema, "zh").pages for f in _fields(p)}
+    en = {f.name: f for p in build_page(schema, "en").pages for f in _fields(p)}
+    assert (zh["/income/wages"].unit, en["/income/wages"].unit) == ("元", "yuan")
+    assert (zh["/production/cultivated_land"].unit, en["/production/cultivated_land"].unit) == (
+        "亩",
+        "mu",
+    )
+
+
+def test_a_yes_no_condition_reads_yes_or_no() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "water": {
+                "type": "object",
+                "properties": {"interrupted": {"type": "boolean", "title": "近一月是否停水"}},
+                "allOf": [
+                    {
+                        "if": {"properties": {"interrupted": {"const": False}}},
+                        "then": {"properties": {"days": {"type": "integer", "title": "天数"}}},
+                    }
+                ],
+            }
+        },
+    }
+    for lang, words in (("zh", "为“否”"), ("en", "is No")):
+        days = build_page(schema, lang).pages[0].children[1]
+        assert days.condition is not None and words in days.condition.hint
+        assert "False" not in days.condition.hint

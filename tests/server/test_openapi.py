@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 
 async def test_openapi_describes_the_submission_api(client) -> None:
     doc = (await client.get("/schema/openapi.json")).json()
@@ -27,3 +29,18 @@ async def test_openapi_describes_the_report_routes(client) -> None:
             assert responses[status]["content"]["application/json"]["schema"] == error_body
         assert "Retry-After" in responses["503"]["description"]
     assert set(doc["components"]["schemas"]["ErrorBody"]["required"]) == {"code", "detail"}
+
+
+async def test_api_docs_load_swagger_ui_from_this_server(client) -> None:
+    page = await client.get("/schema/swagger")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "unpkg" not in page.text
+    sources = re.findall(r'(?:src|href)="(/[^"]+)"', page.text)
+    assert len(sources) == 3, sources
+    for url in sources:
+        asset = await client.get(url, headers={"accept-encoding": "br"})
+        assert asset.status_code == 200 and len(asset.content) > 10_000
+        assert "immutable" in asset.headers["cache-control"]
+    assert b"SwaggerUIBundle" in (await client.get(sources[1])).content
+    assert (await client.get("/api-docs/app.py")).status_code == 404
+    assert (await client.get("/schema/openapi.json")).status_code == 200

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from server.pages import plain_answer_id
 from tests.conftest import form_pairs
 from tests.world import A1
 
@@ -29,10 +31,6 @@ def _first(pattern: str, text: str) -> str:
     return found.group(1)
 
 
-def _uuid_in(html: str) -> str:
-    return _first(r'name="_id" value="([^"]+)"', html)
-
-
 async def test_form_page_is_chinese_by_default_with_a_strict_csp(client) -> None:
     response = await client.get(FORM)
     assert response.status_code == 200
@@ -40,7 +38,6 @@ async def test_form_page_is_chinese_by_default_with_a_strict_csp(client) -> None
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    uuid.UUID(_uuid_in(response.text))
 
 
 async def test_english_by_query_and_by_accept_language(client) -> None:
@@ -49,11 +46,14 @@ async def test_english_by_query_and_by_accept_language(client) -> None:
     assert 'lang="en"' in english.text and "?lang=zh" in english.text
 
 
-async def test_second_visit_is_a_304_and_each_first_visit_gets_its_own_uuid(client) -> None:
-    first = await client.get(FORM)
-    again = await client.get(FORM)
-    assert _uuid_in(first.text) != _uuid_in(again.text)
+async def test_the_page_is_the_same_for_every_visit_and_a_second_is_a_304(client) -> None:
+    first = await client.get(FORM, headers={"accept-encoding": "br"})
+    again = await client.get(FORM, headers={"accept-encoding": "gzip"})
+    assert first.headers["content-encoding"] == "br"
+    assert again.headers["content-encoding"] == "gzip" and first.text == again.text
+    assert 'name="_id"' not in first.text  # the page names no answer: see plain_answer_id
     assert first.headers["etag"] == again.headers["etag"]
+    assert "Accept-Language" in first.headers["vary"] and "Accept-Encoding" in first.headers["vary"]
     cached = await client.get(FORM, headers={"if-none-match": first.headers["etag"]})
     assert cached.status_code == 304 and cached.content == b""
 
@@ -65,21 +65,24 @@ async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -
     assert response.status_code == 200 and response.headers["content-encoding"] == "br"
     assert "immutable" in response.headers["cache-control"]
     assert response.headers["content-type"].startswith("text/javascript")
+    assert "content-security-policy" not in response.headers  # a page's policy, not a script's
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "// The form page" not in response.text  # served without its comments
     cached = await client.get(url, headers={"if-none-match": response.headers["etag"]})
     assert cached.status_code == 304
     assert (await client.get("/static/../server/app.py")).status_code == 404
-    sw = await client.get("/f/sw.js")
+    sw = await client.get("/sw.js")
     assert sw.status_code == 200 and "immutable" not in sw.headers["cache-control"]
     assert "__ASSETS__" not in sw.text and url in sw.text
 
 
 async def test_plain_form_post_stores_the_answer_once(client, household) -> None:
-    sid = str(uuid.uuid4())
-    body = [*form_pairs(household), ("_id", sid), ("_action", "send")]
+    body = [*form_pairs(household), ("_action", "send")]
     first = await _post(client, body)
     assert first.status_code == 200, first.text
+    sid = str(plain_answer_id("household", 1, A1, household))
     assert sid in first.text and "已提交" in first.text
-    again = await _post(client, body)
+    again = await _post(client, body)  # a double tap, or a resend after a timeout
     assert again.status_code == 200
     stored = (await client.get(API)).json()
     assert stored["total"] == 1 and stored["items"][0]["id"] == sid
@@ -96,10 +99,54 @@ async def test_plain_form_post_with_errors_shows_the_answers_and_errors_again(
     assert response.status_code == 422
     html = response.text
     assert 'value="王"' in html
-    assert re.search(r'id="e/members/0/name" role="alert">至少 2 个字', html)
-    assert re.search(r'id="e/production/irrigated_land" role="alert">有效灌溉面积', html)
-    assert "答案有误，请按提示修改" in html and "answers are invalid" not in html
+    assert re.search(r'id="e/members/0/name">至少 2 个字', html)
+    assert re.search(r'id="e/production/irrigated_land">有效灌溉面积', html)
+    # The notice at the top links each error to its field, in the page's language.
+    assert "有 2 处需要修改" in html and "answers are invalid" not in html
+    assert 'href="#f/members/0/name">家庭成员 1 · 姓名：至少 2 个字' in html
+    assert 'href="#f/production/irrigated_land">有效灌溉面积：有效灌溉面积 5 亩' in html
+    name = _first(r'(<input id="f/members/0/name"[^>]*>)', html)
+    assert 'aria-invalid="true"' in name and 'aria-describedby="e/members/0/name"' in name
     assert (await client.get(API)).json()["total"] == 0
+
+
+async def test_required_errors_come_from_the_server_in_the_pages_language(
+    client, household
+) -> None:
+    del household["survey"]["surveyor"]
+    page = (await client.get(FORM + "?lang=en")).text
+    assert re.search(r'<form id="form"[^>]* novalidate>', page)  # no browser bubbles
+    body = [*form_pairs(household), ("_id", str(uuid.uuid4()))]
+    response = await client.post(
+        "/f/household/v/1?lang=en",
+        content=urlencode(body),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert 'href="#f/survey/surveyor">Surveyor: This field is required' in response.text
+    assert "此项必填" not in response.text
+
+
+async def test_a_plain_post_redirects_to_a_done_page_in_local_time(client, household) -> None:
+    sid = str(plain_answer_id("household", 1, A1, household))
+    body = urlencode(form_pairs(household))
+    response = await client.post(
+        "/f/household/v/1",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303  # Back from the done page is the form, not a POST
+    assert response.headers["location"] == f"/f/household/done/{sid}?lang=zh"
+    done = await client.get(response.headers["location"])
+    assert done.status_code == 200 and sid in done.text
+    received = (await client.get(f"/api/submissions/{sid}")).json()["received_at"]
+    utc = datetime.fromisoformat(received.replace("Z", "+00:00"))
+    shanghai = (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert f"服务器收到于 {shanghai}" in done.text
+    assert "填写新的一户" in done.text
+    other = await client.get(f"/f/other/done/{sid}", headers={"accept": "text/html"})
+    assert other.status_code == 404
 
 
 async def test_hidden_answers_are_dropped_from_a_plain_post(client, household) -> None:
@@ -128,7 +175,7 @@ async def test_add_and_remove_buttons_work_without_javascript(client, household)
 
 
 async def test_next_household_on_a_cached_page_is_stored_as_a_new_answer(client, household) -> None:
-    # A browser without JavaScript shows the cached page (304) again, with the same id.
+    # A page cached before answers were named by content still sends its _id: ignored.
     sid = str(uuid.uuid4())
     first = await _post(client, [*form_pairs(household), ("_id", sid)])
     assert first.status_code == 200
@@ -141,7 +188,6 @@ async def test_next_household_on_a_cached_page_is_stored_as_a_new_answer(client,
     stored = (await client.get(API)).json()
     assert stored["total"] == 2
     assert {i["answers"]["household"]["group"] for i in stored["items"]} >= {"五组"}
-    assert sid in {i["id"] for i in stored["items"]}
 
 
 async def test_unknown_form_is_a_page_for_browsers_and_json_for_api(client) -> None:

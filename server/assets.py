@@ -1,0 +1,151 @@
+"""What a phone downloads, made as small as it can be once, then served from memory.
+
+The form page's files (`forms/static`) and the page itself are the whole first visit
+of a phone on a slow, metered network (bench/form_budget.py keeps it under 40 KB).
+Each is read once, its comments and indentation dropped (our own scripts and styles;
+the vendored validator is left as shipped), given a content hash for its URL and
+ETag, and compressed once at brotli's best setting rather than on every request. The
+service worker that keeps them for use offline is served from the root, so it keeps
+the front page too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import mimetypes
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import brotli
+from litestar import MediaType, Request, Response, get
+from litestar.params import FromPath
+
+from server.errors import not_found
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "forms" / "static"
+# In dependency order: a module's imports are served before it, so it can name their versions.
+STATIC_FILES = (
+    "style.css",
+    "vendor/json-schema.js",
+    "check.js",
+    "store.js",
+    "tabs.js",
+    "fields.js",
+    "app.js",
+)
+_IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
+YEAR = "public, max-age=31536000, immutable"
+# Set on routes whose responses are compressed here, so the middleware leaves them alone.
+PRECOMPRESSED = "precompressed"
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    media_type: str
+    etag: str = ""
+    br: bytes = b""
+    gz: bytes = b""
+
+    @property
+    def version(self) -> str:
+        return self.etag.strip('"')[:10]
+
+
+def packed(body: bytes, media_type: str) -> Asset:
+    """`body` with its ETag and its brotli and gzip encodings, made now, once."""
+    return Asset(
+        body,
+        media_type,
+        etag='"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+        br=brotli.compress(body, quality=11),
+        gz=gzip.compress(body, compresslevel=9, mtime=0),
+    )
+
+
+def _lean(name: str, text: str) -> str:
+    """Our own script or style without comments and indentation: what brotli cannot shrink."""
+    if name.endswith(".css"):
+        text = _CSS_COMMENT.sub("", text)
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
+
+@lru_cache(maxsize=1)
+def assets() -> dict[str, Asset]:
+    """The static files a page may load, read and packed once."""
+    found: dict[str, Asset] = {}
+    for name in STATIC_FILES:
+        text = (STATIC_DIR / name).read_text(encoding="utf-8")
+        if not name.startswith("vendor/"):
+            text = _lean(name, text)
+        if name.endswith(".js"):  # versioned imports, cached for a year like the page's own
+            text = _IMPORT.sub(lambda m: f"from './{m[1]}?v={found[m[1]].version}'", text)
+        media_type = "text/javascript" if name.endswith(".js") else mimetypes.guess_type(name)[0]
+        found[name] = packed(text.encode(), media_type or "application/octet-stream")
+    return found
+
+
+def asset_url(name: str) -> str:
+    return f"/static/{name}?v={assets()[name].version}"
+
+
+@lru_cache(maxsize=1)
+def service_worker() -> Asset:
+    """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
+    urls = [asset_url(name) for name in STATIC_FILES]
+    version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
+    text = _lean("sw.js", (STATIC_DIR / "sw.js").read_text(encoding="utf-8"))
+    text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
+    return packed(text.encode(), "text/javascript")
+
+
+def _accepts(request: Request[Any, Any, Any], coding: str) -> bool:
+    offered = request.headers.get("accept-encoding", "").split(",")
+    return any(part.split(";")[0].strip() == coding for part in offered)
+
+
+def send(
+    request: Request[Any, Any, Any],
+    asset: Asset,
+    cache_control: str,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    """`asset` as the client can take it (brotli, gzip or plain), or 304 if it has it."""
+    headers = {**(headers or {}), "ETag": asset.etag, "Cache-Control": cache_control}
+    headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Accept-Encoding"]))
+    if asset.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(b"", status_code=304, headers=headers)
+    body = asset.body
+    if _accepts(request, "br"):
+        body, headers["Content-Encoding"] = asset.br, "br"
+    elif _accepts(request, "gzip"):
+        body, headers["Content-Encoding"] = asset.gz, "gzip"
+    return Response(body, media_type=asset.media_type, headers=headers)
+
+
+@get("/static/{name:path}", include_in_schema=False, opt={PRECOMPRESSED: True})
+async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
+    """A page asset; immutable for a year when asked for by its current version."""
+    asset = assets().get(name.lstrip("/"))
+    if asset is None:
+        raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
+    current = request.query_params.get("v") == asset.version
+    return send(request, asset, YEAR if current else "no-cache")
+
+
+@get("/sw.js", include_in_schema=False, opt={PRECOMPRESSED: True})
+async def service_worker_script(request: Request[Any, Any, Any]) -> Response[Any]:
+    """The service worker, at the root so it keeps the front page too; revalidated on every
+    check so a new one is found."""
+    return send(request, service_worker(), "no-cache")
+
+
+def html_asset(html: str) -> Asset:
+    return packed(html.encode(), MediaType.HTML + "; charset=utf-8")
