@@ -38,6 +38,9 @@ STATIC_FILES = (
     "fields.js",
     "app.js",
 )
+# Styles of the pages for staff (admin, the front page once logged in): served like the
+# others, but not kept by the service worker, which keeps what the phone's form needs.
+OTHER_FILES = ("admin.css",)
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"
@@ -81,7 +84,7 @@ def _lean(name: str, text: str) -> str:
 def assets() -> dict[str, Asset]:
     """The static files a page may load, read and packed once."""
     found: dict[str, Asset] = {}
-    for name in STATIC_FILES:
+    for name in (*STATIC_FILES, *OTHER_FILES):
         text = (STATIC_DIR / name).read_text(encoding="utf-8")
         if not name.startswith("vendor/"):
             text = _lean(name, text)

@@ -285,7 +285,7 @@ async def form_done(
     submission_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     """What became of a form sent without JavaScript: stored, when (local time), under which id."""
-    stored = await get_submission(db, str(submission_id), principal)
+    stored = await get_submission(db, str(submission_id), principal, receipt=True)
     if stored.form_id != form_id:
         raise not_found(f"答案 {submission_id}", f"submission {submission_id}")
     form = await get_version(db, form_id, stored.version)

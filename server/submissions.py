@@ -31,7 +31,7 @@ from forms.schema import canonical_json
 from forms.validate import check_answers, localize, quickly_valid, rule_issues
 from server import audit
 from server.auth import Principal
-from server.authz import Answer, Form, area_sql, require
+from server.authz import Answer, Form, Household, allowed, area_sql, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
@@ -111,15 +111,31 @@ def answer_of(submission: Submission) -> Answer:
     return Answer(submission.id, submission.household_id, submission.village_code)
 
 
-async def get_submission(db: Database, submission_id: str, principal: Principal) -> Submission:
-    """One answer, if `principal` may read it; 404 as if absent otherwise."""
+async def get_submission(
+    db: Database, submission_id: str, principal: Principal, *, receipt: bool = False
+) -> Submission:
+    """One answer, if `principal` sent it or may read it; 404 as if absent otherwise.
+
+    A `receipt` (what became of an answer sent: its id and when) is also given to
+    whoever may answer for that household, who could have sent the same answer.
+    """
     row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
     if row is None:
         await require(db, principal, "submission.read", Answer(submission_id, None, None))
         raise not_found(f"答案 {submission_id!r}", f"submission {submission_id!r}")
     found = _submission(row)
-    await require(db, principal, "submission.read", answer_of(found))
+    if not await _may_see(db, principal, found, receipt):
+        await require(db, principal, "submission.read", answer_of(found))
     return found
+
+
+async def _may_see(db: Database, principal: Principal, found: Submission, receipt: bool) -> bool:
+    if principal.authenticated and found.submitted_by == principal.actor.name:
+        return True
+    if receipt and found.household_id is not None:
+        mine = Household(found.household_id, found.village_code or "")
+        return await allowed(db, principal, "submission.create", mine)
+    return False
 
 
 async def list_submissions(
@@ -226,7 +242,7 @@ async def create_submission(
     digest = body_hash(body.version, body.answers, corrects, body.household_id, body.village_code)
     existing = await _existing(db, form_id, submission_id, digest)
     if existing is not None:
-        if existing.submitted_by != principal.actor.name:
+        if not await _may_see(db, principal, existing, receipt=True):
             await require(db, principal, "submission.read", answer_of(existing))
         return existing, False
     # A household's link fills one form only: asked before the form is looked up.

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot
-from tests.browser.test_form_browser import api
+from tests.browser.conftest import log_in, shot
+from tests.browser.test_form_browser import FORM, api
 from tests.conftest import form_pairs
 
 pytestmark = pytest.mark.browser
@@ -23,6 +23,7 @@ def plain(browser: Any, server: str) -> Iterator[Any]:
         locale="zh-CN",
         java_script_enabled=False,
     )
+    log_in(context)
     yield context.new_page()
     context.close()
 
@@ -49,7 +50,7 @@ def test_without_javascript_errors_come_from_the_server_and_back_returns_to_the_
     answers["members"][0]["relation"] = "head"
     answers.pop("needs", None)
     answers["household"]["group"] = "无脚本组"
-    plain.goto("/f/household")
+    plain.goto(FORM)
     fill(plain, {k: v for k, v in answers.items() if k != "survey"})
     plain.click("#send")  # no surveyor: no browser bubble, the server's own words
     assert plain.url.endswith("/f/household/v/1?lang=zh")

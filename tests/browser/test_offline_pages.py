@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import shot
-from tests.browser.test_form_browser import READY, open_form, wait_until
+from tests.browser.test_form_browser import FORM, READY, open_form, wait_until
 
 pytestmark = pytest.mark.browser
 KEPT = "caches.open('ms-pages-1').then((c) => c.keys()).then((k) => k.length)"
@@ -19,22 +19,22 @@ def test_front_page_and_english_form_open_offline(page) -> None:
     wait_until(page, f"{KEPT}.then((n) => n === 3)")
     page.context.set_offline(True)
 
-    page.goto("/f/household?lang=en")
+    page.goto(FORM + "&lang=en")
     page.wait_for_selector(READY)
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator("section.page h2").first.inner_text() == "Survey"
     shot(page, "offline-english")
-    page.goto("/f/household?lang=zh")
+    page.goto(FORM + "&lang=zh")
     page.wait_for_selector(READY)
     assert page.locator("section.page h2").first.inner_text() == "调查信息"
     page.goto("/")
     assert page.locator("a.button", has_text="双联入户需求调查表").count() == 1
     shot(page, "offline-front-page")
-    assert all("ERR_INTERNET_DISCONNECTED" in e for e in page.console_errors)
+    assert all("ERR_INTERNET_DISCONNECTED" in e for e in page.console_errors), page.console_errors
 
 
 def test_english_page_uses_english_units_and_punctuation(page) -> None:
-    open_form(page, "/f/household?lang=en")
+    open_form(page, FORM + "&lang=en")
     page.evaluate("document.querySelectorAll('section.page').forEach((p, i) => p.hidden = i !== 3)")
     units = page.eval_on_selector_all(
         '[data-path^="/income"] .unit', "els => els.map(e => e.textContent)"

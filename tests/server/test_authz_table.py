@@ -374,10 +374,7 @@ FORM_POST = "/f/{form_id:str}/v/{version:int}"
 USER = "/api/users/{user_id:int}"
 CADRE = "/admin/pairings/{cadre_id:int}"
 PERSON = "/admin/people/{user_id:int}"
-SCHEMA_PAGES = (
-    *("", "/openapi.json", "/openapi.yml", "/openapi.yaml", "/elements"),
-    *("/redoc", "/swagger", "/rapidoc", "/oauth2-redirect.html"),
-)
+SCHEMA_PAGES = ("", "/openapi.json", "/swagger", "/oauth2-redirect.html")
 
 # fmt: off
 #                                                        anon admin desig offic other cad_a cad_b house
@@ -393,7 +390,9 @@ ROWS: list[Row] = [
     PUBLIC("POST", "/logout", with_form("/logout"), 303),
     PUBLIC("DELETE", "/api/session", at("/api/session"), 204),
     PUBLIC("GET", "/static/{name:path}", at("/static/style.css"), 200, at("/static/nope.css"), 404),
-    PUBLIC("GET", "/f/sw.js", at("/f/sw.js"), 200),
+    PUBLIC("GET", "/sw.js", at("/sw.js"), 200),
+    PUBLIC("GET", "/api-docs/{name:str}", at("/api-docs/swagger-ui.css"), 200,
+           at("/api-docs/nope.js"), 404),
     PUBLIC("GET", "/h/{token:str}", at("/h/{link}"), 303, at("/h/h_not_a_link"), 404),
     *[PUBLIC("GET", f"/schema{page}", at(f"/schema{page}"), 200) for page in SCHEMA_PAGES],
     PUBLIC("GET", "/schema/{path:str}", at("/schema/nope"), 404),
@@ -425,8 +424,8 @@ ROWS: list[Row] = [
         at("/f/household/v/1?household={C1}"), expect("401 200 404 404 404 404 404 200")),
     # A link always answers for its own household, whichever one the page names.
     Row("POST", FORM_POST, with_form("/f/household/v/1", _answer_form("A1")),
-        expect("401 200 404 404 404 200 404 200"),
-        with_form("/f/household/v/1", _answer_form("C1")), expect("401 200 404 404 404 404 404 200")),
+        expect("401 303 404 404 404 303 404 303"),
+        with_form("/f/household/v/1", _answer_form("C1")), expect("401 303 404 404 404 404 404 303")),
     Row("POST", "/api/forms/{form_id:str}/submissions",
         with_json("/api/forms/household/submissions", _answer("A1")),
         expect("401 201 404 404 404 201 404 201"),
@@ -435,6 +434,10 @@ ROWS: list[Row] = [
     Row("GET", "/api/forms/{form_id:str}/submissions",
         at("/api/forms/household/submissions?village_code={vA}"), AREA_LIST,
         at("/api/forms/household/submissions?village_code={vC}"), AREA_LIST),
+    # The receipt of a form sent without JavaScript: whoever may read the answer.
+    Row("GET", "/f/{form_id:str}/done/{submission_id:uuid}", at("/f/household/done/{a1}"),
+        expect("401 200 404 200 404 200 404 200"),
+        at("/f/household/done/{c1}"), expect("401 200 404 404 200 404 404 404")),
     Row("GET", SUB, at("/api/submissions/{a1}"), expect("401 200 404 200 404 200 404 404"),
         at("/api/submissions/{c1}"), expect("401 200 404 404 200 404 404 404")),
     Row("GET", SUB + "/needs", at("/api/submissions/{a1}/needs"),

@@ -116,7 +116,7 @@ async def test_required_errors_come_from_the_server_in_the_pages_language(
     del household["survey"]["surveyor"]
     page = (await client.get(FORM + "?lang=en")).text
     assert re.search(r'<form id="form"[^>]* novalidate>', page)  # no browser bubbles
-    body = [*form_pairs(household), ("_id", str(uuid.uuid4()))]
+    body = [*form_pairs(household), ("_id", str(uuid.uuid4())), ("_household", A1)]
     response = await client.post(
         "/f/household/v/1?lang=en",
         content=urlencode(body),
@@ -129,7 +129,7 @@ async def test_required_errors_come_from_the_server_in_the_pages_language(
 
 async def test_a_plain_post_redirects_to_a_done_page_in_local_time(client, household) -> None:
     sid = str(plain_answer_id("household", 1, A1, household))
-    body = urlencode(form_pairs(household))
+    body = urlencode([*form_pairs(household), ("_household", A1)])
     response = await client.post(
         "/f/household/v/1",
         content=body,
