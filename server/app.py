@@ -40,15 +40,17 @@ from server.submissions import SubmissionController
 log = logging.getLogger("minsheng")
 
 
-def _db(state: State) -> Database:
-    return state.db
-
-
+# Litestar resolves the dependencies of one level together in an anyio task group, which
+# cost about 7% of a submission's time; chained, each level holds one and none is spawned.
 def _settings(state: State) -> Settings:
     return state.settings
 
 
-def _principal(request: Request[Any, Any, Any]) -> Principal:
+def _db(state: State, settings: NamedDependency[Settings]) -> Database:
+    return state.db
+
+
+def _principal(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Principal:
     return request.scope["state"]["principal"]  # type: ignore[no-any-return]
 
 
@@ -88,7 +90,12 @@ async def healthz(db: NamedDependency[Database]) -> Response[dict[str, Any]]:
     """
     health = db.health if db.health.state == "ok" else await db.probe()
     row = await db.fetch_one("SELECT count(*) FROM form_versions WHERE status = 'published'")
-    body: dict[str, Any] = {"status": health.state, "published_forms": row[0]}
+    body: dict[str, Any] = {
+        "status": health.state,
+        "published_forms": row[0],
+        "writes": db.writes,
+        "commits": db.batches,
+    }
     if health.state != "ok":
         body.update(since=health.since, detail=health.detail)
     return Response(body, status_code=200 if health.state == "ok" else 503)

@@ -208,8 +208,9 @@ class _Readers:
 
 @dataclass
 class _Write:
-    work: Callable[[aiosqlite.Connection], Awaitable[Any]]
+    work: Any  # async (aiosqlite.Connection) -> T, or (sqlite3.Connection) -> T with `now`
     done: asyncio.Future[Any]
+    now: bool = False  # a plain function, run in the writer's thread in one go
 
 
 class Database:
@@ -228,6 +229,7 @@ class Database:
         self._closing = False
         self._write_loop = asyncio.create_task(self._run_writes(), name="minsheng-writer")
         self.batches = 0  # transactions committed, for benches and tests
+        self.writes = 0  # writes committed (several to a transaction when they queue)
 
     @classmethod
     async def open(cls, path: Path, readers: int = READERS, *, check: bool = True) -> Database:
@@ -291,6 +293,24 @@ class Database:
         self._wake.set()
         return await done
 
+    async def write_now(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """As `write`, for a plain function of a sqlite3 connection: run in the writer's
+        own thread, with the other such writes queued beside it, in one go.
+
+        Each statement of an async write is a round trip between the event loop and the
+        writer's thread, and on a busy server every round trip waits its turn on the
+        loop: the hot path's writes (answers) are plain functions, so a whole group of
+        them is one round trip.
+        """
+        if self._closing:
+            raise RuntimeError("the database is closed")
+        if asyncio.get_running_loop() is not self._loop:
+            return await self._on_own_loop(self.write_now(work))
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Write(work, done, now=True))
+        self._wake.set()
+        return await done
+
     async def _run_writes(self) -> None:
         while True:
             await self._wake.wait()
@@ -310,12 +330,16 @@ class Database:
         conn = self._writer
         outcomes: list[tuple[_Write, Any, BaseException | None]] = []
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                outcomes.append(await self._one(conn, job, alone=len(batch) == 1))
-                if not conn.in_transaction:  # SQLite rolled it all back (disk full, I/O)
-                    raise outcomes[-1][2] or sqlite3.OperationalError("transaction lost")
-            await conn.execute("COMMIT")
+            if all(job.now for job in batch):
+                results = await conn._execute(_commit_now, conn._conn, [j.work for j in batch])
+                outcomes = [(job, *result) for job, result in zip(batch, results, strict=True)]
+            else:
+                await conn.execute("BEGIN IMMEDIATE")
+                for job in batch:
+                    outcomes.append(await self._one(conn, job, alone=len(batch) == 1))
+                    if not conn.in_transaction:  # SQLite rolled it all back (disk full, I/O)
+                        raise outcomes[-1][2] or sqlite3.OperationalError("transaction lost")
+                await conn.execute("COMMIT")
         except BaseException as exc:
             await _rollback(conn)
             failure: BaseException | None = self._storage_failure(exc)
@@ -329,6 +353,7 @@ class Database:
                 raise
             return
         self.batches += 1
+        self.writes += len(batch)
         self.health.recover()
         for job, result, error in outcomes:
             _settle(job.done, result, error)
@@ -336,11 +361,16 @@ class Database:
     async def _one(
         self, conn: aiosqlite.Connection, job: _Write, *, alone: bool
     ) -> tuple[_Write, Any, BaseException | None]:
+        async def run() -> Any:
+            if job.now:
+                return await conn._execute(job.work, conn._conn)
+            return await job.work(conn)
+
         if alone:  # nothing to protect: an error rolls the transaction back
-            return job, await job.work(conn), None
+            return job, await run(), None
         await conn.execute("SAVEPOINT job")
         try:
-            result = await job.work(conn)
+            result = await run()
         except Exception as exc:
             if storage_error(exc) is not None or not conn.in_transaction:
                 raise
@@ -412,6 +442,47 @@ class Database:
             raise self._storage_failure(exc) or exc from exc
         finally:
             self._readers.release(reader)
+
+
+def _commit_now(
+    conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]
+) -> list[tuple[Any, BaseException | None]]:
+    """Run plain-function writes as one transaction, in the writer's thread: each in its
+    own savepoint, so one that fails rolls back alone; (result, error) of each. An error
+    that loses the transaction (a full disk) or breaks COMMIT is raised, nothing kept."""
+    outcomes: list[tuple[Any, BaseException | None]] = []
+    alone = len(works) == 1
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for work in works:
+            if alone:
+                outcomes.append((work(conn), None))
+                continue
+            conn.execute("SAVEPOINT job")
+            try:
+                result = work(conn)
+            except Exception as exc:
+                if storage_error(exc) is not None or not conn.in_transaction:
+                    raise
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                outcomes.append((None, exc))
+                continue
+            conn.execute("RELEASE job")
+            outcomes.append((result, None))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+def rows(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+) -> list[Any]:
+    """Every row of one statement, inside a plain-function write (see Database.write_now)."""
+    return conn.execute(sql, params).fetchall()
 
 
 def _retry_later() -> AppError:

@@ -8,6 +8,7 @@ unchanged one is left as it is.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import aiosqlite
@@ -95,8 +96,32 @@ async def list_forms(db: Database) -> list[FormSummary]:
     return summaries
 
 
+# (form, version or None for the current one) -> (monotonic time, version): every answer
+# asks for its version, which changes only when a version is published or retired.
+# Kept briefly, and dropped at once when this process publishes; another server process
+# publishing is seen within VERSION_CACHE_SECONDS.
+VERSION_CACHE_SECONDS = 5.0
+_versions: dict[tuple[str, int | None], tuple[float, FormVersion]] = {}
+
+
+def forget_versions() -> None:
+    _versions.clear()
+
+
 async def get_version(db: Database, form_id: str, version: int | None = None) -> FormVersion:
     """A given version, or the current published one; AppError 404 when there is none."""
+    key = (form_id, version)
+    hit = _versions.get(key)
+    if hit is not None and time.monotonic() - hit[0] < VERSION_CACHE_SECONDS:
+        return hit[1]
+    found = await _read_version(db, form_id, version)
+    if len(_versions) >= 256:
+        _versions.clear()
+    _versions[key] = (time.monotonic(), found)
+    return found
+
+
+async def _read_version(db: Database, form_id: str, version: int | None) -> FormVersion:
     if version is not None and not 1 <= version <= MAX_VERSION:  # SQLite integers are 64-bit
         row = None
     elif version is None:
@@ -147,7 +172,9 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
         await audit.record(conn, actor, "form.version.publish", f"form:{form_id}", version=version)
         return version
 
-    return await db.write(work)
+    published = await db.write(work)
+    forget_versions()
+    return published
 
 
 _READ_ERRORS = {

@@ -27,6 +27,7 @@ from server.authz import Household, Place, area_sql, forget_pairings, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.http import json_body
+from server.subjects import forget_households
 
 CATEGORIES = {
     "not_out": ("未脱贫", "not yet out of poverty"),
@@ -257,7 +258,11 @@ async def upsert_households(
             )
         return created, changed, same
 
-    return await (db.read(work) if dry_run else db.write(work))
+    if dry_run:
+        return await db.read(work)
+    counts = await db.write(work)
+    forget_households()
+    return counts
 
 
 async def _find(conn: aiosqlite.Connection, row: dict[str, Any]) -> Any:
@@ -351,6 +356,7 @@ async def propose_household(
         return _record(rows[0]), True
 
     record, created = await db.write(work)
+    forget_households()
     forget_pairings(principal.user_id)
     return record, created
 
@@ -389,7 +395,9 @@ async def review_household(
         )
         return _record(rows[0])
 
-    return await db.write(work)
+    reviewed = await db.write(work)
+    forget_households()
+    return reviewed
 
 
 _ERRORS = documented_errors(

@@ -112,6 +112,27 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
         )
     raw = await request.body()
     try:
+        return msgspec.convert(_parse(raw), shape)
+    except msgspec.ValidationError as exc:
+        raise AppError(
+            400,
+            "bad_body",
+            zh_en(f"内容结构不对：{exc}", f"body does not have the expected shape: {exc}"),
+        ) from exc
+
+
+def _parse(raw: bytes) -> Any:
+    """The JSON value of a body; AppError 400 saying what and where when it is not one.
+
+    msgspec reads a well-formed body in a fraction of json's time and refuses everything
+    json would let through but we cannot store (NaN, infinities, lone surrogates, absurd
+    numbers); only a body it refuses is read again by json, for the line and column.
+    """
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        pass
+    try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
         # A lone surrogate ("\\ud800") parses but cannot be stored or hashed as UTF-8.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -140,14 +161,7 @@ async def json_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
                 "JSON not accepted: nested too deep, a number too long, or an invalid character",
             ),
         ) from exc
-    try:
-        return msgspec.convert(value, shape)
-    except msgspec.ValidationError as exc:
-        raise AppError(
-            400,
-            "bad_body",
-            zh_en(f"内容结构不对：{exc}", f"body does not have the expected shape: {exc}"),
-        ) from exc
+    return value
 
 
 def documented_body(schema: Schema) -> type[Operation]:
