@@ -493,29 +493,39 @@ def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str,
 
 
 def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[dict[str, Any]]:
-    return _rows(
+    rows = _rows(
         conn,
         f"""
-        WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid),
-        needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent,
-                         total(status IN ('solved', 'solved_on_spot')) AS solved,
-                         total(urgency = 'urgent'
-                               AND coalesce(status, 'open') NOT IN {CLOSING_SQL}) AS open_urgent
-                  FROM n GROUP BY rid)
+        WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid)
         SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
                count(h.rid) AS households, total(people.k) AS population,
                total(CASE WHEN h.category IN {_POOR_SQL} THEN people.k END) AS poor_people,
                avg(h.per_capita) AS mean_income,
                total(h.per_capita < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
-               total(h.water_difficulty = 1) AS water_difficulty,
-               total(needs.k) AS needs, total(needs.urgent) AS urgent,
-               total(needs.solved) AS solved, total(needs.open_urgent) AS open_urgent
+               total(h.water_difficulty = 1) AS water_difficulty
         FROM villages v LEFT JOIN h ON h.village_code = v.code
-        LEFT JOIN people ON people.rid = h.rid LEFT JOIN needs ON needs.rid = h.rid
+        LEFT JOIN people ON people.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
         {"county": county, "line": line},
     )
+    needs = _village_needs(conn)
+    none = {"needs": 0.0, "urgent": 0.0, "solved": 0.0, "open_urgent": 0.0}
+    return [{**row, **needs.get(row["code"], none)} for row in rows]
+
+
+def _village_needs(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Needs, urgent, solved and open urgent needs of each drawn village, by code."""
+    rows = _rows(
+        conn,
+        f"""
+        SELECT h.village_code AS code, count(*) AS needs, total(n.urgency = 'urgent') AS urgent,
+               total(n.status IN ('solved', 'solved_on_spot')) AS solved,
+               total(n.urgency = 'urgent'
+                     AND coalesce(n.status, 'open') NOT IN {CLOSING_SQL}) AS open_urgent
+        FROM n JOIN h ON h.rid = n.rid GROUP BY h.village_code""",
+    )
+    return {row.pop("code"): {k: float(v) for k, v in row.items()} for row in rows}
 
 
 def _township_rows(conn: sqlite3.Connection, county: str) -> list[dict[str, Any]]:
