@@ -7,6 +7,10 @@ latest survey date (then the latest received) among those in the scope and
 date range. Every stored submission passed the schema and the form's rules
 when it arrived, so all of them are accepted.
 
+`per_capita` is the stored per-capita income, rounded to 0.01 yuan as it is
+shown; `income` is the same unrounded (net income / members), which is what
+the poverty line is tested against: 2,951.996 is below a 2,952 line.
+
 The drawn answers are flattened once into TEMP tables (`h` households, `m`
 members, `n` needs) on a read-only connection; the figures are then plain
 GROUP BY queries. SQLite 3.40 re-parses a JSON document on every
@@ -200,7 +204,9 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
                    json_extract(s.answers, {h_extract}) AS x
             FROM latest JOIN submissions s ON s.rowid = latest.rid)
         SELECT rid, village_code, household_id, survey_date, received_at, form_version,
-               category, per_capita, members, net_income, {h_columns}
+               category, per_capita, members, net_income,
+               CASE WHEN per_capita IS NOT NULL THEN net_income * 1.0 / members END AS income,
+               {h_columns}
         FROM staged""",
         params,
     )

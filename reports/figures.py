@@ -172,50 +172,50 @@ def _income(conn: sqlite3.Connection, poverty_line: float) -> dict[str, Any]:
         if known
         else None
     )
+    # The line is a test of the unrounded income (`income`), not of the 0.01-yuan figure.
     bands_sql = [
-        ("below", "per_capita < :line"),
-        ("to_1_5", "per_capita >= :line AND per_capita < 1.5 * :line"),
-        ("to_2", "per_capita >= 1.5 * :line AND per_capita < 2 * :line"),
-        ("above_2", "per_capita >= 2 * :line"),
-        ("unknown", "per_capita IS NULL"),
+        ("below", "income < :line"),
+        ("to_1_5", "income >= :line AND income < 1.5 * :line"),
+        ("to_2", "income >= 1.5 * :line AND income < 2 * :line"),
+        ("above_2", "income >= 2 * :line"),
+        ("unknown", "income IS NULL"),
     ]
+    households_drawn = _one(conn, "SELECT count(*) FROM h")
     bands = []
     for name, condition in bands_sql:
         households, people = conn.execute(
             f"SELECT count(*), total(members) FROM h WHERE {condition}", {"line": poverty_line}
         ).fetchone()
-        bands.append((name, Share(households, _one(conn, "SELECT count(*) FROM h")), int(people)))
+        bands.append((name, Share(households, households_drawn), int(people)))
     # Composition: per-capita yuan by component, per household category and overall,
-    # over households whose income is complete.
+    # over households whose income is complete. Each part and the total are divided
+    # unrounded (integer division would floor them); the page rounds each figure on
+    # its own, and each bar's total is total net income / people, the same figure as
+    # the per-capita net income beside it.
     parts = (
-        "sum(wages)",
-        "sum(business_income - business_expense)",
-        "sum(property_income)",
-        "sum(t_dibao + t_pension + t_eco + t_other)",
+        "total(wages)",
+        "total(business_income - business_expense)",
+        "total(property_income)",
+        "total(t_dibao + t_pension + t_eco + t_other)",
     )
-    select = ", ".join(f"{p} / nullif(sum(members), 0)" for p in parts)
+    select = ", ".join(f"{p} / total(members)" for p in parts)
     composition = []
-    for category, row in [
-        *(
-            (
-                c,
-                conn.execute(
-                    f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
-                    " AND category = ?",
-                    (c,),
-                ).fetchone(),
-            )
-            for c in (*POOR, "non_poor")
-        ),
-        (
-            "all",
-            conn.execute(
-                f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
-            ).fetchone(),
-        ),
-    ]:
+    for category in (*POOR, "non_poor", "all"):
+        where = "" if category == "all" else "AND category = :category"
+        row = conn.execute(
+            f"SELECT {select}, total(net_income) / total(members), count(*) FROM h"
+            f" WHERE per_capita IS NOT NULL {where}",
+            {"category": category},
+        ).fetchone()
         if row[-1]:
-            composition.append((category, [float(v or 0) for v in row[:-1]], int(row[-1])))
+            composition.append(
+                {
+                    "category": category,
+                    "parts": [float(v) for v in row[:4]],
+                    "total": float(row[4]),
+                    "households": int(row[5]),
+                }
+            )
     transfers = conn.execute(
         "SELECT sum(t_dibao), sum(t_pension), sum(t_eco), sum(t_other) FROM h"
         " WHERE per_capita IS NOT NULL"
@@ -501,7 +501,7 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
                count(h.rid) AS households, total(people.k) AS population,
                total(CASE WHEN h.category IN {_POOR_SQL} THEN people.k END) AS poor_people,
                avg(h.per_capita) AS mean_income,
-               total(h.per_capita < :line) AS below_line,
+               total(h.income < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
                total(h.water_difficulty = 1) AS water_difficulty
         FROM villages v LEFT JOIN h ON h.village_code = v.code

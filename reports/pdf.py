@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.charts import bar_chart, stacked_bars
+from reports.charts import bar_chart, stacked_bars, whole
 from reports.figures import Report, Share
 
 PACKAGE = Path(__file__).resolve().parent
@@ -26,7 +26,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "5"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -113,7 +113,7 @@ def _environment(lang: str) -> Environment:
         return f"{int(value)}"
 
     def money(value: Any) -> str:
-        return missing if value is None else f"{value:,.0f}"
+        return missing if value is None else f"{whole(value):,}"
 
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
@@ -203,9 +203,13 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         title("income.property_income"),
         tr("转移性收入", "Transfers"),
     ]
+
+    def category_label(code: str) -> str:
+        return tr("全部", "All") if code == "all" else label("household.category", code)
+
     bars = [
-        (tr("全部", "All") if c == "all" else label("household.category", c), values)
-        for c, values, _ in f.income["composition"]
+        (category_label(row["category"]), row["parts"], row["total"])
+        for row in f.income["composition"]
     ]
     start, end = report.period.params()
     period_text = f"{start or '…'} — {end or '…'}" if start or end else tr("全部时间", "all time")
