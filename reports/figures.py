@@ -22,6 +22,19 @@ from reports.ledger import ledger, overdue_needs
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
+# A registered poor household (建档立卡) is counted poor while its status is 未脱贫,
+# 预脱贫 (planned to leave this year but not yet verified: the roster keeps it as
+# 未脱贫) or 返贫. 已脱贫 households are no longer poor, though still monitored.
+POOR_STATUSES = ("not_out", "expected_out", "returned")
+
+
+def _still_poor(alias: str = "") -> str:
+    """The SQL condition on a drawn household (`alias`.) that it is counted poor."""
+    p = f"{alias}." if alias else ""
+    statuses = ", ".join(f"'{s}'" for s in POOR_STATUSES)
+    return f"{p}category IN {_POOR_SQL} AND {p}status IN ({statuses})"
+
+
 INCOME_CEILING = 100_000  # the form's own upper bound for per-capita income
 
 
@@ -56,16 +69,90 @@ class Breakdown:
         return Share(dict(self.rows).get(code, 0), self.total)
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The figures an official reads first, over one drawn set of households; the same
+    function counts them for the period and for the one before, so they compare.
+
+    Pairs are (households, people). `poor` counts the people of registered poor
+    households still poor (POOR_STATUSES); `status_unknown` those whose status was
+    not answered, counted in neither. `below_line` is any household, registered or
+    not, whose unrounded per-capita income is under the line.
+    """
+
+    households: int
+    people: int
+    registered_poor: tuple[int, int]
+    poor: tuple[int, int]
+    status_unknown: tuple[int, int]
+    below_line: tuple[int, int]
+    income_known: tuple[int, int]
+    per_capita_income: float | None  # total net income / total people, complete income only
+    registered_households: int | None
+    population_registered: int | None
+
+    @property
+    def coverage(self) -> Share:
+        return Share(self.households, self.registered_households)
+
+    @property
+    def incidence(self) -> Share:
+        """Poor people over the area's registered population: 贫困发生率."""
+        return Share(self.poor[1], self.population_registered)
+
+    @property
+    def below_line_share(self) -> Share:
+        """People below the line over the people whose household's income is complete."""
+        return Share(self.below_line[1], self.income_known[1])
+
+
+def headline(
+    conn: sqlite3.Connection,
+    poverty_line: float,
+    registered_households: int | None,
+    population_registered: int | None,
+    table: str = "h",
+) -> Headline:
+    """The headline figures over a drawn households table (`h`, or the earlier period's)."""
+
+    def pair(where: str) -> tuple[int, int]:
+        households, people = conn.execute(
+            f"SELECT count(*), total(members) FROM {table} WHERE {where}",
+            {"line": poverty_line},
+        ).fetchone()
+        return int(households), int(people)
+
+    households, people = pair("1")
+    return Headline(
+        households=households,
+        people=people,
+        registered_poor=pair(f"category IN {_POOR_SQL}"),
+        poor=pair(_still_poor()),
+        status_unknown=pair(f"category IN {_POOR_SQL} AND status IS NULL"),
+        below_line=pair("income < :line"),
+        income_known=pair("income IS NOT NULL"),
+        per_capita_income=_one(
+            conn,
+            "SELECT CASE WHEN count(*) THEN total(net_income) / total(members) END"
+            f" FROM {table} WHERE income IS NOT NULL",
+        ),
+        registered_households=registered_households,
+        population_registered=population_registered,
+    )
+
+
 @dataclass
 class Indicators:
     """Every indicator of the brief the form has data for, over one drawn set."""
 
+    headline: Headline
+    # Why the registered population is unknown: None (it is known), "village" (the
+    # village has none), or how many of the county's villages have none.
+    population_missing: str | int | None
     households: int
     registered: int | None
     population: int
     labour_force: int
-    poor_households: int
-    poor_people: int
     categories: list[tuple[str, int, int]]  # (category, households, people)
     status: Breakdown
     vulnerable: dict[str, int | None]
@@ -80,11 +167,11 @@ class Indicators:
 
     @property
     def coverage(self) -> Share:
-        return Share(self.households, self.registered)
+        return self.headline.coverage
 
     @property
     def incidence(self) -> Share:
-        return Share(self.poor_people, self.population)
+        return self.headline.incidence
 
 
 @dataclass
@@ -291,6 +378,8 @@ def indicators(
     registered: int | None,
     visits: int,
     as_of: str,
+    population_registered: int | None = None,
+    population_missing: str | int | None = None,
 ) -> Indicators:
     """Indicators over the drawn TEMP tables h, m, n; needs' days open counted to `as_of`."""
     households = _one(conn, "SELECT count(*) FROM h")
@@ -304,9 +393,6 @@ def indicators(
         for c in labels.codes("household.category")
     ]
     categories = [(c, int(hh), int(people)) for c, hh, people in categories]
-    poor_h, poor_p = conn.execute(
-        f"SELECT count(*), total(members) FROM h WHERE category IN {_POOR_SQL}"
-    ).fetchone()
     ages_known = _one(conn, "SELECT count(age) FROM m")
     people = {
         "sex": _breakdown(conn, labels, "members.sex", "m", "sex"),
@@ -341,14 +427,14 @@ def indicators(
         conn, labels, "members.disability_type", "m", "disability_type", disability_where
     )
     return Indicators(
+        headline=headline(conn, poverty_line, registered, population_registered),
+        population_missing=population_missing,
         households=households,
         registered=registered,
         population=_one(conn, "SELECT count(*) FROM m"),
         labour_force=_one(
             conn, "SELECT count(*) FROM m WHERE labour IN ('ordinary', 'skilled', 'weak')"
         ),
-        poor_households=int(poor_h),
-        poor_people=int(poor_p),
         categories=categories,
         status=_breakdown(
             conn, labels, "household.status", "h", "status", f"category IN {_POOR_SQL}"
@@ -498,8 +584,9 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
         f"""
         WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid)
         SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
+               v.population_registered,
                count(h.rid) AS households, total(people.k) AS population,
-               total(CASE WHEN h.category IN {_POOR_SQL} THEN people.k END) AS poor_people,
+               total(CASE WHEN {_still_poor("h")} THEN people.k END) AS poor_people,
                avg(h.per_capita) AS mean_income,
                total(h.income < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
@@ -563,7 +650,9 @@ def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
         conn,
         "SELECT county_code, county_name, city_name,"
         " sum(households_registered) AS households_registered,"
-        " count(households_registered) = count(*) AS registered_complete"
+        " count(households_registered) = count(*) AS registered_complete,"
+        " sum(population_registered) AS population_registered,"
+        " count(*) - count(population_registered) AS population_unknown"
         " FROM villages WHERE county_code = ? GROUP BY county_code",
         (scope.code,),
     )
@@ -592,8 +681,17 @@ def build_report(
         registered = place.get("households_registered")
         if scope.kind == "county" and not place.get("registered_complete"):
             registered = None  # a partial sum would overstate coverage
+        # Never a partial or made-up denominator: unknown unless every village has it.
+        population = place.get("population_registered")
+        missing: str | int | None = None
+        if scope.kind == "village" and population is None:
+            missing = "village"
+        elif scope.kind == "county" and place["population_unknown"]:
+            population, missing = None, int(place["population_unknown"])
         counted_to = as_of(period, today).isoformat()
-        figures = indicators(conn, labels, poverty_line, registered, in_period, counted_to)
+        figures = indicators(
+            conn, labels, poverty_line, registered, in_period, counted_to, population, missing
+        )
         span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
         report = Report(
             kind=scope.kind,

@@ -176,7 +176,8 @@ def cache_key(
         column = "code" if request.scope.kind == "village" else "county_code"
         places = conn.execute(
             f"SELECT group_concat(code || name || township_name || county_name || city_name"
-            f" || ifnull(households_registered, '-'), '|') FROM villages WHERE {column} = ?",
+            f" || ifnull(households_registered, '-') || '/' || ifnull(population_registered, '-'),"
+            f" '|') FROM villages WHERE {column} = ?",
             (request.scope.code,),
         ).fetchone()[0]
         versions = conn.execute("SELECT count(*), max(version) FROM form_versions").fetchone()
