@@ -195,6 +195,7 @@ class Report:
     urgent_needs: list[dict[str, Any]] = field(default_factory=list)
     overdue_needs: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
+    red_flags: dict[str, Any] = field(default_factory=dict)
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
 
@@ -531,6 +532,37 @@ def _quality(conn: sqlite3.Connection, today: str) -> list[dict[str, Any]]:
     return found
 
 
+# The two lists officials act on by name (see RED_FLAGS). A village report lists every
+# household; a county roll-up the lowest incomes, its village reports the rest.
+RED_FLAGS = {
+    # 已脱贫 households below the line again: at risk of falling back (返贫风险).
+    "relapse_risk": f"category IN {_POOR_SQL} AND status = 'out' AND income < :line",
+    # Households outside the registered poor below the line: should be registered (应纳未纳).
+    "unregistered_poor": "category = 'non_poor' AND income < :line",
+}
+COUNTY_RED_FLAG_LIMIT = 50
+
+
+def _red_flags(conn: sqlite3.Connection, line: float, limit: int | None) -> dict[str, Any]:
+    """Each red-flag list, lowest per-capita income first, with how many there are in all."""
+    found: dict[str, Any] = {}
+    for name, condition in RED_FLAGS.items():
+        found[name] = _rows(
+            conn,
+            f"""SELECT h.village_code, v.name AS village_name, h.grp, h.head_name, h.members,
+                       h.category, h.income, h.surveyor
+            FROM h LEFT JOIN villages v ON v.code = h.village_code
+            WHERE {condition}
+            ORDER BY h.income, h.village_code, h.grp, h.head_name, h.household_id
+            {"LIMIT " + str(int(limit)) if limit else ""}""",
+            {"line": line},
+        )
+        found[name + "_total"] = _one(
+            conn, f"SELECT count(*) FROM h WHERE {condition}", {"line": line}
+        )
+    return found
+
+
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
 
@@ -590,7 +622,9 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
                avg(h.per_capita) AS mean_income,
                total(h.income < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
-               total(h.water_difficulty = 1) AS water_difficulty
+               total(h.water_difficulty = 1) AS water_difficulty,
+               total({RED_FLAGS["relapse_risk"]}) AS relapse_risk,
+               total({RED_FLAGS["unregistered_poor"]}) AS unregistered_poor
         FROM villages v LEFT JOIN h ON h.village_code = v.code
         LEFT JOIN people ON people.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
@@ -714,7 +748,9 @@ def build_report(
             report.urgent_needs = _urgent_needs(conn, None)
             report.overdue_needs = overdue_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
+            report.red_flags = _red_flags(conn, poverty_line, None)
         else:
+            report.red_flags = _red_flags(conn, poverty_line, COUNTY_RED_FLAG_LIMIT)
             report.villages = _village_rows(conn, scope.code, poverty_line)
             report.townships = _township_rows(conn, scope.code)
             report.quality = _quality(conn, today_iso)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,12 @@ def _environment(lang: str) -> Environment:
     def money(value: Any) -> str:
         return missing if value is None else f"{whole(value):,}"
 
+    def fen(value: Any) -> str:
+        """Yuan cut (not rounded) to the fen: a figure below the line never prints as it."""
+        if value is None:
+            return missing
+        return f"{Decimal(repr(value)).quantize(Decimal('0.01'), ROUND_FLOOR):,}"
+
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
             return missing
@@ -131,6 +138,7 @@ def _environment(lang: str) -> Environment:
         tr=tr,
         num=num,
         money=money,
+        fen=fen,
         pct=pct,
         share=share,
         missing=missing,
@@ -261,6 +269,7 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
     ]
     chapters = [
         ("income", "收入", "Income"),
+        ("flags", "预警名单", "Red flags"),
         ("causes", "致贫原因", "Causes of poverty"),
         ("living", "两不愁三保障", "Living conditions"),
         ("people", "人口结构", "People"),
