@@ -614,19 +614,18 @@ def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[di
     rows = _rows(
         conn,
         f"""
-        WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid)
-        SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
-               v.population_registered,
-               count(h.rid) AS households, total(people.k) AS population,
-               total(CASE WHEN {_still_poor("h")} THEN people.k END) AS poor_people,
-               avg(h.per_capita) AS mean_income,
+        SELECT v.code, v.name, v.township_code, v.township_name,
+               v.households_registered AS registered, v.population_registered,
+               count(h.rid) AS households, total(h.members) AS population,
+               total(CASE WHEN {_still_poor("h")} THEN h.members END) AS poor_people,
+               total(CASE WHEN h.income IS NOT NULL THEN h.net_income END) AS net_income,
+               total(CASE WHEN h.income IS NOT NULL THEN h.members END) AS income_people,
                total(h.income < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
                total(h.water_difficulty = 1) AS water_difficulty,
                total({RED_FLAGS["relapse_risk"]}) AS relapse_risk,
                total({RED_FLAGS["unregistered_poor"]}) AS unregistered_poor
         FROM villages v LEFT JOIN h ON h.village_code = v.code
-        LEFT JOIN people ON people.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
         {"county": county, "line": line},
     )

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reports.charts import bar_chart, stacked_bars, whole
+from reports.county_table import LOW_COVERAGE, by_township, top_incidence
 from reports.figures import Report, Share
 
 PACKAGE = Path(__file__).resolve().parent
@@ -122,6 +123,9 @@ def _environment(lang: str) -> Environment:
             return missing
         return f"{Decimal(repr(value)).quantize(Decimal('0.01'), ROUND_FLOOR):,}"
 
+    def ratio(value: float | None) -> str:
+        return missing if value is None else f"{100.0 * value:.1f}%"
+
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
             return missing
@@ -140,6 +144,8 @@ def _environment(lang: str) -> Environment:
         money=money,
         fen=fen,
         pct=pct,
+        ratio=ratio,
+        low_coverage_pct=round(100 * LOW_COVERAGE),
         share=share,
         missing=missing,
         lang=lang,
@@ -225,16 +231,6 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         period_text += tr("（调查日期 {} 至 {}）", " (surveys dated {} to {})").format(
             *report.survey_span
         )
-    villages = list(report.villages)
-    if sort == "needs":
-        villages.sort(key=lambda v: (-(v["open_urgent"] or 0), v["code"]))
-    else:
-        villages.sort(
-            key=lambda v: (
-                -(v["poor_people"] / v["population"]) if v["population"] else 1.0,
-                v["code"],
-            )
-        )
     top_urgent = sorted(
         (v for v in report.villages if v["open_urgent"]),
         key=lambda v: (-v["open_urgent"], v["code"]),
@@ -294,7 +290,8 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         "band_label": bands.__getitem__,
         "rule_label": lambda r: tr(*_RULES.get(r, (r, r))),
         "income_parts": parts,
-        "villages": villages,
+        "village_table": by_township(report.villages, sort) if report.villages else None,
+        "top_incidence": top_incidence(report.villages),
         "top_urgent": top_urgent,
         "sort": sort,
         "income_chart": stacked_bars(
