@@ -16,7 +16,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reports.draw import CLOSING_SQL, Period, Scope, as_of, connect_readonly, draw, scope_where
+from reports.draw import (
+    CLOSING_SQL,
+    HEADLINE_FIELDS,
+    Period,
+    Scope,
+    as_of,
+    connect_readonly,
+    draw,
+    draw_households,
+    scope_where,
+)
 from reports.labels import Labels, labels_from_schema, with_followups
 from reports.ledger import ledger, overdue_needs
 
@@ -196,6 +206,10 @@ class Report:
     overdue_needs: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
     red_flags: dict[str, Any] = field(default_factory=dict)
+    # The period of the same length before this one, and its headline figures; None
+    # when the period has no start or no end, so there is nothing of equal length.
+    previous_period: Period | None = None
+    previous: Headline | None = None
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
 
@@ -741,6 +755,12 @@ def build_report(
             figures=figures,
             generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
         )
+        report.previous_period = period.before()
+        if report.previous_period is not None:
+            draw_households(
+                conn, scope, report.previous_period, "hp", fields=HEADLINE_FIELDS, json_fields=()
+            )
+            report.previous = headline(conn, poverty_line, registered, population, "hp")
         today_iso = (today or date.today()).isoformat()
         if scope.kind == "village":
             report.households = _household_rows(conn)

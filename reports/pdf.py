@@ -126,6 +126,30 @@ def _environment(lang: str) -> Environment:
     def ratio(value: float | None) -> str:
         return missing if value is None else f"{100.0 * value:.1f}%"
 
+    def figure(value: Any, kind: str) -> str:
+        """A headline figure: a count, a percentage, or yuan."""
+        if value is None:
+            return missing
+        if kind == "pct":
+            return f"{value:.1f}%"
+        return money(value) if kind == "money" else f"{int(value)}"
+
+    def change(now: Any, before: Any, kind: str) -> str:
+        """How far `now` is from `before`: signed, in percentage points for rates, and
+        for yuan with the relative change too."""
+        if now is None or before is None:
+            return missing
+        if kind == "pct":
+            points = round(now, 1) - round(before, 1)
+            return f"{points:+.1f} " + tr("个百分点", "pts")
+        if kind == "money":
+            shown = f"{whole(now) - whole(before):+,}"
+            if not before:
+                return shown
+            relative = f"{100 * (now - before) / before:+.1f}%"
+            return tr(f"{shown}（{relative}）", f"{shown} ({relative})")
+        return f"{int(now) - int(before):+d}"
+
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
             return missing
@@ -145,6 +169,8 @@ def _environment(lang: str) -> Environment:
         fen=fen,
         pct=pct,
         ratio=ratio,
+        figure=figure,
+        change=change,
         low_coverage_pct=round(100 * LOW_COVERAGE),
         share=share,
         missing=missing,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -51,29 +50,29 @@ def set_income(answers: dict[str, Any], **income: float) -> None:
 
 
 async def _store(
-    db_path: Path,
-    answers: Iterable[tuple[int, dict[str, Any]]],
-    villages: list[dict[str, Any]],
+    db_path: Path, answers: list[tuple[int, dict[str, Any]]], villages: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
+    """Store (roster index, answers) pairs: answers with the same index are surveys of the
+    same roster household (the first one names it)."""
     from forms.schema import shipped_forms
 
     db = await Database.open(db_path)
     try:
         version = await publish(db, "household", shipped_forms()["household"], actor="test")
         await upsert_villages(db, villages, actor="test")
-        entries = []
-        for seed_index, (seed, household) in enumerate(answers):
-            entry = roster_entry(seed, seed_index, household)
-            await upsert_households(db, "test", [entry])
+        entries: dict[int, dict[str, Any]] = {}
+        for index, household in answers:
+            if index not in entries:
+                entries[index] = roster_entry(41, index, household)
+                await upsert_households(db, "test", [entries[index]])
             body = SubmissionCreate(
                 id=new_id(),  # type: ignore[arg-type]
                 version=version,
                 answers=household,
-                household_id=entry["id"],
+                household_id=entries[index]["id"],
             )
             await create_submission(db, "household", body, principal=TESTER)
-            entries.append(entry)
-        return entries
+        return list(entries.values())
     finally:
         await db.close()
 
@@ -82,10 +81,16 @@ def store(
     db_path: Path,
     answers: list[dict[str, Any]],
     villages: list[dict[str, Any]] | None = None,
-    seed: int = 41,
+    rounds: list[list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Store each answer for a roster household of its own; returns the roster entries."""
-    return asyncio.run(_store(db_path, [(seed, a) for a in answers], villages or demo_villages()))
+    """Store each answer for a roster household of its own; returns the roster entries.
+
+    `rounds` are earlier surveys stored first: the i-th answer of a round is about the
+    same roster household as the i-th of `answers`.
+    """
+    pairs = [(i, a) for earlier in rounds or [] for i, a in enumerate(earlier)]
+    pairs += list(enumerate(answers))
+    return asyncio.run(_store(db_path, pairs, villages or demo_villages()))
 
 
 def set_population(db_path: Path, populations: dict[str, int | None]) -> None:
