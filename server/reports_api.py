@@ -86,7 +86,8 @@ def _date(name: str, value: str | None) -> date | None:
     )
 
 
-def _period(start: str | None, end: str | None) -> Period:
+def period_from_query(start: str | None, end: str | None) -> Period:
+    """The survey period ?from=&to= name (both optional); 400 for a bad date or order."""
     period = Period(_date("from", start), _date("to", end))
     if period.start and period.end and period.start > period.end:
         raise AppError(
@@ -224,7 +225,7 @@ class ReportController(Controller):
         """
         code = _code(filename, 12, "village")
         return await _pdf(
-            request, db, principal, Scope("village", code), _period(start, end), "incidence"
+            request, db, principal, Scope("village", code), period_from_query(start, end), "incidence"
         )
 
     @_pdf_route("/county/{filename:str}")
@@ -243,4 +244,4 @@ class ReportController(Controller):
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """
         code = _code(filename, 6, "county")
-        return await _pdf(request, db, principal, Scope("county", code), _period(start, end), sort)
+        return await _pdf(request, db, principal, Scope("county", code), period_from_query(start, end), sort)
