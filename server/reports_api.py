@@ -224,9 +224,8 @@ class ReportController(Controller):
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
         """
         code = _code(filename, 12, "village")
-        return await _pdf(
-            request, db, principal, Scope("village", code), period_from_query(start, end), "incidence"
-        )
+        period = period_from_query(start, end)
+        return await _pdf(request, db, principal, Scope("village", code), period, "incidence")
 
     @_pdf_route("/county/{filename:str}")
     async def county(
@@ -244,4 +243,5 @@ class ReportController(Controller):
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """
         code = _code(filename, 6, "county")
-        return await _pdf(request, db, principal, Scope("county", code), period_from_query(start, end), sort)
+        period = period_from_query(start, end)
+        return await _pdf(request, db, principal, Scope("county", code), period, sort)
