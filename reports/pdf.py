@@ -28,7 +28,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "5"
+TEMPLATE_VERSION = "6"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -107,6 +107,10 @@ def _environment(lang: str) -> Environment:
     def tr(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
+    def paren(text: Any) -> str:
+        """`text` in brackets after a word: full-width in Chinese."""
+        return f" ({text})" if lang == "en" else f"（{text}）"
+
     def num(value: Any) -> str:
         if value is None:
             return missing
@@ -164,6 +168,7 @@ def _environment(lang: str) -> Environment:
 
     env.globals.update(
         tr=tr,
+        paren=paren,
         num=num,
         money=money,
         fen=fen,
@@ -340,6 +345,8 @@ def render_html(
     report: Report, lang: str = "zh", generated_by: str = "minsheng", sort: str = "incidence"
 ) -> str:
     template = "village.html" if report.kind == "village" else "county.html"
+    if report.drawn == 0:
+        template = "empty.html"
     env = _environment(lang)
     return env.get_template(template).render(_context(report, lang, generated_by, sort))
 

@@ -107,7 +107,7 @@ def _warm() -> None:
 
     for lang in ("zh", "en"):
         env = _environment(lang)
-        for name in ("village.html", "county.html"):
+        for name in ("village.html", "county.html", "empty.html"):
             env.get_template(name)
     HTML(
         string='<link rel="stylesheet" href="report.css"><h2>预热</h2><p>warm 预热 <b>粗体</b></p>',
