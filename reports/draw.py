@@ -138,9 +138,17 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     sql = (
         f"{p}form_id = ? AND {p}{scope.column} = ?"
         f" AND {p}household_id IS NOT NULL AND {p}corrected_by IS NULL"
-        f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)"
     )
-    return sql, [FORM_ID, scope.code, start, start, end, end]
+    params: list[object] = [FORM_ID, scope.code]
+    # Only the ends that are set: "(? IS NULL OR survey_date >= ?)" kept SQLite from
+    # reading the date range off the index, and every answer's JSON was parsed for it.
+    if start is not None:
+        sql += f" AND {p}survey_date >= ?"
+        params.append(start)
+    if end is not None:
+        sql += f" AND {p}survey_date <= ?"
+        params.append(end)
+    return sql, params
 
 
 def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> tuple[object, ...]:
@@ -211,19 +219,24 @@ def draw_households(
     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     where, params = scope_where(scope, period)
     h_extract, h_columns = _split("s.answers", fields, json_fields)
+    # `latest` takes only columns the report index holds, so choosing each household's
+    # answer parses no JSON; only the answers chosen are then read for it.
     conn.execute(
         f"""CREATE TEMP TABLE {table} AS
         WITH latest AS MATERIALIZED (
-            SELECT rid FROM (
-                SELECT rowid AS rid, row_number() OVER (
-                    PARTITION BY household_id
-                    ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
+            SELECT rid, village_code, household_id, survey_date, received_at, category,
+                   per_capita, members
+            FROM (
+                SELECT rowid AS rid, village_code, household_id, survey_date, received_at,
+                       household_category AS category, per_capita_income AS per_capita,
+                       member_count AS members,
+                       row_number() OVER (
+                           PARTITION BY household_id
+                           ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
                 FROM submissions WHERE {where})
             WHERE n = 1),
         staged AS MATERIALIZED (
-            SELECT s.rowid AS rid, s.village_code, s.household_id, s.survey_date,
-                   s.received_at, s.form_version, s.household_category AS category,
-                   s.per_capita_income AS per_capita, s.member_count AS members,
+            SELECT latest.*, s.form_version,
                    json_extract(s.derived, '$.net_income') AS net_income,
                    {h_extract} AS x
             FROM latest JOIN submissions s ON s.rowid = latest.rid)
