@@ -23,6 +23,7 @@ from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
+from server.exports_api import ExportController
 from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             api_docs_file,
             FormController,
             SubmissionController,
+            ExportController,
             FollowupController,
             PlaceController,
             HouseholdController,
