@@ -103,7 +103,10 @@ def _day(name: str, value: str | None) -> date | None:
 
 
 def _utc(day: date, zone: str) -> str:
-    at = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    try:
+        at = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of Greenwich is in year 0, which Python lacks
+        return "0000-01-01T00:00:00.000Z"
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -189,6 +192,8 @@ async def account_names(db: Database, whos: set[str]) -> dict[str, str]:
 
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
+# A day, or empty as the audit page's form sends an unfilled one (no limit then).
+DAY_OR_EMPTY: dict[str, Any] = {"anyOf": [{"format": "date"}, {"maxLength": 0}]}
 
 
 class AuditController(Controller):
@@ -222,10 +227,18 @@ class AuditController(Controller):
         ] = None,
         address: Text = None,
         start: Annotated[
-            str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD")
+            str | None,
+            QueryParameter(
+                name="from", description="first day, YYYY-MM-DD", schema_extra=DAY_OR_EMPTY
+            ),
         ] = None,
         end: Annotated[
-            str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (included)")
+            str | None,
+            QueryParameter(
+                name="to",
+                description="last day, YYYY-MM-DD (included)",
+                schema_extra=DAY_OR_EMPTY,
+            ),
         ] = None,
         before: Annotated[
             int | None,
