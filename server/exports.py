@@ -92,8 +92,10 @@ class ExportSpec:
         if self.by not in ("survey", "received"):
             raise _bad("bad_period", "by 只能是 survey 或 received", "by is survey or received")
         if self.start and self.end and self.start > self.end:
-            raise _bad(
-                "bad_period", "起始日期 from 不能晚于截止日期 to", "from must not be after to"
+            raise AppError(  # well formed, but no day is in it: 422 like an unknown place
+                422,
+                "bad_period",
+                zh_en("起始日期 from 不能晚于截止日期 to", "from must not be after to"),
             )
 
     @property
@@ -159,10 +161,13 @@ class Export:
         table = merge_tables(tables)
         if spec.format == "csv" and table.sheet(spec.table) is None:
             names = ", ".join(s.name for s in table.sheets)
-            raise _bad(
+            raise AppError(
+                422,
                 "bad_table",
-                f"调查表没有 {spec.table[:40]!r} 这张表；可选：{names}",
-                f"the form has no table {spec.table[:40]!r}; it has: {names}",
+                zh_en(
+                    f"调查表没有 {spec.table[:40]!r} 这张表；可选：{names}",
+                    f"the form has no table {spec.table[:40]!r}; it has: {names}",
+                ),
             )
         zone = ZoneInfo(timezone)
         where, params = _where(principal, spec, zone)
@@ -382,14 +387,17 @@ def _where(principal: Principal, spec: ExportSpec, zone: ZoneInfo) -> tuple[str,
         if spec.start:
             where.append("received_at >= ?")
             params.append(_utc(spec.start, zone))
-        if spec.end:
+        if spec.end and spec.end < date.max:
             where.append("received_at < ?")
             params.append(_utc(spec.end + timedelta(days=1), zone))
     return " AND ".join(where), params
 
 
 def _utc(day: date, zone: ZoneInfo) -> str:
-    moment = datetime.combine(day, time(0), zone).astimezone(UTC)
+    try:
+        moment = datetime.combine(day, time(0), zone).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of Greenwich is in year 0, which Python lacks
+        return "0000-01-01T00:00:00.000Z"
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

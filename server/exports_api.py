@@ -77,11 +77,12 @@ class ExportController(Controller):
         operation_class=_DownloadOperation,
         responses=documented_errors(
             {
-                400: "a bad parameter: format, a place code, a period, or a table the form"
-                " does not have",
+                400: "a bad parameter (format, a place code, a date)",
                 401: "not logged in",
                 403: "not an administrator or an official, or a place outside your area",
                 404: "no such form or version",
+                422: "`from` after `to` (`bad_period`), or a table the form does not have"
+                " (`bad_table`)",
             }
         ),
     )
