@@ -131,8 +131,8 @@ async def audit_filter(
     and `end` are days, both included, on the local calendar (MINSHENG_TZ)."""
     first, last = _day("from", start), _day("to", end)
     if first and last and first > last:
-        raise AppError(
-            400,
+        raise AppError(  # each day well formed, but none between them
+            422,
             "bad_period",
             zh_en("起始日期 from 不能晚于截止日期 to", "from must not be after to"),
         )
@@ -202,7 +202,12 @@ class AuditController(Controller):
     @get(
         "/api/audit",
         responses=documented_errors(
-            {400: "a bad date or period", 401: "not logged in", 403: "not an administrator"}
+            {
+                400: "a bad date",
+                401: "not logged in",
+                403: "not an administrator",
+                422: "`from` after `to` (`bad_period`)",
+            }
         ),
     )
     async def entries(
