@@ -3,7 +3,8 @@
 - admin: everything.
 - designer: forms (and reading places, to build village choice lists).
 - official: reads answers, needs, households and reports of one place of the tree
-  and everything under it; confirms households cadres propose there.
+  and everything under it, and exports its answers; confirms households cadres
+  propose there.
 - cadre: fills and reads for the households paired with them and for every
   household of a village paired with them; records those needs' follow-ups;
   reads the reports of villages paired with them.

@@ -46,7 +46,7 @@ def _post(base: str, path: str, body: dict[str, object]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=25, help="at most N cases an operation")
+    parser.add_argument("--examples", type=int, default=100, help="at most N cases an operation")
     parser.add_argument("--seed", type=int, default=12, help="hypothesis seed (replayable)")
     args = parser.parse_args()
     started = time.monotonic()
