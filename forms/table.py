@@ -19,6 +19,7 @@ version) is kept as it was rather than dropped. Pure: no I/O, no server import.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -216,8 +217,6 @@ def converter(column: Column, codes: bool, lang: str = "zh") -> Convert:
 def _plain(value: Any) -> Cell:
     if value is None or isinstance(value, str | int | float | bool):
         return value  # type: ignore[no-any-return]
-    import json
-
     return json.dumps(value, ensure_ascii=False)  # a tree where a value was expected
 
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import IO, Any, Literal
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -50,7 +50,6 @@ from server.errors import AppError, not_found, zh_en
 from server.export_files import XlsxBook, csv_chunk, jsonl_line
 from server.form_versions import FormVersion, get_version
 
-Format = Literal["csv", "xlsx", "jsonl"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "jsonl")
 PAGE = 500  # answers read at a time: a few MB of JSON at most
 CODE = {"village_code": r"[0-9]{12}", "county_code": r"[0-9]{6}", "place": r"[0-9]{2,12}"}
