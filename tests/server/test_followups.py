@@ -32,7 +32,7 @@ NEEDS = [
 async def stored(client: AsyncTestClient[Any], household: dict[str, Any]) -> dict[str, Any]:
     """One stored answer with two needs, surveyed ten days ago."""
     household["needs"] = NEEDS
-    household["survey"]["date"] = (date.today() - timedelta(days=10)).isoformat()
+    household["survey"]["date"] = _days_ago(10)
     sid = new_id()
     response = await client.post(
         "/api/forms/household/submissions",
@@ -47,7 +47,9 @@ def _url(sid: str, index: int = 0) -> str:
 
 
 def _days_ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    """A day as the server counts days (MINSHENG_TZ): the machine's own date is a day
+    behind Asia/Shanghai's from 16:00 to 24:00 UTC."""
+    return (Settings().today() - timedelta(days=days)).isoformat()
 
 
 async def test_follow_up_steps_are_stored_and_give_the_current_status(client, stored) -> None:
