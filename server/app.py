@@ -12,6 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
+from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from forms.schema import shipped_forms
@@ -23,11 +24,13 @@ from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
+from server.exports_api import ExportController
 from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
 from server.households import HouseholdController
 from server.links import LinkController
+from server.openapi import tell_the_truth
 from server.pages import pages_router
 from server.pairings import PairingController
 from server.people import UserController
@@ -123,7 +126,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
         finally:
             await db.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             home,
             healthz,
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             api_docs_file,
             FormController,
             SubmissionController,
+            ExportController,
             FollowupController,
             PlaceController,
             HouseholdController,
@@ -145,7 +149,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             ReportController,
         ],
         before_request=authenticate,
-        before_send=[no_store],
+        before_send=[no_store, fix_allow],
         lifespan=[lifespan, reports_lifespan(settings)],
         dependencies={
             "db": Provide(_db, sync_to_thread=False),
@@ -162,3 +166,31 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             title="minsheng", version="0.1.0", path="/schema", render_plugins=[swagger()]
         ),
     )
+    tell_the_truth(app)
+    allow_every_method(app)
+    return app
+
+
+def allow_every_method(app: Litestar) -> None:
+    """OPTIONS answers with every method of its path in `Allow`.
+
+    litestar makes a path's OPTIONS handler with the route its first handlers built;
+    a path whose methods are registered in two steps (GET and POST of one controller)
+    gets a new route whose OPTIONS handler still lists the first step's methods. The
+    right list is known once the app is built; `fix_allow` puts it in the answer.
+    """
+    allow: dict[int, str] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                if handler.http_methods == {"OPTIONS"} and not handler.include_in_schema:
+                    allow[id(handler)] = ", ".join(sorted(route.methods))
+    app.state.allow = allow
+
+
+async def fix_allow(message: Message, scope: Scope) -> None:
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    methods = scope["app"].state.allow.get(id(scope.get("route_handler")))
+    if methods:
+        MutableScopeHeaders.from_message(message)["Allow"] = methods

@@ -3,7 +3,8 @@
 - admin: everything.
 - designer: forms (and reading places, to build village choice lists).
 - official: reads answers, needs, households and reports of one place of the tree
-  and everything under it; confirms households cadres propose there.
+  and everything under it, and exports its answers; confirms households cadres
+  propose there.
 - cadre: fills and reads for the households paired with them and for every
   household of a village paired with them; records those needs' follow-ups;
   reads the reports of villages paired with them.
@@ -239,6 +240,16 @@ async def _link(db: Database, p: Principal, r: Resource) -> bool:
     return p.role == "cadre" and await _paired(db, p, household, village)
 
 
+async def _export(db: Database, p: Principal, r: Resource) -> bool:
+    """export.read: officials, for their area; a place asked must overlap it (the rows
+    are narrowed to the area by area_sql). Cadres may not: see server/exports.py."""
+    if p.role != "official" or not p.place_prefix:
+        return False
+    if isinstance(r, Place):
+        return r.prefix.startswith(p.place_prefix) or p.place_prefix.startswith(r.prefix)
+    return r is None
+
+
 async def _admin_only(db: Database, p: Principal, r: Resource) -> bool:
     return False  # admins pass before any rule is asked
 
@@ -253,6 +264,7 @@ RULES: dict[str, Any] = {
     "followup.create": _follow_up,
     "needs.read": _read,
     "report.read": _report,
+    "export.read": _export,
     "household.read": _read,
     "household.list": _list,
     "household.propose": _propose,

@@ -1,5 +1,5 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check (people and roster commands
-in cli_people and cli_roster)."""
+"""The `minsheng` command: serve, init-db, load-demo, form check (people, roster and export
+commands in cli_people, cli_roster and cli_export)."""
 
 from __future__ import annotations
 
@@ -237,11 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
 
+    from server.cli_export import add_parsers as add_export_parsers
     from server.cli_people import add_parsers
     from server.cli_roster import add_parsers as add_roster_parsers
 
     add_parsers(sub, with_db)
     add_roster_parsers(sub, with_db)
+    add_export_parsers(sub, with_db)
     return parser
 
 

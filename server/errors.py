@@ -156,6 +156,16 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     )
 
 
+def too_large_number_handler(
+    request: Request[Any, Any, Any], exc: OverflowError
+) -> Response[Any]:
+    """An id past SQLite's 64-bit integers (`/api/users/99999999999999999999`) names no row:
+    404 as for any id not stored. Any other overflow is a bug, answered as one."""
+    if "SQLite INTEGER" not in str(exc):
+        return internal_error_handler(request, exc)
+    return app_error_handler(request, not_found("这个编号的记录", "anything with that number"))
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
@@ -171,5 +181,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    OverflowError: too_large_number_handler,
     Exception: internal_error_handler,
 }

@@ -1,9 +1,10 @@
 """The front page, by who is asking: each role sees the part of the world it works in.
 
 - nobody logged in: what this is and the way to log in, nothing more;
-- admin: the admin menu, the surveys, every report;
+- admin: the admin menu, the surveys, every report, exports of every answer;
 - official: the reports of their area (the county roll-ups and each village under
-  their place) and the households proposed there that await their word;
+  their place), exports of its answers, and the households proposed there that
+  await their word;
 - designer: the forms;
 - cadre: the surveys, their paired households (我的联系户) and the reports of
   villages they are paired with;
@@ -68,6 +69,8 @@ async def home(
         context["forms"] = [f for f in await list_forms(db) if f.id == principal.form_id]
     if role in ("admin", "official", "cadre"):
         context["counties"] = await _reports(db, principal)
+    if await allowed(db, principal, "export.read"):
+        context["exports"] = context["forms"] or await list_forms(db)
     if role in ("admin", "official"):
         waiting = await list_households(db, principal, status="proposed", limit=20)
         context["waiting"] = waiting.items

@@ -14,6 +14,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from server import audit
@@ -21,7 +22,7 @@ from server.auth import Principal
 from server.authz import forget_pairings, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
-from server.http import json_body
+from server.http import documented_body, json_body
 from server.settings import Settings
 
 
@@ -303,7 +304,21 @@ class PairingController(Controller):
         await require(db, principal, "pairing.manage")
         return await list_pairings(db)
 
-    @post("/api/pairings", status_code=201, responses=_ERRORS)
+    @post(
+        "/api/pairings",
+        status_code=201,
+        responses={
+            **_ERRORS,
+            **documented_errors(
+                {
+                    404: "no such cadre, household or village",
+                    422: "neither a household nor a village named, or both",
+                }
+            ),
+            200: ResponseSpec(PairingRecord, description="they are paired already: that pairing"),
+        },
+        operation_class=documented_body(PairingCreate),
+    )
     async def create(
         self,
         db: NamedDependency[Database],
@@ -327,7 +342,11 @@ class PairingController(Controller):
         )
         return Response(record, status_code=201 if created else 200)
 
-    @delete("/api/pairings/{pairing_id:int}", status_code=200, responses=_ERRORS)
+    @delete(
+        "/api/pairings/{pairing_id:int}",
+        status_code=200,
+        responses={**_ERRORS, **documented_errors({404: "no such pairing"})},
+    )
     async def end(
         self,
         db: NamedDependency[Database],

@@ -19,6 +19,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIType,
@@ -505,7 +506,13 @@ class SubmissionController(Controller):
         "/api/forms/{form_id:str}/submissions",
         status_code=201,
         operation_class=_CreateOperation,
-        responses=_CREATE_ERRORS,
+        responses={
+            **_CREATE_ERRORS,
+            200: ResponseSpec(
+                Submission, description="this id was already stored with this same body (a"
+                " resend); nothing new is stored"
+            ),
+        },
     )
     async def create(
         self,
@@ -562,6 +569,7 @@ class SubmissionController(Controller):
                 ge=0,
                 le=2**62,
                 description=f"deprecated, at most {MAX_OFFSET}: page with `after` instead",
+                schema_extra={"maximum": MAX_OFFSET},  # past it: 400 offset_too_large
             ),
         ] = 0,
     ) -> SubmissionPage:

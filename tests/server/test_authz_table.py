@@ -434,6 +434,11 @@ ROWS: list[Row] = [
     Row("GET", "/api/forms/{form_id:str}/submissions",
         at("/api/forms/household/submissions?village_code={vA}"), AREA_LIST,
         at("/api/forms/household/submissions?village_code={vC}"), AREA_LIST),
+    # Exports: admins, and officials for their area; not cadres (server/exports.py says why).
+    Row("GET", "/api/forms/{form_id:str}/export", at("/api/forms/household/export?county_code={county}"),
+        expect("401 200 403 200 403 403 403 403"),
+        at("/api/forms/household/export?county_code={other_county}"),
+        expect("401 200 403 403 200 403 403 403")),
     # The receipt of a form sent without JavaScript: whoever may read the answer.
     Row("GET", "/f/{form_id:str}/done/{submission_id:uuid}", at("/f/household/done/{a1}"),
         expect("401 200 404 200 404 200 404 200"),

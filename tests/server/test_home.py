@@ -91,3 +91,12 @@ async def test_a_households_link_home_leads_to_its_form(client, world) -> None:
     html = (await client.get("/", headers=world.as_("household"))).text
     assert 'href="/f/household?lang=zh"' in html
     assert not _reports(html)
+
+
+async def test_admins_and_officials_find_the_exports_and_cadres_do_not(client, world) -> None:
+    for persona in ("admin", "official"):
+        html = (await client.get("/", headers=world.as_(persona))).text
+        for format in ("xlsx", "csv", "jsonl"):
+            assert f'href="/api/forms/household/export?lang=zh&amp;format={format}"' in html
+    for persona in ("cadre_a", "designer"):
+        assert "/export?" not in (await client.get("/", headers=world.as_(persona))).text
