@@ -84,26 +84,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _init_db(settings: Settings) -> list[tuple[str, int]]:
-    from forms.schema import shipped_forms
+async def _init_db(settings: Settings) -> tuple[list[tuple[str, int, bool]], int]:
+    """Publish the surveys whose content is new; (form, version, new) each, and how many
+    files were too broken to publish (each reported on stderr)."""
+    from forms.schema import check_surveys
     from server.db import Database
-    from server.form_versions import publish
+    from server.form_versions import publish_shipped
 
+    surveys, broken = check_surveys(settings.surveys_dir)
+    for problem in broken:
+        print(f"minsheng: not published: {problem.source}", file=sys.stderr)
+        for line in problem.report():
+            print(f"  {line}", file=sys.stderr)
     db = await Database.open(settings.db_path)
     try:
-        return [
-            (form_id, await publish(db, form_id, schema, actor="cli"))
-            for form_id, schema in shipped_forms().items()
-        ]
+        published = []
+        for form_id, schema in surveys.items():
+            version, new = await publish_shipped(db, form_id, schema, actor="cli")
+            published.append((form_id, version, new))
+        return published, len(broken)
     finally:
         await db.close()
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    for form_id, version in asyncio.run(_init_db(settings)):
-        print(f"{settings.db_path}: form {form_id} at version {version}")
-    return 0
+    published, broken = asyncio.run(_init_db(settings))
+    for form_id, version, new in published:
+        print(f"{settings.db_path}: form {form_id} at version {version}{' (new)' if new else ''}")
+    return 1 if broken else 0
 
 
 async def _load_demo(settings: Settings, seed: int) -> DemoLoaded:
