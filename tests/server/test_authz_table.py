@@ -42,14 +42,17 @@ from forms.demo import demo_households, demo_villages
 from forms.schema import shipped_forms
 from server import roster_pages, users
 from server.app import create_app
+from server.audit import Actor
 from server.auth import Principal, link_csrf
 from server.db import Database
+from server.form_design import save_draft, set_status
 from server.form_versions import publish
 from server.households import HouseholdCreate, propose_household
 from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
 from tests.conftest import form_pairs
+from tests.forms.small_forms import form, group, text
 from tests.roster_files import places_file
 from tests.world import (
     COUNTY,
@@ -142,8 +145,36 @@ async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
 
+def _small_form() -> dict[str, Any]:
+    return form(s=group(q=text()))
+
+
+async def _drafted(ctx: Ctx) -> str:
+    """A new form with a draft and no version yet."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await save_draft(ctx.db, Actor("test"), form_id, json.dumps(_small_form()))
+    return form_id
+
+
+async def _published(ctx: Ctx) -> str:
+    """A new form at version 1."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await publish(ctx.db, form_id, _small_form(), actor="test")
+    return form_id
+
+
+async def _retired(ctx: Ctx) -> str:
+    """A new form whose version 1 is retired."""
+    form_id = await _published(ctx)
+    await set_status(ctx.db, Actor("test"), form_id, 1, "retired")
+    return form_id
+
+
 FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "name": _name,
+    "drafted": _drafted,
+    "published": _published,
+    "retired": _retired,
     "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
@@ -367,6 +398,7 @@ def PUBLIC(
 
 
 ADMIN_ONLY = expect("401 200 403 403 403 403 403 403")
+DESIGNERS = expect("401 200 200 403 403 403 403 403")
 STAFF = expect("401 200 200 200 200 200 200 403")  # anyone with an account; not a link
 AREA_LIST = expect("401 200 403 200 200 200 200 403")  # narrowed to one's area
 SUB = "/api/submissions/{submission_id:str}"
@@ -449,6 +481,22 @@ ROWS: list[Row] = [
         expect("401 201 404 404 404 201 404 404"),
         with_json("/api/submissions/{c1}/needs/0/followups", _followup("C1")),
         expect("401 201 404 404 404 404 404 404")),
+
+    # ---- the publish cycle: designers and administrators only
+    Row("GET", "/api/forms/{form_id:str}/draft", at("/api/forms/{drafted}/draft"), DESIGNERS),
+    Row("PUT", "/api/forms/{form_id:str}/draft",
+        with_json("/api/forms/{drafted}/draft", {"text": "work in progress"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/draft/check",
+        with_json("/api/forms/{drafted}/draft/check", {}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/publish",
+        with_json("/api/forms/{drafted}/publish", {"acknowledge": True}),
+        expect("401 201 201 403 403 403 403 403")),
+    Row("GET", "/api/forms/{form_id:str}/versions", at("/api/forms/household/versions"), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/retire",
+        with_json("/api/forms/{published}/versions/1/retire", {"reason": "test"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/restore",
+        with_json("/api/forms/{retired}/versions/1/restore", {}), DESIGNERS),
+    Row("GET", "/api/forms/{form_id:str}/diff", at("/api/forms/household/diff?from=1&to=1"), DESIGNERS),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
