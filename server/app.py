@@ -22,6 +22,7 @@ from server.assets import PRECOMPRESSED
 from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
+from server.designer import DesignerController, phone_preview_by_token
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
 from server.form_design_api import FormDesignController
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             api_docs_file,
             FormController,
             FormDesignController,
+            DesignerController,
+            phone_preview_by_token,
             SubmissionController,
             FollowupController,
             PlaceController,

@@ -490,3 +490,40 @@ async def previewed_form(db: Database, token: str) -> str | None:
         (token_hash(token[:200]), now_iso()),
     )
     return None if row is None else str(row[0])
+
+
+# ---------------------------------------------------------------- every form, for the designer
+
+
+class Design(msgspec.Struct):
+    form_id: str
+    title: str
+    current: int | None  # the version phones get; None before the first or with all retired
+    versions: int
+    draft_saved_at: str | None
+    draft_saved_by: str | None
+
+
+async def designs(db: Database) -> list[Design]:
+    """Every form, published or only drafted, by id."""
+    rows = await db.fetch_all(
+        "SELECT f.id AS form_id, f.title,"
+        " (SELECT max(version) FROM form_versions WHERE form_id = f.id AND status = 'published')"
+        " AS current, (SELECT count(*) FROM form_versions WHERE form_id = f.id) AS versions,"
+        " d.saved_at, d.saved_by FROM forms f LEFT JOIN form_drafts d ON d.form_id = f.id"
+        " UNION ALL SELECT d.form_id,"
+        " coalesce(CASE WHEN json_valid(d.text) THEN json_extract(d.text, '$.title') END, ''),"
+        " NULL, 0, d.saved_at, d.saved_by FROM form_drafts d"
+        " WHERE d.form_id NOT IN (SELECT id FROM forms) ORDER BY 1"
+    )
+    return [
+        Design(
+            r["form_id"],
+            str(r["title"] or r["form_id"]),
+            r["current"],
+            r["versions"],
+            r["saved_at"],
+            r["saved_by"],
+        )
+        for r in rows
+    ]

@@ -45,7 +45,7 @@ from server.app import create_app
 from server.audit import Actor
 from server.auth import Principal, link_csrf
 from server.db import Database
-from server.form_design import save_draft, set_status
+from server.form_design import create_preview, save_draft, set_status
 from server.form_versions import publish
 from server.households import HouseholdCreate, propose_household
 from server.pairings import pair
@@ -163,6 +163,16 @@ async def _published(ctx: Ctx) -> str:
     return form_id
 
 
+async def _preview_token(ctx: Ctx) -> str:
+    """A QR code's token for a new form's draft."""
+    token, _ = await create_preview(ctx.db, Actor("test"), await _drafted(ctx))
+    return token
+
+
+def _small_form_text(ctx: Ctx) -> list[tuple[str, str]]:
+    return [("text", json.dumps(_small_form()))]
+
+
 async def _retired(ctx: Ctx) -> str:
     """A new form whose version 1 is retired."""
     form_id = await _published(ctx)
@@ -175,6 +185,7 @@ FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "drafted": _drafted,
     "published": _published,
     "retired": _retired,
+    "preview_token": _preview_token,
     "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
@@ -497,6 +508,25 @@ ROWS: list[Row] = [
     Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/restore",
         with_json("/api/forms/{retired}/versions/1/restore", {}), DESIGNERS),
     Row("GET", "/api/forms/{form_id:str}/diff", at("/api/forms/household/diff?from=1&to=1"), DESIGNERS),
+    Row("GET", "/design", at("/design"), DESIGNERS),
+    Row("GET", "/design/{form_id:str}", at("/design/household?from=1&to=1"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/draft", with_form("/design/{drafted}/draft", [("text", "x")]),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/check", with_form("/design/{drafted}/check", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/publish", with_form("/design/{drafted}/publish", _small_form_text),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/retire",
+        with_form("/design/{published}/versions/1/retire"), expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/restore",
+        with_form("/design/{retired}/versions/1/restore"), expect("401 303 303 403 403 403 403 403")),
+    Row("GET", "/design/{form_id:str}/preview", at("/design/household/preview"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/preview", with_form("/design/household/preview", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/qr", with_form("/design/{drafted}/qr"), DESIGNERS),
+    # A QR code's link shows one draft (no one's data) for a while, to a phone not logged in.
+    PUBLIC("GET", "/preview/{token:str}", at("/preview/{preview_token}"), 200,
+           at("/preview/p_not_a_token"), 404),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
