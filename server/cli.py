@@ -1,5 +1,5 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check (people and roster commands
-in cli_people and cli_roster)."""
+"""The `minsheng` command: serve, init-db, load-demo, form check (the publish cycle, people
+and roster commands in cli_forms, cli_people and cli_roster)."""
 
 from __future__ import annotations
 
@@ -246,9 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
 
+    from server.cli_forms import add_parsers as add_form_parsers
     from server.cli_people import add_parsers
     from server.cli_roster import add_parsers as add_roster_parsers
 
+    add_form_parsers(form_sub, with_db)
     add_parsers(sub, with_db)
     add_roster_parsers(sub, with_db)
     return parser
