@@ -343,7 +343,7 @@ class DesignerController(Controller):
                 against=extra.get("against"),
                 seen=draft.text_hash,
                 problems=[Problem(**p) for p in extra.get("problems", [])],
-                error=exc.detail_in(lang),
+                refused=exc.detail_in(lang),
                 note=fields.get("note", ""),
             )
         return Redirect(
