@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import time
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -329,3 +331,30 @@ async def test_only_designers_and_admins_design(client, world) -> None:
         response = await _publish(client, world, "water", persona=persona)
         assert response.status_code == 403
     assert (await _publish(client, world, "water", persona="admin")).status_code == 201
+
+
+async def test_the_check_runs_beside_the_event_loop(monkeypatch) -> None:
+    """The check of a big form takes a second or two: the server keeps answering meanwhile,
+    because the loop is free (here it ticks on while a check sleeps in its thread)."""
+    from server import form_design
+
+    real = form_design.parse_schema
+
+    def slow(text_: str, source: str) -> Any:
+        time.sleep(1.0)
+        return real(text_, source)
+
+    monkeypatch.setattr(form_design, "parse_schema", slow)
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.ensure_future(tick())
+    checked = await form_design.check_text(json.dumps(_small()))
+    ticking.cancel()
+    assert checked.schema == _small()
+    assert ticks >= 20  # on the loop, the check would have stopped it for the whole second
