@@ -15,7 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-from forms.schema import shipped_forms
+from forms.schema import check_surveys
 from server.accounts import AccountController
 from server.admin import AdminController, ProposalController
 from server.api_docs import api_docs_file, swagger
@@ -23,10 +23,12 @@ from server.assets import PRECOMPRESSED
 from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
+from server.designer import DesignerController, phone_preview_by_token
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.exports_api import ExportController
 from server.followups import FollowupController
-from server.form_versions import FormController, publish
+from server.form_design_api import FormDesignController
+from server.form_versions import FormController, publish_shipped
 from server.home import home
 from server.households import HouseholdController
 from server.links import LinkController
@@ -111,16 +113,24 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
     before it listens), so start-up need not read every page of it again.
     """
     settings = settings or Settings.from_env()
-    # Checked before anything listens: a broken shipped schema stops start-up.
-    surveys = shipped_forms()
+    # Checked before anything listens. A broken file is refused alone, with its problems
+    # in the log: the other forms publish and the server serves them.
+    surveys, broken = check_surveys(settings.surveys_dir)
+    for problem in broken:
+        log.error(
+            "survey %s is not published; its problems:\n  %s",
+            problem.source,
+            "\n  ".join(problem.report()),
+        )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = await Database.open(settings.db_path, check=not database_checked)
         try:
             for form_id, schema in surveys.items():
-                version = await publish(db, form_id, schema, actor="system")
-                log.info("form %s is at version %d", form_id, version)
+                version, new = await publish_shipped(db, form_id, schema)
+                published = "published now" if new else "published before"
+                log.info("survey %s is version %d of its form (%s)", form_id, version, published)
             app.state.db = db
             yield
         finally:
@@ -133,6 +143,9 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             AccountController,
             api_docs_file,
             FormController,
+            FormDesignController,
+            DesignerController,
+            phone_preview_by_token,
             SubmissionController,
             ExportController,
             FollowupController,

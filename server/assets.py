@@ -38,9 +38,10 @@ STATIC_FILES = (
     "fields.js",
     "app.js",
 )
-# Styles of the pages for staff (admin, the front page once logged in): served like the
-# others, but not kept by the service worker, which keeps what the phone's form needs.
-OTHER_FILES = ("admin.css",)
+# Styles of the pages for staff (admin, the front page once logged in) and the designer's
+# page and phone preview: served like the others, but not kept by the service worker,
+# which keeps what the phone's form needs. After STATIC_FILES: preview.js imports fields.js.
+OTHER_FILES = ("admin.css", "designer.css", "designer.js", "preview.js")
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"
@@ -140,7 +141,10 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     if asset is None:
         raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
     current = request.query_params.get("v") == asset.version
-    return send(request, asset, YEAR if current else "no-cache")
+    # Every asset is public; the designer's phone preview runs sandboxed, in an origin of
+    # its own, and a module script from another origin loads only with this.
+    cors = {"Access-Control-Allow-Origin": "*"}
+    return send(request, asset, YEAR if current else "no-cache", cors)
 
 
 @get("/sw.js", include_in_schema=False, opt={PRECOMPRESSED: True})

@@ -1,7 +1,9 @@
 """What each role may do, in one place: `await require(db, principal, verb, resource)`.
 
 - admin: everything.
-- designer: forms (and reading places, to build village choice lists).
+- designer: forms: drafts, previews and diffs (`form.design`), publishing,
+  retiring and restoring versions (`form.publish`); and reading places, to
+  build village choice lists.
 - official: reads answers, needs, households and reports of one place of the tree
   and everything under it, and exports its answers; confirms households cadres
   propose there.
@@ -257,6 +259,7 @@ async def _admin_only(db: Database, p: Principal, r: Resource) -> bool:
 RULES: dict[str, Any] = {
     "place.read": _staff,
     "form.read": _form_read,
+    "form.design": _designer,
     "form.publish": _designer,
     "submission.create": _fill,
     "submission.read": _read,

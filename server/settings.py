@@ -117,6 +117,14 @@ class Settings:
         "size budget of the report folder in MB; least recently used PDFs are removed beyond it",
     )
 
+    surveys_dir: Path = _setting(
+        "MINSHENG_SURVEYS",
+        Path(__file__).resolve().parent.parent / "forms" / "surveys",
+        Path,
+        "folder of survey files published at start-up (a file whose content is new to its form"
+        " becomes its next version; a broken one is skipped and its problems logged)",
+    )
+
     timezone: str = _setting(
         "MINSHENG_TZ",
         "Asia/Shanghai",

@@ -42,14 +42,17 @@ from forms.demo import demo_households, demo_villages
 from forms.schema import shipped_forms
 from server import roster_pages, users
 from server.app import create_app
+from server.audit import Actor
 from server.auth import Principal, link_csrf
 from server.db import Database
+from server.form_design import create_preview, save_draft, set_status
 from server.form_versions import publish
 from server.households import HouseholdCreate, propose_household
 from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
 from tests.conftest import form_pairs
+from tests.forms.small_forms import form, group, text
 from tests.roster_files import places_file
 from tests.world import (
     COUNTY,
@@ -142,8 +145,47 @@ async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
 
+def _small_form() -> dict[str, Any]:
+    return form(s=group(q=text()))
+
+
+async def _drafted(ctx: Ctx) -> str:
+    """A new form with a draft and no version yet."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await save_draft(ctx.db, Actor("test"), form_id, json.dumps(_small_form()))
+    return form_id
+
+
+async def _published(ctx: Ctx) -> str:
+    """A new form at version 1."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await publish(ctx.db, form_id, _small_form(), actor="test")
+    return form_id
+
+
+async def _preview_token(ctx: Ctx) -> str:
+    """A QR code's token for a new form's draft."""
+    token, _ = await create_preview(ctx.db, Actor("test"), await _drafted(ctx))
+    return token
+
+
+def _small_form_text(ctx: Ctx) -> list[tuple[str, str]]:
+    return [("text", json.dumps(_small_form()))]
+
+
+async def _retired(ctx: Ctx) -> str:
+    """A new form whose version 1 is retired."""
+    form_id = await _published(ctx)
+    await set_status(ctx.db, Actor("test"), form_id, 1, "retired")
+    return form_id
+
+
 FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "name": _name,
+    "drafted": _drafted,
+    "published": _published,
+    "retired": _retired,
+    "preview_token": _preview_token,
     "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
@@ -367,6 +409,7 @@ def PUBLIC(
 
 
 ADMIN_ONLY = expect("401 200 403 403 403 403 403 403")
+DESIGNERS = expect("401 200 200 403 403 403 403 403")
 STAFF = expect("401 200 200 200 200 200 200 403")  # anyone with an account; not a link
 AREA_LIST = expect("401 200 403 200 200 200 200 403")  # narrowed to one's area
 SUB = "/api/submissions/{submission_id:str}"
@@ -454,6 +497,41 @@ ROWS: list[Row] = [
         expect("401 201 404 404 404 201 404 404"),
         with_json("/api/submissions/{c1}/needs/0/followups", _followup("C1")),
         expect("401 201 404 404 404 404 404 404")),
+
+    # ---- the publish cycle: designers and administrators only
+    Row("GET", "/api/forms/{form_id:str}/draft", at("/api/forms/{drafted}/draft"), DESIGNERS),
+    Row("PUT", "/api/forms/{form_id:str}/draft",
+        with_json("/api/forms/{drafted}/draft", {"text": "work in progress"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/draft/check",
+        with_json("/api/forms/{drafted}/draft/check", {}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/publish",
+        with_json("/api/forms/{drafted}/publish", {"acknowledge": True}),
+        expect("401 201 201 403 403 403 403 403")),
+    Row("GET", "/api/forms/{form_id:str}/versions", at("/api/forms/household/versions"), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/retire",
+        with_json("/api/forms/{published}/versions/1/retire", {"reason": "test"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/restore",
+        with_json("/api/forms/{retired}/versions/1/restore", {}), DESIGNERS),
+    Row("GET", "/api/forms/{form_id:str}/diff", at("/api/forms/household/diff?from=1&to=1"), DESIGNERS),
+    Row("GET", "/design", at("/design"), DESIGNERS),
+    Row("GET", "/design/{form_id:str}", at("/design/household?from=1&to=1"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/draft", with_form("/design/{drafted}/draft", [("text", "x")]),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/check", with_form("/design/{drafted}/check", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/publish", with_form("/design/{drafted}/publish", _small_form_text),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/retire",
+        with_form("/design/{published}/versions/1/retire"), expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/restore",
+        with_form("/design/{retired}/versions/1/restore"), expect("401 303 303 403 403 403 403 403")),
+    Row("GET", "/design/{form_id:str}/preview", at("/design/household/preview"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/preview", with_form("/design/household/preview", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/qr", with_form("/design/{drafted}/qr"), DESIGNERS),
+    # A QR code's link shows one draft (no one's data) for a while, to a phone not logged in.
+    PUBLIC("GET", "/preview/{token:str}", at("/preview/{preview_token}"), 200,
+           at("/preview/p_not_a_token"), 404),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
