@@ -26,7 +26,9 @@ from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
+from server.household_pages import HouseholdPageController
 from server.households import HouseholdController
+from server.link_sheet import LinkSheetController
 from server.links import LinkController
 from server.pages import pages_router
 from server.pairings import PairingController
@@ -128,6 +130,8 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             PlaceController,
             HouseholdController,
             LinkController,
+            LinkSheetController,
+            HouseholdPageController,
             PairingController,
             UserController,
             AdminController,

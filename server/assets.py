@@ -38,8 +38,12 @@ STATIC_FILES = (
     "fields.js",
     "app.js",
 )
-# Styles of the pages for staff (admin, the front page once logged in): served like the
-# others, but not kept by the service worker, which keeps what the phone's form needs.
+# The phone's other pages (我的联系户, a household's page, proposing a household): not
+# loaded by the form page, but kept by the service worker with its files, since the
+# front page opens offline too. Some import the form's modules, so they come after them.
+PHONE_FILES = ("home.css", "places.js", "home.js")
+# Styles of the pages for staff (admin, the front page of an official): served like the
+# others, but not kept by the service worker, which keeps what the phone needs.
 OTHER_FILES = ("admin.css",)
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
@@ -84,7 +88,7 @@ def _lean(name: str, text: str) -> str:
 def assets() -> dict[str, Asset]:
     """The static files a page may load, read and packed once."""
     found: dict[str, Asset] = {}
-    for name in (*STATIC_FILES, *OTHER_FILES):
+    for name in (*STATIC_FILES, *PHONE_FILES, *OTHER_FILES):
         text = (STATIC_DIR / name).read_text(encoding="utf-8")
         if not name.startswith("vendor/"):
             text = _lean(name, text)
@@ -102,7 +106,7 @@ def asset_url(name: str) -> str:
 @lru_cache(maxsize=1)
 def service_worker() -> Asset:
     """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in STATIC_FILES]
+    urls = [asset_url(name) for name in (*STATIC_FILES, *PHONE_FILES)]
     version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
     text = _lean("sw.js", (STATIC_DIR / "sw.js").read_text(encoding="utf-8"))
     text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
