@@ -4,10 +4,16 @@ For a cadre (or an official) standing with the household: the roster's head,
 village, group and members, the way into its survey, and its personal links,
 made (the address and QR code shown this once) and revoked here, without
 JavaScript. Reading it needs `household.read`; the links, `link.manage`.
+
+Also here, the form of 我的联系户 that proposes a household the roster lacks,
+for a phone without JavaScript (with it, forms/static/home.js proposes it,
+offline too): proposed, then straight to its survey.
 """
 
 from __future__ import annotations
 
+import unicodedata
+import uuid
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -17,12 +23,20 @@ from litestar.response import Redirect
 
 from reports.qr_sheet import qr_code
 from server.auth import Principal
-from server.authz import Household, allowed
+from server.authz import Household, Place, allowed, require
 from server.db import Database, now_iso
-from server.households import CATEGORIES, HouseholdRecord, household_in_scope
+from server.errors import AppError, zh_en
+from server.households import (
+    CATEGORIES,
+    HouseholdCreate,
+    HouseholdRecord,
+    household_in_scope,
+    propose_household,
+)
 from server.html import render_page
 from server.http import request_lang
 from server.links import create_link, link_url, list_links, revoke_link
+from server.pairings import villages_of
 from server.places import place_names
 
 RELATIONS = {
@@ -76,9 +90,58 @@ async def _page(
     )
 
 
+def _proposal(values: dict[str, str]) -> HouseholdCreate:
+    """The form's fields as a proposal; an ID number as it is written on paper, tidied."""
+    try:
+        proposal_id = uuid.UUID(values.get("id", ""))
+    except ValueError:
+        raise AppError(400, "bad_id", zh_en("表单已过期，请重新打开", "reload the page")) from None
+    id_number = unicodedata.normalize("NFKC", values.get("head_id_number", "")).upper()
+    return HouseholdCreate(
+        id=proposal_id,
+        village_code=values.get("village_code", ""),
+        head_name=values.get("head_name", ""),
+        category=values.get("category", ""),
+        group_name=values.get("group_name") or None,
+        head_id_number="".join(id_number.split()) or None,
+    )
+
+
 class HouseholdPageController(Controller):
     path = "/households"
     include_in_schema = False
+
+    @post("/", status_code=303)
+    async def propose(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+    ) -> Response[Any]:
+        """Propose a household the roster lacks (我的联系户 without JavaScript), then survey it."""
+        form = await request.form()
+        values = {k: v.strip() for k, v in form.items() if isinstance(v, str)}
+        body = _proposal(values)
+        await require(db, principal, "household.propose", Place(body.village_code))
+        try:
+            record, _ = await propose_household(db, principal, body)
+        except AppError as exc:
+            if exc.status not in (409, 422):
+                raise
+            error = exc.detail_in(request_lang(request))
+            if exc.errors:
+                error += "：" + "；".join(e["message"] for e in exc.errors)
+            return render_page(
+                request,
+                "propose.html",
+                status_code=exc.status,
+                proposal={**values, "error": error},
+                villages=await villages_of(db, principal.user_id) if principal.user_id else [],
+                categories=CATEGORIES,
+            )
+        return Redirect(
+            f"/f/household?household={record.id}&lang={request_lang(request)}", status_code=303
+        )
 
     @get("/{household_id:str}")
     async def show(

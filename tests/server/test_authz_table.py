@@ -144,6 +144,10 @@ async def _link(ctx: Ctx, key: str) -> str:
     return str(record.id)
 
 
+async def _uuid(ctx: Ctx) -> str:
+    return str(uuid.uuid4())
+
+
 async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
@@ -155,6 +159,7 @@ FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
     "pairing": _pairing,
     "token": _token,
+    "uuid": _uuid,
     "link_in": lambda ctx: _link(ctx, "A1"),
     "link_out": lambda ctx: _link(ctx, "C1"),
 }
@@ -479,6 +484,12 @@ ROWS: list[Row] = [
         with_json("/api/households/{proposed_out}/review", {"decision": "confirm"}),
         expect("401 200 404 404 200 404 404 404")),
     Row("GET", "/households/proposed", at("/households/proposed"), AREA_LIST),
+    # 我的联系户's form without JavaScript: propose, then survey it
+    Row("POST", "/households",
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vA}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 303 403 303 403 403"),
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vC}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 403 303 403 403 403")),
     Row("POST", "/households/{household_id:str}/review",
         with_form("/households/{proposed_in}/review", [("decision", "confirm")]),
         expect("401 303 404 303 404 404 404 404"),
