@@ -412,7 +412,10 @@ def _repeat_field(
     for i in range(count):
         item_value = value[i] if i < len(value) and isinstance(value[i], dict) else {}
         repeat.items.append(_field(items, f"{name}/{i}", lang, item_value, fresh, False))
-    repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
+    # A new item is the template's copy. A fresh page's first item, rendered empty, is the
+    # same, and the page's script copies it (forms/static/fields.js): half a KB less to send.
+    if not (fresh and not value and count):
+        repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
     return repeat
 
 
@@ -586,6 +589,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["UI"] = UI
+    # The page's data for its script as UTF-8 rather than \\u escapes (a Chinese character
+    # is 3 bytes, not 6) and without spaces: about 0.5 KB less on a first visit, compressed.
+    # `tojson` still escapes < > & and ' for a <script> element.
+    env.policies["json.dumps_kwargs"] = {
+        "sort_keys": True,
+        "ensure_ascii": False,
+        "separators": (",", ":"),
+    }
     return env
 
 

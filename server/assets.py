@@ -34,9 +34,7 @@ STATIC_FILES = (
     "vendor/json-schema.js",
     "check.js",
     "store.js",
-    "tabs.js",
     "fields.js",
-    "household.js",
     "app.js",
 )
 # The phone's other pages (我的联系户, a household's page, proposing a household): not

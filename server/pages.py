@@ -132,28 +132,26 @@ def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
 
 def visit(context: FormContext, at: str) -> dict[str, Any]:
     """Who this visit of a page is for, for the phone's script: whose records it makes,
-    the CSRF token its writes carry, when it was made (`at`: the phone believes the newest
-    page it has seen, since a page from the offline cache may be from an earlier login),
-    and the household as the roster knows it (for a household's own link, only where it
-    lives: a link never reads what is known of it)."""
+    when it was made (`at`: the phone believes the newest page it has seen, since a page
+    from the offline cache may be from an earlier login), and the household as the roster
+    knows it (for a household's own link, only where it lives: a link never reads what is
+    known of it). Its id and the CSRF token are in the form's fields beside it."""
     p = context.principal
     household: dict[str, Any] | None = None
     if context.household is not None:
         h = context.household
-        household = {"id": h.id, "village_code": h.village_code, "place": context.place}
+        household = {"village_code": h.village_code, "place": context.place}
         if p.kind == "user":
             household |= {
                 "head_name": h.head_name,
                 "group_name": h.group_name,
                 "phone": h.phone,
                 "category": h.category,
-                "status": h.status,
                 "members": msgspec.to_builtins(h.members),
             }
     return {
         "user": p.username if p.kind == "user" else f"link:{p.household_id}",
         "name": p.name,
-        "csrf": p.csrf or "",
         "at": at,
         "household": household,
     }
@@ -163,7 +161,8 @@ def visit_tail(context: FormContext, at: str) -> str:
     """A form page's last lines, each visit's own: the household and CSRF fields of the
     form (outside it, named by `form=`, so everything above them is the same for every
     visit) and the visit for the script."""
-    data = json.dumps(visit(context, at), ensure_ascii=False).replace("</", "<\\/")
+    data = json.dumps(visit(context, at), ensure_ascii=False, separators=(",", ":"))
+    data = data.replace("</", "<\\/")
     household, csrf = escape(context.household_id or ""), escape(context.principal.csrf or "")
     return (
         f'<input type="hidden" name="_household" form="form" value="{household}">\n'

@@ -7,9 +7,7 @@
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
 import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
 import * as store from './store.js';
-import * as tabs from './tabs.js';
-import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup } from './fields.js';
-import { household, isLink, known, prefill, lockPlace, put } from './household.js';
+import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
 const pages = [...form.querySelectorAll('section.page')];
 const REVIEW = pages.length;
@@ -18,6 +16,17 @@ const progress = $('progress'), records = $('records'), net = $('net'), held = $
 const errorBox = $('form-errors'), actions = form.querySelector('.actions'), html = document.documentElement;
 const intro = document.querySelector('.intro');
 const cfg = data.record;
+// This visit of the page (server/pages.py visit): who it is for; the household it was made
+// for and the CSRF token are the form's fields beside it.
+const field = (name) => document.querySelector(`[name="${name}"]`).value;
+const visit = { ...JSON.parse($('ms-visit').textContent), csrf: field('_csrf') };
+store.visited(visit);
+const isLink = visit.user.startsWith('link:');
+// The household the answers are about: from the address first (the page may come from the
+// offline cache, made for another household), else the one the page was made for.
+const household = new URLSearchParams(location.search).get('household') || field('_household') || null;
+// What is known of household `id`: its roster entry (the page's, if made for it) and last answer.
+const known = (id) => store.known(id, id === field('_household') ? visit.household : null);
 // The next household: back to 我的联系户 to pick it (a household's own link: its form again).
 const home = () => location.assign('/?lang=' + data.lang);
 const freshText = isLink ? T.again : T.fresh;
@@ -315,28 +324,15 @@ async function showList() {
 const mine = async () => (await store.all()).filter((r) => r.form === data.form);
 const newest = (a, b) => (a.saved < b.saved ? 1 : -1);
 
-let villages = null, asked = false; // village code -> name, as the server last listed them
-function place(code) {
-  if (!code) return '';
-  villages = villages || JSON.parse(localStorage.getItem('ms-villages') || '{}');
-  return villages[code] || code;
-}
-// Once a visit, when the list names a village by its code only and there is a network.
-async function learnVillages(codes) {
-  if (asked || !navigator.onLine || codes.every((c) => !c || place(c) !== c)) return;
-  asked = true;
-  try {
-    const list = await (await fetch('/api/villages')).json();
-    villages = Object.fromEntries(list.map((v) => [v.code, v.name]));
-    localStorage.setItem('ms-villages', JSON.stringify(villages));
-  } catch (e) {
-    return; // the codes stay as they are
-  }
-  if (codes.some((c) => c && place(c) !== c)) drawList();
+// Household id -> its village by name, as this phone knows its households (我的联系户 keeps them).
+let places = null;
+async function placesKnown() {
+  places = places || Object.fromEntries((await store.households().catch(() => [])).filter((h) => h.roster && h.roster.place).map((h) => [h.id, h.roster.place]));
+  return (r) => places[r.household] || get(r.answers, cfg.place || '') || '';
 }
 
 async function drawList() {
-  const list = records.querySelector('ul'), rs = (await mine()).sort(newest);
+  const list = records.querySelector('ul'), rs = (await mine()).sort(newest), placeOf = await placesKnown();
   list.textContent = '';
   for (const r of rs) {
     const li = list.appendChild(document.createElement('li'));
@@ -348,7 +344,7 @@ async function drawList() {
     tag.textContent = r.status === 'sent' && r.corrected_by ? T.corrected : (r.corrects ? T.correction + ' · ' : '') + T[r.status];
     if (!store.ours(r)) li.classList.add('theirs'), line.append(fmt(T.belongs, { user: r.user }) + ' ');
     line.appendChild(document.createElement('b')).textContent = headOf(r);
-    const village = place(get(r.answers, cfg.place || ''));
+    const village = placeOf(r);
     if (village) line.append(' · ' + village);
     const small = li.appendChild(document.createElement('small'));
     small.textContent = r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved);
@@ -370,7 +366,6 @@ async function drawList() {
   }
   if (!rs.length) list.appendChild(document.createElement('li')).textContent = T.no_records;
   records.dataset.waiting = rs.filter((r) => r.status === 'waiting').length;
-  if (view === 'list') learnVillages(rs.map((r) => get(r.answers, cfg.place || '')));
   drawBanner(rs);
 }
 
@@ -456,7 +451,7 @@ function forward() {
 async function editDraft(r, n, take = false) {
   if (r.version !== data.version) return location.assign(`/f/${data.form}/v/${r.version}?household=${encodeURIComponent(r.household || '')}&lang=${data.lang}#${r.id}`);
   if (!draft || draft.id !== r.id) {
-    if (!(await tabs.hold(r.id, taken, take))) return showHeld(r);
+    if (!(await store.hold(r.id, taken, take))) return showHeld(r);
     releaseDraft();
     draft = r;
     shown = null;
@@ -470,7 +465,7 @@ async function editDraft(r, n, take = false) {
 }
 
 function releaseDraft() {
-  if (draft) tabs.release(draft.id);
+  if (draft) store.release(draft.id);
   draft = null;
   dirty = false;
 }
@@ -490,7 +485,7 @@ async function startNew() {
   const facts = await known(household);
   prefill(start, facts);
   const r = { id: store.newId(), form: data.form, version: data.version, household, user: store.session.user, status: 'draft', answers: start, saved: new Date().toISOString() };
-  await tabs.hold(r.id, taken);
+  await store.hold(r.id, taken);
   draft = r;
   shown = null;
   lock(false);
@@ -564,9 +559,9 @@ async function takeOver() {
 
 async function discard(r) {
   if (!confirm(fmt(T.discard_confirm, { head: headOf(r) }))) return;
-  if (!(await tabs.hold(r.id, () => {}))) return go({ id: r.id });
+  if (!(await store.hold(r.id, () => {}))) return go({ id: r.id });
   await store.discard(r.id);
-  tabs.release(r.id);
+  store.release(r.id);
 }
 
 // 更正: a copy of a sent answer, as a new draft naming the answer it replaces. One at a time.

@@ -122,6 +122,7 @@ async function refresh() {
 
 async function flush() {
   if (!navigator.onLine || store.session.lost) return mark();
+  await sendProposals(lang);
   await store.flush(lang);
   await mark();
 }
@@ -147,13 +148,40 @@ store.onChange(mark);
 
 // ---------------------------------------------------------------- a household the roster lacks
 
-const propose = document.querySelector('.propose-form');
-if (propose) {
-  const village = propose.elements.village_code;
+// A household missing from the roster, proposed from this phone (`place`: its village by
+// name): kept with what is known of households, and sent before the answers waiting here
+// (one about it waits for it). Its id is made here, so sending it twice proposes it once;
+// proposing it again (fixed) sends it again.
+const propose = (body, place) => store.learn({ id: body.id, pending: body, error: null, roster: { ...body, place, status: 'proposed' } });
+
+async function sendProposals(lang) {
+  for (const h of (await store.households()).filter((h) => h.pending && !h.error)) {
+    if (store.session.lost) return;
+    let response, said;
+    try {
+      response = await fetch(`/api/households?lang=${lang}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': store.session.csrf || '' }, body: JSON.stringify(h.pending), credentials: 'same-origin' });
+      said = await response.json().catch(() => ({}));
+    } catch (e) {
+      return; // no network: later
+    }
+    if (response.ok) await store.learn({ id: h.id, pending: null, error: null, roster: said });
+    else if (response.status === 401 || (response.status === 403 && said.code === 'csrf')) {
+      if (!(await store.relearn())) return;
+    } else if (response.status < 500) {
+      const why = (said.errors || []).map((e) => e.message).join('；');
+      await store.learn({ id: h.id, error: (said.detail || `HTTP ${response.status}`) + (why ? '：' + why : '') });
+    }
+  }
+}
+
+
+const proposing = document.querySelector('.propose-form');
+if (proposing) {
+  const village = proposing.elements.village_code;
   cascade(village, W.levels);
-  propose.addEventListener('submit', async (e) => {
+  proposing.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const f = Object.fromEntries([...new FormData(propose)].map(([k, v]) => [k, v.trim()]));
+    const f = Object.fromEntries([...new FormData(proposing)].map(([k, v]) => [k, v.trim()]));
     const idn = f.head_id_number.normalize('NFKC').replace(/\s+/g, '').toUpperCase();
     const error = $('propose-error');
     const wrong = [!f.village_code && W.need_village, !f.head_name && W.need_head, !f.category && W.need_category, idn && !/^[0-9]{17}[0-9X]$/.test(idn) && W.bad_id].filter(Boolean);
@@ -162,9 +190,9 @@ if (propose) {
     if (wrong.length) return error.scrollIntoView({ block: 'center' });
     const chosen = village.selectedOptions[0];
     const body = { id: f.id, village_code: f.village_code, head_name: f.head_name, category: f.category, group_name: f.group_name || null, head_id_number: idn || null, members: [{ name: f.head_name, relation: 'head', id_number: idn || null }] };
-    await store.propose(body, `${chosen.parentElement.label || ''} ${chosen.textContent}`.trim());
+    await propose(body, `${chosen.parentElement.label || ''} ${chosen.textContent}`.trim());
     if (navigator.onLine) {
-      await store.flush(lang);
+      await flush();
       const h = await store.household(body.id);
       if (h.error) {
         error.textContent = h.error;

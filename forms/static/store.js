@@ -120,7 +120,7 @@ export const ours = (r) => !r.user || r.user === session.user;
 // The server said no (401, or 403 for a stale CSRF token): ask it who this phone is now.
 // The same person: the token the page had was stale, and the new one is kept. Someone else,
 // or nobody: the session is lost, and nothing more is sent until its person logs in again.
-async function relearn() {
+export async function relearn() {
   let me = null;
   try {
     const response = await fetch('/api/me', { credentials: 'same-origin' });
@@ -201,13 +201,13 @@ async function post(record, lang, again = true) {
 }
 
 let sending = null;
-// Send every waiting record of this login once, oldest first (the households proposed on this
-// phone before the answers about them); resolves to the records after the attempt.
+// Send every waiting record of this login once, oldest first; resolves to the records after
+// the attempt. (An answer about a household proposed here waits until 我的联系户 has sent the
+// proposal: forms/static/home.js.)
 export function flush(lang) {
   sending = sending || (async () => {
     try {
       Object.assign(session, JSON.parse(localStorage.getItem(ME) || '{}'));
-      await sendProposals(lang);
       const waiting = (await all()).filter((r) => r.status === 'waiting' && ours(r)).sort((a, b) => (a.saved < b.saved ? -1 : 1));
       for (const record of waiting) {
         if (session.lost) break;
@@ -224,6 +224,16 @@ export function flush(lang) {
 
 // ---------------------------------------------------------------- households
 
+// {roster, last} of household `id`, as well as this phone knows it; `page`, the roster entry
+// the page came with (the freshest), is kept for when the offline cache serves this page
+// for another household.
+export async function known(id, page) {
+  const kept = (id && (await household(id).catch(() => null))) || {};
+  const roster = page && page.head_name ? { ...kept.roster, ...page } : kept.roster || page || null;
+  if (page && page.head_name) learn({ id, roster }).catch(() => {});
+  return { roster, last: kept.last || null };
+}
+
 // What this phone knows of a household, kept for use offline: {id, line (its line of
 // 我的联系户), roster (as the roster has it), last ({id, answers} of its last answer),
 // pending (a household proposed here, not yet sent: the body to send), error}.
@@ -237,27 +247,43 @@ export const learn = (facts) => run('readwrite', (s) => {
   return () => null;
 }, ...HOUSEHOLDS);
 
-// A household missing from the roster, proposed from this phone (`place`: its village by
-// name): kept, and sent before any answer about it by the next flush. Its id is made here,
-// so sending it twice proposes it once; proposing it again (fixed) sends it again.
-export const propose = (body, place) => learn({ id: body.id, pending: body, error: null, roster: { ...body, place, status: 'proposed' } });
+// ---------------------------------------------------------------- drafts held by a tab
 
-async function sendProposals(lang) {
-  for (const h of (await households()).filter((h) => h.pending && !h.error)) {
-    if (session.lost) return;
-    let response, said;
-    try {
-      response = await fetch(`/api/households?lang=${lang}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf || '' }, body: JSON.stringify(h.pending), credentials: 'same-origin' });
-      said = await response.json().catch(() => ({}));
-    } catch (e) {
-      return; // no network: later
-    }
-    if (response.ok) await learn({ id: h.id, pending: null, error: null, roster: said });
-    else if (response.status === 401 || (response.status === 403 && said.code === 'csrf')) {
-      if (!(await relearn())) return;
-    } else if (response.status < 500) {
-      const why = (said.errors || []).map((e) => e.message).join('；');
-      await learn({ id: h.id, error: (said.detail || `HTTP ${response.status}`) + (why ? '：' + why : '') });
-    }
-  }
+// Two tabs never edit one draft blindly: a tab holds a Web Lock named after the draft it
+// edits for as long as it edits it. Another tab that opens the same draft finds the lock
+// taken and offers to take it over (stealing the lock, which tells the first tab at once)
+// or to start a new household. Where Web Locks are missing, the writes above still refuse
+// any draft written over an answer that was queued or sent.
+const locks = navigator.locks;
+const holding = new Map(); // draft id -> the function that lets its lock go
+const name = (id) => 'minsheng-draft-' + id;
+
+// Hold the lock of draft `id` (taking it from another tab when `take`); false when another
+// tab holds it. `lost(id)` is called if another tab takes it later.
+export function hold(id, lost, take = false) {
+  if (!locks || holding.has(id)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const options = take ? { steal: true } : { ifAvailable: true };
+    locks.request(name(id), options, (lock) => {
+      if (!lock) return resolve(false);
+      resolve(true);
+      return new Promise((release) => holding.set(id, release));
+    }).catch(() => {
+      // stolen: another tab took this draft over
+      if (holding.delete(id)) lost(id);
+    });
+  });
+}
+
+export function release(id) {
+  const release = holding.get(id);
+  holding.delete(id);
+  if (release) release();
+}
+
+// The drafts other tabs hold now.
+export async function heldElsewhere() {
+  if (!locks) return new Set();
+  const { held: now } = await locks.query();
+  return new Set(now.map((l) => l.name).filter((n) => n.startsWith(name(''))).map((n) => n.slice(name('').length)).filter((id) => !holding.has(id)));
 }

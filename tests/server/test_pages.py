@@ -54,7 +54,7 @@ async def test_the_page_is_the_same_for_every_visit_and_a_second_is_a_304(client
     assert again.headers["content-encoding"] == "gzip"
     assert "content-encoding" not in plain.headers
     # The same page but for when it was made (`at`, a visit's own, like its CSRF token).
-    at = re.compile(r'"at": "[^"]+"')
+    at = re.compile(r'"at":"[^"]+"')
     assert at.sub("", first.text) == at.sub("", again.text) == at.sub("", plain.text)
     assert first.text.endswith("</body>\n</html>\n")
     assert 'name="_id"' not in first.text  # the page names no answer: see plain_answer_id
