@@ -488,7 +488,7 @@ UI: dict[str, dict[str, str]] = {
         "again": "再填写一份",
         "pick_household": "请先在“我的联系户”中选择要调查的户。",
         "log_in": "重新登录",
-        "login_needed": "登录已失效，请重新登录：登录后待发送的答案自动发送",
+        "login_needed": "需要重新登录：登录后，待发送的答案会自动发送",
         "link_lost": "此链接已失效，答案保存在手机上；请联系帮扶干部",
         "belongs": "{user} 的记录，待其登录后发送",
         "resume": "继续填写",
@@ -551,7 +551,7 @@ UI: dict[str, dict[str, str]] = {
         "again": "Fill in another",
         "pick_household": "First choose the household to survey in My households.",
         "log_in": "Log in again",
-        "login_needed": "The login has ended: log in again, and waiting answers are sent",
+        "login_needed": "You need to log in again: then the waiting answers are sent",
         "link_lost": "This link no longer works; the answers are kept on this phone."
         " Ask your cadre",
         "belongs": "{user}'s, sent once they log in",

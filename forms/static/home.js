@@ -40,7 +40,7 @@ function draw(lines) {
     h.appendChild(el('a', '', W.sheet)).href = `/reports/village/${code}/qr.pdf?lang=${lang}`;
     const ul = list.appendChild(el('ul', 'mine'));
     for (const line of lines) {
-      const li = ul.appendChild(el('li', line.surveyed_this_round ? 'done' : ''));
+      const li = ul.appendChild(el('li', line.surveyed_this_round ? 'surveyed' : ''));
       li.dataset.id = line.id;
       const go = li.appendChild(el('a', 'go'));
       go.href = `/f/household?household=${line.id}&lang=${lang}`;
@@ -67,11 +67,12 @@ async function mark() {
   banner(records);
 }
 
-// Offline, answers waiting, a login that ended: said at the top, with what to do about it.
+// Answers waiting, a login that ended: said at the top, with what to do about it (no network
+// is said by the notice of when the list was kept).
 function banner(records) {
   const waiting = records.filter((r) => r.status === 'waiting').length, lost = !!store.session.lost;
-  net.hidden = navigator.onLine && !waiting && !lost;
-  net.querySelector('span').textContent = [navigator.onLine ? '' : W.offline, waiting ? fmt(W.unsent, { n: waiting }) : '', lost ? W.login_needed : ''].filter(Boolean).join(W.sep);
+  net.hidden = !waiting && !lost;
+  net.querySelector('span').textContent = [waiting ? fmt(W.unsent, { n: waiting }) : '', lost ? W.login_needed : ''].filter(Boolean).join(W.sep);
   $('send-now').hidden = !waiting || lost || !navigator.onLine;
   $('relogin').hidden = !lost;
 }
@@ -98,7 +99,8 @@ async function refresh() {
     return mark();
   }
   await store.learn({ id: LIST, at, lines });
-  stale.hidden = true;
+  listAt = at;
+  offlineNotice();
   draw(lines);
   await mark();
   for (const line of lines) {
@@ -127,13 +129,17 @@ async function flush() {
   await mark();
 }
 
+let listAt = visit.at; // when the list shown was made
+// With no network: the list as it was when last kept, and when that was.
+function offlineNotice() {
+  stale.textContent = fmt(W.stale, { at: new Date(listAt).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) });
+  stale.hidden = navigator.onLine;
+}
+
 async function start() {
   const kept = await store.household(LIST).catch(() => null);
-  if (kept && kept.at > visit.at) draw(kept.lines); // kept after this page was made
-  if (!navigator.onLine) {
-    stale.textContent = fmt(W.stale, { at: new Date(kept && kept.at > visit.at ? kept.at : visit.at).toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) });
-    stale.hidden = false;
-  }
+  if (kept && kept.at > visit.at) draw(kept.lines), (listAt = kept.at); // kept after this page was made
+  offlineNotice();
   await mark();
   if (navigator.onLine) {
     await flush();
@@ -141,8 +147,8 @@ async function start() {
   }
 }
 
-addEventListener('online', () => flush().then(refresh));
-addEventListener('offline', mark);
+addEventListener('online', () => (offlineNotice(), flush().then(refresh)));
+addEventListener('offline', () => (offlineNotice(), mark()));
 $('send-now').addEventListener('click', flush);
 store.onChange(mark);
 

@@ -113,7 +113,7 @@ def test_my_households_open_offline_and_a_cached_form_serves_another_household(
     phone.set_offline(True)
     page.reload()
     page.wait_for_selector(HOME_READY)
-    assert page.is_visible("#stale") and "没有网络" in page.inner_text("#net")
+    assert page.is_visible("#stale") and "没有网络" in page.inner_text("#stale")
     assert page.locator("#mine-list li").count() >= 2
     shot(page, "my-households-offline")
 
