@@ -30,7 +30,9 @@ from server.followups import FollowupController
 from server.form_design_api import FormDesignController
 from server.form_versions import FormController, publish_shipped
 from server.home import home
+from server.household_pages import HouseholdPageController
 from server.households import HouseholdController
+from server.link_sheet import LinkSheetController
 from server.links import LinkController
 from server.openapi import tell_the_truth
 from server.pages import pages_router
@@ -152,6 +154,8 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             PlaceController,
             HouseholdController,
             LinkController,
+            LinkSheetController,
+            HouseholdPageController,
             PairingController,
             UserController,
             AdminController,

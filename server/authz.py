@@ -9,7 +9,8 @@
   propose there.
 - cadre: fills and reads for the households paired with them and for every
   household of a village paired with them; records those needs' follow-ups;
-  reads the reports of villages paired with them.
+  reads the reports of villages paired with them; makes and revokes those
+  households' own links, and prints their QR sheet.
 - household (a personal link): fills its own form for itself, nothing else.
 
 Anonymous requests are refused with 401. Out of scope is 403, or 404 where
@@ -211,8 +212,9 @@ async def _report(db: Database, p: Principal, r: Resource) -> bool:
     return p.role == "cadre" and await _paired(db, p, None, r.village_code)
 
 
-async def _propose(db: Database, p: Principal, r: Resource) -> bool:
-    """household.propose: a cadre for a village they work in; an official in their area."""
+async def _works_in(db: Database, p: Principal, r: Resource) -> bool:
+    """An official in their area; a cadre in a village they are paired with, whole or
+    through one of its households (household.propose, link.sheet)."""
     _, village = _where(r)
     if p.role == "official":
         return _under(p.place_prefix, village)
@@ -270,9 +272,11 @@ RULES: dict[str, Any] = {
     "export.read": _export,
     "household.read": _read,
     "household.list": _list,
-    "household.propose": _propose,
+    "household.propose": _works_in,
     "household.review": _review,
     "link.manage": _link,
+    # a village's printed QR sheet; it lists only the households one may make links for
+    "link.sheet": _works_in,
     "account.self": _staff,
     "roster.import": _admin_only,
     "user.manage": _admin_only,

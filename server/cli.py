@@ -47,6 +47,8 @@ def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
         "timeout_graceful_shutdown": 10,
         # "on": a start-up that fails stops the server ("auto" would serve without it).
         "lifespan": "on",
+        # "server: uvicorn" on every response says nothing a phone on a metered line needs.
+        "server_header": False,
         "http": guarded_protocol(settings.request_timeout, max_connections, ceiling),
         # No route takes a WebSocket; an upgrade would hand the connection to a protocol
         # without the bounds above.

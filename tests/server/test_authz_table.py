@@ -48,6 +48,7 @@ from server.db import Database
 from server.form_design import create_preview, save_draft, set_status
 from server.form_versions import publish
 from server.households import HouseholdCreate, propose_household
+from server.links import create_link
 from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
@@ -141,6 +142,15 @@ async def _previewed(ctx: Ctx) -> str:
     return roster_pages._keep("admin", "places", "places.csv", places_file())
 
 
+async def _link(ctx: Ctx, key: str) -> str:
+    record, _ = await create_link(ctx.db, "test", ctx.ids[key], "household")
+    return str(record.id)
+
+
+async def _uuid(ctx: Ctx) -> str:
+    return str(uuid.uuid4())
+
+
 async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
@@ -191,6 +201,9 @@ FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
     "pairing": _pairing,
     "token": _token,
+    "uuid": _uuid,
+    "link_in": lambda ctx: _link(ctx, "A1"),
+    "link_out": lambda ctx: _link(ctx, "C1"),
 }
 
 
@@ -202,6 +215,9 @@ class StubReports:
 
     async def get(self, wanted: Any) -> Path:
         return self.path
+
+    async def run(self, fn: Any, *args: Any) -> bytes:
+        return self.path.read_bytes()
 
 
 def _private(answers: dict[str, Any]) -> set[str]:
@@ -551,11 +567,46 @@ ROWS: list[Row] = [
         with_json("/api/households/{proposed_out}/review", {"decision": "confirm"}),
         expect("401 200 404 404 200 404 404 404")),
     Row("GET", "/households/proposed", at("/households/proposed"), AREA_LIST),
+    # 我的联系户's form without JavaScript: propose, then survey it
+    Row("POST", "/households",
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vA}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 303 403 303 403 403"),
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vC}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 403 303 403 403 403")),
     Row("POST", "/households/{household_id:str}/review",
         with_form("/households/{proposed_in}/review", [("decision", "confirm")]),
         expect("401 303 404 303 404 404 404 404"),
         with_form("/households/{proposed_out}/review", [("decision", "confirm")]),
         expect("401 303 404 404 303 404 404 404")),
+
+    # ---- a household's own links: officials of the area, the household's cadres
+    Row("GET", "/api/households/{household_id:str}/links", at("/api/households/{A1}/links"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/api/households/{C1}/links"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/api/households/{household_id:str}/links",
+        with_json("/api/households/{A1}/links", {"days": 30}),
+        expect("401 201 404 201 404 201 404 404"),
+        with_json("/api/households/{C1}/links", {"days": 30}),
+        expect("401 201 404 404 201 404 404 404")),
+    Row("DELETE", "/api/households/{household_id:str}/links/{link_id:int}",
+        at("/api/households/{A1}/links/{link_in}"), expect("401 200 404 200 404 200 404 404"),
+        at("/api/households/{C1}/links/{link_out}"), expect("401 200 404 404 200 404 404 404")),
+    Row("GET", "/households/{household_id:str}", at("/households/{A1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/households/{C1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/households/{household_id:str}/links", with_form("/households/{A1}/links"),
+        expect("401 200 404 200 404 200 404 404"),
+        with_form("/households/{C1}/links"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/households/{household_id:str}/links/{link_id:int}/revoke",
+        with_form("/households/{A1}/links/{link_in}/revoke"),
+        expect("401 303 404 303 404 303 404 404"),
+        with_form("/households/{C1}/links/{link_out}/revoke"),
+        expect("401 303 404 404 303 404 404 404")),
+    # a village's QR sheet: officials of the area, cadres working in the village (cadre_a
+    # through A1 and A2, whose codes alone it prints)
+    Row("GET", "/reports/village/{code:str}/qr.pdf", at("/reports/village/{vA}/qr.pdf"),
+        expect("401 200 403 200 403 200 403 403"),
+        at("/reports/village/{vC}/qr.pdf"), expect("401 200 403 403 200 403 403 403")),
 
     # ---- reports: an official's area; a cadre only for villages paired whole (cadre_b: B)
     *[
