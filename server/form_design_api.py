@@ -39,7 +39,7 @@ from server.form_design import (
     save_draft,
     set_status,
 )
-from server.http import json_body, request_lang
+from server.http import documented_body, json_body, request_lang
 
 T = TypeVar("T")
 
@@ -62,6 +62,8 @@ async def optional_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
     return await json_body(request, shape)
 
 
+# What schema_at reads: a version number (at most ten digits) or "draft".
+VERSION_OR_DRAFT = "^(draft|[0-9]{1,10})$"
 _WHO = {401: "not logged in", 403: "not a designer or administrator"}
 
 
@@ -82,6 +84,7 @@ class FormDesignController(Controller):
 
     @put(
         "/draft",
+        operation_class=documented_body(DraftUpdate),
         responses=documented_errors(
             {
                 **_WHO,
@@ -233,8 +236,8 @@ class FormDesignController(Controller):
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         form_id: FromPath[str],
-        old: Annotated[str, QueryParameter(name="from", max_length=12)],
-        new: Annotated[str, QueryParameter(name="to", max_length=12)] = "draft",
+        old: Annotated[str, QueryParameter(name="from", pattern=VERSION_OR_DRAFT)],
+        new: Annotated[str, QueryParameter(name="to", pattern=VERSION_OR_DRAFT)] = "draft",
     ) -> DiffReport:
         """What changed from version `from` to version `to` (a number, or `draft`):
         each question added, removed or changed, with its pointer and labels."""
