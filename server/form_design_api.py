@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from server.auth import Principal
@@ -85,13 +86,16 @@ class FormDesignController(Controller):
     @put(
         "/draft",
         operation_class=documented_body(DraftUpdate),
-        responses=documented_errors(
-            {
-                **_WHO,
-                400: "a body of the wrong shape",
-                422: "a bad form id, or not one of schema and text",
-            }
-        ),
+        responses={
+            201: ResponseSpec(Draft, description="a new draft (200: a draft replaced)"),
+            **documented_errors(
+                {
+                    **_WHO,
+                    400: "a body of the wrong shape",
+                    422: "a bad form id, or not one of schema and text",
+                }
+            ),
+        },
     )
     async def save(
         self,
