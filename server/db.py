@@ -26,15 +26,27 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from server.errors import AppError, zh_en
+from server.errors import AppError
+from server.migrate import DatabaseUnusable, check_file, check_open, migrate, migrations, unusable
+from server.storage import Health, now_iso, retry_later, storage_error
+
+# What the rest of the server reaches through this module.
+__all__ = [
+    "Database",
+    "DatabaseUnusable",
+    "check_file",
+    "migrations",
+    "now_iso",
+    "query",
+    "rows",
+    "storage_error",
+]
 
 T = TypeVar("T")
 log = logging.getLogger("minsheng")
@@ -52,98 +64,11 @@ MAX_BATCH = 128  # writes committed together at most; bounds one transaction's w
 READERS = 4
 
 
-def now_iso() -> str:
-    """UTC time as stored everywhere: ISO 8601 with milliseconds and a Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def migrations() -> list[tuple[int, str, str]]:
-    """(number, name, sql) of every migration shipped, in order."""
-    found = []
-    for entry in resources.files("server.migrations").iterdir():
-        if entry.name.endswith(".sql"):
-            number = int(entry.name.split("_", 1)[0])
-            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
-
-
 async def query(
     conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
 ) -> list[Any]:
     """Every row of one statement on `conn` (inside a write, say), in one round trip."""
     return list(await conn.execute_fetchall(sql, params))
-
-
-class DatabaseUnusable(Exception):
-    """The database file cannot be used at all (not SQLite, damaged, unreadable)."""
-
-
-# ---------------------------------------------------------------- storage failures
-
-_STORAGE = {
-    # sqlite error name prefix -> (status, code, zh, en)
-    "SQLITE_FULL": (507, "storage_full", "服务器存储空间已满，答案未保存，请稍后重试",
-                    "the server's storage is full; nothing was stored, try again later"),
-    "SQLITE_READONLY": (503, "storage_read_only", "服务器数据库目前只读，答案未保存，请稍后重试",
-                        "the database is read-only; nothing was stored, try again later"),
-    "SQLITE_IOERR": (503, "storage_error", "服务器存储读写出错，答案未保存，请稍后重试",
-                     "the server's storage failed; nothing was stored, try again later"),
-    "SQLITE_CANTOPEN": (503, "storage_error", "服务器无法打开数据库，请稍后重试",
-                        "the server cannot open its database; try again later"),
-    "SQLITE_CORRUPT": (503, "storage_corrupt", "服务器数据库已损坏，请联系管理员",
-                       "the database is damaged; tell the administrator"),
-    "SQLITE_BUSY": (503, "storage_busy", "服务器数据库繁忙，请稍后重试",
-                    "the database is busy; try again later"),
-}  # fmt: skip
-
-
-def storage_error(exc: BaseException) -> AppError | None:
-    """The AppError a failing disk or database file stands for; None for other errors."""
-    if not isinstance(exc, sqlite3.Error):
-        return None
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc).lower()
-    # aiosqlite and older sqlite3 builds may lose the error name; the message still says it.
-    if not name:
-        name = next(
-            (
-                key
-                for key, phrase in (
-                    ("SQLITE_FULL", "disk is full"),
-                    ("SQLITE_READONLY", "readonly database"),
-                    ("SQLITE_IOERR", "disk i/o error"),
-                    ("SQLITE_CORRUPT", "malformed"),
-                    ("SQLITE_BUSY", "database is locked"),
-                )
-                if phrase in text
-            ),
-            "",
-        )
-    for prefix, (status, code, zh, en) in _STORAGE.items():
-        if name.startswith(prefix):
-            retry = {"Retry-After": "30"} if status == 503 else None
-            return AppError(status, code, zh_en(zh, en), headers=retry)
-    return None
-
-
-@dataclass
-class Health:
-    """How the storage was at the last write: "ok" or the code of the failure."""
-
-    state: str = "ok"
-    since: str = field(default_factory=now_iso)
-    detail: str = ""
-
-    def fail(self, code: str, detail: str) -> None:
-        if self.state != code:
-            self.state, self.since = code, now_iso()
-            log.error("storage failure: %s (%s)", code, detail)
-        self.detail = detail
-
-    def recover(self) -> None:
-        if self.state != "ok":
-            log.warning("storage recovered after %s since %s", self.state, self.since)
-            self.state, self.since, self.detail = "ok", now_iso(), ""
 
 
 # ---------------------------------------------------------------- connections
@@ -160,7 +85,7 @@ async def _connect(
     try:
         await conn.execute("PRAGMA busy_timeout=5000")
         if check:  # before journal_mode=WAL, which would write to a file that is not ours
-            await _check(conn, path)
+            await check_open(conn, path)
         for pragma in READ_PRAGMAS if readonly else PRAGMAS:
             await conn.execute(pragma)
     except BaseException:
@@ -249,17 +174,17 @@ class Database:
         try:
             writer = await _connect(path, check=check)
         except sqlite3.Error as exc:
-            raise _unusable(path, exc) from exc
+            raise unusable(path, exc) from exc
         opened: list[aiosqlite.Connection] = []
         try:
-            await _migrate(writer)
+            await migrate(writer)
             for _ in range(readers):
                 opened.append(await _connect(path, readonly=True))
         except BaseException as exc:
             for conn in [*opened, writer]:
                 await conn.close()
             if isinstance(exc, sqlite3.Error):
-                raise _unusable(path, exc) from exc
+                raise unusable(path, exc) from exc
             raise
         return cls(path, writer, opened)
 
@@ -346,7 +271,7 @@ class Database:
             if failure is None:
                 # One write's own error, or (rarely) a transaction SQLite gave up on: the
                 # others were fine and may simply be sent again.
-                failure = exc if len(batch) == 1 else _retry_later()
+                failure = exc if len(batch) == 1 else retry_later()
             for job in batch:
                 _settle(job.done, None, failure)
             if isinstance(exc, asyncio.CancelledError):
@@ -485,15 +410,6 @@ def rows(
     return conn.execute(sql, params).fetchall()
 
 
-def _retry_later() -> AppError:
-    return AppError(
-        503,
-        "storage_busy",
-        zh_en("服务器数据库繁忙，答案未保存，请稍后重试", "the database is busy; try again later"),
-        headers={"Retry-After": "5"},
-    )
-
-
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if future.done():  # its caller was cancelled meanwhile; the write stands all the same
         return
@@ -507,103 +423,3 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
     # OperationalError: no transaction was open (BEGIN never ran, or COMMIT already had).
     with contextlib.suppress(sqlite3.OperationalError):
         await conn.execute("ROLLBACK")
-
-
-async def _check(conn: aiosqlite.Connection, path: Path) -> None:
-    """Refuse a file that is not a sound SQLite database, before anything is written to it."""
-    try:
-        rows = await conn.execute_fetchall("PRAGMA quick_check(3)")
-    except sqlite3.Error as exc:
-        raise _unusable(path, exc) from exc
-    _judge(path, [row[0] for row in rows])
-
-
-def _judge(path: Path, verdict: list[str]) -> None:
-    if verdict != ["ok"]:
-        # One row may hold several lines ("*** in database main ***\nPage 3: ...").
-        found = [line.strip() for row in verdict for line in row.splitlines()]
-        problems = [line for line in found if line and not line.startswith("***")]
-        raise DatabaseUnusable(
-            f"{path}: not a usable SQLite database (damaged: {'; '.join(problems[:3])[:300]})"
-        )
-
-
-def _unusable(path: Path, exc: sqlite3.Error) -> DatabaseUnusable:
-    """One line naming the file: what start-up and the command line print."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc)
-    if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or any(
-        phrase in text for phrase in ("not a database", "malformed")
-    ):
-        return DatabaseUnusable(f"{path}: not a usable SQLite database ({text})")
-    return DatabaseUnusable(f"{path}: cannot open the database ({text})")
-
-
-def check_file(path: Path) -> None:
-    """Raise DatabaseUnusable unless `path` is a sound SQLite database; never writes to it.
-
-    For commands that only read (a report from the command line): the server
-    checks the same way when it opens the database.
-    """
-    if not path.is_file():
-        raise DatabaseUnusable(f"{path}: no such database file")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise _unusable(path, exc) from exc
-    try:
-        conn.execute("PRAGMA busy_timeout=5000")
-        verdict = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
-    except sqlite3.Error as exc:
-        raise _unusable(path, exc) from exc
-    finally:
-        conn.close()
-    _judge(path, verdict)
-
-
-async def _migrate(conn: aiosqlite.Connection) -> None:
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    async with conn.execute("SELECT number FROM schema_migrations") as cursor:
-        applied = {row[0] for row in await cursor.fetchall()}
-    for number, name, sql in migrations():
-        if number in applied:
-            continue
-        # executescript would commit on its own; run statements inside one transaction.
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process (init-db beside serve) may have applied it since we looked.
-            async with conn.execute(
-                "SELECT 1 FROM schema_migrations WHERE number = ?", (number,)
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    await conn.execute("COMMIT")
-                    continue
-            for statement in _statements(sql):
-                await conn.execute(statement)
-            await conn.execute(
-                "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
-                (number, name, now_iso()),
-            )
-        except BaseException:
-            await _rollback(conn)
-            raise
-        await conn.execute("COMMIT")
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements, using SQLite's own notion of completeness."""
-    statements, current = [], ""
-    for line in sql.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            if current.strip():
-                statements.append(current.strip())
-            current = ""
-    if current.strip() and not all(
-        ln.strip().startswith("--") or not ln.strip() for ln in current.splitlines()
-    ):
-        raise ValueError(f"unterminated statement in migration: {current[:80]!r}")
-    return statements

@@ -117,6 +117,14 @@ class Settings:
         "size budget of the report folder in MB; least recently used PDFs are removed beyond it",
     )
 
+    surveys_dir: Path = _setting(
+        "MINSHENG_SURVEYS",
+        Path(__file__).resolve().parent.parent / "forms" / "surveys",
+        Path,
+        "folder of survey files published at start-up (a file whose content is new to its form"
+        " becomes its next version; a broken one is skipped and its problems logged)",
+    )
+
     timezone: str = _setting(
         "MINSHENG_TZ",
         "Asia/Shanghai",
@@ -130,6 +138,13 @@ class Settings:
         _positive_float,
         "days a login lasts: a cadre can fill and queue answers offline this long after logging in",
     )
+    link_key_file: Path | None = _setting(
+        "MINSHENG_LINK_KEY",
+        None,
+        Path,
+        "file holding the key a village's printed QR codes are derived from, made on first"
+        " use (default: beside the database, its name ending in .key)",
+    )
     round_start_day: date | None = _setting(
         "MINSHENG_ROUND_START",
         None,
@@ -141,6 +156,11 @@ class Settings:
     def round_start(self) -> date:
         """The first day of the current survey round (a household surveyed since is done)."""
         return self.round_start_day or self.today().replace(month=1, day=1)
+
+    @property
+    def link_key_path(self) -> Path:
+        """Where the key of printable household links is kept."""
+        return self.link_key_file or self.db_path.with_suffix(".key")
 
     def today(self) -> date:
         """Today's date where the surveys are made, whatever the server's clock zone."""

@@ -19,6 +19,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIType,
@@ -346,14 +347,7 @@ async def _checked(
     subject = await subject_of(db, form.schema, body.household_id, body.village_code)
     await require(db, principal, "submission.create", subject.resource)
     if form.status != "published":
-        raise AppError(
-            409,
-            "version_retired",
-            zh_en(
-                f"调查表 {form_id!r} 的第 {body.version} 版已停用",
-                f"version {body.version} of {form_id!r} is retired",
-            ),
-        )
+        raise await retired_error(db, form_id, body.version)
     issues = await _issues(form, body.answers, today)
     if issues:
         raise AppError(
@@ -363,6 +357,28 @@ async def _checked(
             localize(issues, lang),
         )
     return subject
+
+
+async def retired_error(db: Database, form_id: str, version: int) -> AppError:
+    """409 `version_retired`, naming the version to move to (`current_version`, null when
+    every version of the form is retired), so a phone can carry its draft over."""
+    try:
+        current: int | None = (await get_version(db, form_id)).version
+    except AppError:
+        current = None
+    if current is None:
+        zh_next, en_next = "，目前没有可用的版本", "; no version is in use now"
+    else:
+        zh_next, en_next = f"，请改用第 {current} 版", f"; use version {current}"
+    return AppError(
+        409,
+        "version_retired",
+        zh_en(
+            f"调查表 {form_id!r} 的第 {version} 版已停用{zh_next}",
+            f"version {version} of {form_id!r} is retired{en_next}",
+        ),
+        extra={"version": version, "current_version": current},
+    )
 
 
 async def _issues(form: FormVersion, answers: dict[str, Any], today: date | None) -> list[Issue]:
@@ -481,7 +497,8 @@ _CREATE_ERRORS = documented_errors(
         403: "a write from another site, or without the session's CSRF token",
         404: "unknown form or version, or a household not yours",
         409: "the id already holds a different answer (`id_conflict`), the version is"
-        " retired (`version_retired`), or the corrected answer already has another"
+        " retired (`version_retired`, with `current_version`: the version to move the draft"
+        " to, null when none is in use), or the corrected answer already has another"
         " correction (`already_corrected`)",
         413: "body over the size limit",
         415: "body is not application/json",
@@ -505,7 +522,13 @@ class SubmissionController(Controller):
         "/api/forms/{form_id:str}/submissions",
         status_code=201,
         operation_class=_CreateOperation,
-        responses=_CREATE_ERRORS,
+        responses={
+            **_CREATE_ERRORS,
+            200: ResponseSpec(
+                Submission, description="this id was already stored with this same body (a"
+                " resend); nothing new is stored"
+            ),
+        },
     )
     async def create(
         self,
@@ -562,6 +585,7 @@ class SubmissionController(Controller):
                 ge=0,
                 le=2**62,
                 description=f"deprecated, at most {MAX_OFFSET}: page with `after` instead",
+                schema_extra={"maximum": MAX_OFFSET},  # past it: 400 offset_too_large
             ),
         ] = 0,
     ) -> SubmissionPage:

@@ -47,8 +47,8 @@ def _url(sid: str, index: int = 0) -> str:
 
 
 def _days_ago(days: int) -> str:
-    """A day counted back from the server's today (MINSHENG_TZ's calendar, not this
-    machine's: from 16:00 UTC on, Asia/Shanghai is already on the next day)."""
+    """A day as the server counts days (MINSHENG_TZ): the machine's own date is a day
+    behind Asia/Shanghai's from 16:00 to 24:00 UTC."""
     return (Settings().today() - timedelta(days=days)).isoformat()
 
 
