@@ -1,10 +1,14 @@
 """Report benchmark: village and county PDF times, worker memory, submission latency.
 
 Builds a throw-away database in a temp folder -- one village of 300 households
-and a county of 100 villages x 300 households (30,000) -- then prints:
+and a county of 100 villages x 300 households (30,000), each household surveyed
+in 2026 and once more a year before -- then prints, for the 2026 reports (which
+compare with 2025, so both periods are drawn):
 
 - village PDF seconds and pages, county PDF seconds and pages (each a cold
-  render in a fresh worker process, as the server does it);
+  render in a fresh worker process, as the server does it), wall-clock and the
+  worker's CPU seconds (on a shared machine wall-clock time is noisy: CPU time
+  shows what the render itself costs);
 - the render worker's peak RSS;
 - submission latency p50/p99 over HTTP against the real server (uvicorn in a
   subprocess) while that server renders the county report.
@@ -15,13 +19,15 @@ minutes and measures the submissions API, not reports. The answers are the
 same valid demo answers the API accepts, and `derived` is computed by the
 same forms.rules.derive the server uses.
 
-Run: .venv/bin/python bench/report_bench.py   (targets: village <= 4 s,
-county <= 10 s and <= 600 MB, p99 < 100 ms)
+Run: .venv/bin/python bench/report_bench.py [--runs N]   (targets: village
+<= 2 s, county <= 5 s and <= 600 MB, p99 < 100 ms)
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import copy
 import json
 import sqlite3
 import statistics
@@ -31,6 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +52,9 @@ from server.testing import live_server
 
 COUNTY = "620523"
 BENCH_VILLAGE = "620523199201"
+# The reports timed: 2026, compared with 2025 (the earlier round of every household).
+PERIOD = (date(2026, 1, 1), date(2026, 12, 31))
+VILLAGE_TARGET_S, COUNTY_TARGET_S, MEMORY_TARGET_MB = 2.0, 5.0, 600
 
 
 def county_villages(count: int = 100) -> list[dict[str, Any]]:
@@ -62,6 +72,7 @@ def county_villages(count: int = 100) -> list[dict[str, Any]]:
                 "county_name": "甘谷县",
                 "city_name": "天水市",
                 "households_registered": 300,
+                "population_registered": 1010,
             }
         )
     return villages
@@ -76,6 +87,17 @@ async def _prepare(db_path: Path, villages: list[dict[str, Any]]) -> int:
         await db.close()
 
 
+def _year_before(answers: dict[str, Any]) -> dict[str, Any]:
+    """The same household's answer of the round a year earlier (poorer, more often poor)."""
+    earlier = copy.deepcopy(answers)
+    surveyed = date.fromisoformat(answers["survey"]["date"])
+    earlier["survey"]["date"] = (surveyed - timedelta(days=365)).isoformat()
+    earlier["income"]["wages"] = round(earlier["income"]["wages"] * 0.85, 2)
+    if earlier["household"].get("status") == "out":
+        earlier["household"]["status"] = "not_out"
+    return earlier
+
+
 def build_db(
     db_path: Path,
     villages: list[dict[str, Any]],
@@ -84,11 +106,13 @@ def build_db(
     households: list[tuple[dict[str, Any], dict[str, Any]]] | None = None,
 ) -> int:
     """Migrate, publish the form, and insert `per_village` demo households per village
-    (or the given (roster row, answers) pairs), each on the roster with one answer."""
+    (or the given (roster row, answers) pairs), each on the roster with its answer and
+    an earlier one a year before."""
     version = asyncio.run(_prepare(db_path, villages))
     conn = sqlite3.connect(db_path)
     rows, roster = [], []
     now = "2026-11-01T00:00:00.000Z"
+    before = "2025-11-01T00:00:00.000Z"
     if households is None:
         generated = demo_households(seed, villages, per_village=per_village)
         households = [(roster_entry(seed, i, a), a) for i, a in enumerate(generated)]
@@ -108,20 +132,21 @@ def build_db(
                 now,
             )
         )
-        rows.append(
-            (
-                str(uuid.uuid4()),
-                "household",
-                version,
-                now,
-                body_hash(version, answers, household_id=entry["id"]),
-                json.dumps(answers, ensure_ascii=False),
-                json.dumps(derive("household", answers)),
-                entry["village_code"],
-                entry["id"],
-                "bench",
+        for received, body in ((before, _year_before(answers)), (now, answers)):
+            rows.append(
+                (
+                    str(uuid.uuid4()),
+                    "household",
+                    version,
+                    received,
+                    body_hash(version, body, household_id=entry["id"]),
+                    json.dumps(body, ensure_ascii=False),
+                    json.dumps(derive("household", body)),
+                    entry["village_code"],
+                    entry["id"],
+                    "bench",
+                )
             )
-        )
     conn.executemany(
         "INSERT INTO households (id, roster_no, village_code, group_name, head_name,"
         " head_id_number, category, members, member_count, created_at, updated_at)"
@@ -135,7 +160,7 @@ def build_db(
     )
     conn.commit()
     conn.close()
-    return len(rows)
+    return len(roster)
 
 
 def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
@@ -152,7 +177,7 @@ def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
         with ProcessPoolExecutor(1, mp_context=worker_context(), initializer=_warm) as pool:
             pool.submit(time.sleep, 0).result()  # worker is up and warm
             started = time.perf_counter()
-            wanted = ReportRequest(Scope(kind, code), Period())
+            wanted = ReportRequest(Scope(kind, code), Period(*PERIOD))
             result = pool.submit(
                 render_to_file, db_path, wanted, line, cache_dir / f"{kind}.pdf", "bench"
             ).result()
@@ -160,21 +185,42 @@ def time_renders(db_path: Path, cache_dir: Path, line: float) -> dict[str, Any]:
     return figures
 
 
+async def _sender(db_path: Path, roster: list[dict[str, Any]]) -> str:
+    """The roster households the latency run answers for, and an administrator's token."""
+    from server.households import upsert_households
+    from server.users import add_user, create_token
+
+    db = await Database.open(db_path)
+    try:
+        await upsert_households(db, "bench", roster)
+        admin = await add_user(
+            db, "bench", username="bench-admin", name="基准", role="admin", password=None
+        )
+        _, token = await create_token(db, "bench", admin.id, "report-bench")
+        return token
+    finally:
+        await db.close()
+
+
 def latency_during_county_render(db_path: Path) -> tuple[list[float], float]:
     """Submission latencies (ms) over HTTP while the real server renders the county report."""
     import httpx
 
+    answers = list(demo_households(77, county_villages(3), per_village=100))
+    roster = [roster_entry(77, i, a) for i, a in enumerate(answers)]
+    token = asyncio.run(_sender(db_path, roster))
+    headers = {"Authorization": f"Bearer {token}"}
+    start, end = (d.isoformat() for d in PERIOD)
     with (
         live_server(db_path) as live,
-        httpx.Client(base_url=live.base, timeout=60) as client,
+        httpx.Client(base_url=live.base, timeout=60, headers=headers) as client,
     ):
-        answers = list(demo_households(77, county_villages(3), per_village=100))
         render_seconds: list[float] = []
 
         def render() -> None:
             started = time.perf_counter()
-            with httpx.Client(base_url=live.base, timeout=120) as other:
-                response = other.get(f"/reports/county/{COUNTY}.pdf")
+            with httpx.Client(base_url=live.base, timeout=120, headers=headers) as other:
+                response = other.get(f"/reports/county/{COUNTY}.pdf?from={start}&to={end}")
                 response.raise_for_status()
             render_seconds.append(time.perf_counter() - started)
 
@@ -182,11 +228,16 @@ def latency_during_county_render(db_path: Path) -> tuple[list[float], float]:
         thread.start()
         time.sleep(0.3)
         latencies = []
-        for body in answers:
+        for entry, body in zip(roster, answers, strict=True):
             started = time.perf_counter()
             response = client.post(
                 "/api/forms/household/submissions",
-                json={"id": str(uuid.uuid4()), "version": 1, "answers": body},
+                json={
+                    "id": str(uuid.uuid4()),
+                    "version": 1,
+                    "answers": body,
+                    "household_id": entry["id"],
+                },
             )
             latencies.append(1000 * (time.perf_counter() - started))
             assert response.status_code == 201, response.text
@@ -201,8 +252,16 @@ def _pages(path: Path) -> int:
     return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
 
 
+def _ok(met: bool) -> str:
+    return "ok" if met else "MISSED"
+
+
 def main() -> int:
     from server.settings import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=3, help="renders of each report (default 3)")
+    args = parser.parse_args()
 
     line = Settings().poverty_line
     with tempfile.TemporaryDirectory(prefix="minsheng-bench-") as tmp:
@@ -225,12 +284,14 @@ def main() -> int:
             f"{time.perf_counter() - started:.1f} s (direct SQL, bypassing HTTP)"
         )
 
-        renders = time_renders(db_path, folder, line)
-        for kind, (seconds, result) in renders.items():
-            print(
-                f"{kind} PDF: {seconds:.2f} s to a finished PDF, {_pages(result.path)} pages,"
-                f" worker peak RSS {result.peak_rss_mb:.0f} MB"
-            )
+        runs = [time_renders(db_path, folder, line) for _ in range(args.runs)]
+        for renders in runs:
+            for kind, (seconds, result) in renders.items():
+                print(
+                    f"{kind} PDF: {seconds:.2f} s to a finished PDF ({result.cpu_seconds:.2f} s"
+                    f" CPU in the worker), {_pages(result.path)} pages,"
+                    f" worker peak RSS {result.peak_rss_mb:.0f} MB"
+                )
         import resource
 
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -245,15 +306,15 @@ def main() -> int:
             f"a cold worker): n={len(latencies)} p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
             f"max {latencies[-1]:.1f} ms"
         )
-        village_s, county_s = renders["village"][0], renders["county"][0]
+        village_s = min(r["village"][0] for r in runs)
+        county_s = min(r["county"][0] for r in runs)
+        county_mb = max(r["county"][1].peak_rss_mb for r in runs)
         print(
-            "targets: village <= 4 s: {}; county <= 10 s: {}; county <= 600 MB: {}; "
-            "p99 < 100 ms: {}".format(
-                "ok" if village_s <= 4 else "MISSED",
-                "ok" if county_s <= 10 else "MISSED",
-                "ok" if renders["county"][1].peak_rss_mb <= 600 else "MISSED",
-                "ok" if p99 < 100 else "MISSED",
-            )
+            f"targets (best of {len(runs)}):"
+            f" village <= {VILLAGE_TARGET_S:g} s: {_ok(village_s <= VILLAGE_TARGET_S)};"
+            f" county <= {COUNTY_TARGET_S:g} s: {_ok(county_s <= COUNTY_TARGET_S)};"
+            f" county <= {MEMORY_TARGET_MB} MB: {_ok(county_mb <= MEMORY_TARGET_MB)};"
+            f" p99 < 100 ms: {_ok(p99 < 100)}"
         )
     return 0
 

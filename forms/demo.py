@@ -31,12 +31,13 @@ _SURVEY_END = date(2026, 10, 31)
 _AGE_REFERENCE_YEAR = 2026
 
 _VILLAGES = (
-    # code, name, township code, township name, households registered
-    ("620523102201", "石家窑村", "620523102", "磐安镇", 236),
-    ("620523102204", "刘家墩村", "620523102", "磐安镇", 185),
-    ("620523102209", "王家庄村", "620523102", "磐安镇", 312),
-    ("620523106203", "南坪村", "620523106", "大石镇", 158),
-    ("620523106211", "蔡家寺村", "620523106", "大石镇", 274),
+    # code, name, township code, township name, households and people registered
+    # (户籍人口: about 3.4 a household, a little more in the bigger villages)
+    ("620523102201", "石家窑村", "620523102", "磐安镇", 236, 803),
+    ("620523102204", "刘家墩村", "620523102", "磐安镇", 185, 611),
+    ("620523102209", "王家庄村", "620523102", "磐安镇", 312, 1097),
+    ("620523106203", "南坪村", "620523106", "大石镇", 158, 522),
+    ("620523106211", "蔡家寺村", "620523106", "大石镇", 274, 948),
 )
 
 _UNITS = (
@@ -97,7 +98,7 @@ _ALL_CAUSES = tuple(c for c, _ in _MAIN_CAUSES)
 
 
 def demo_villages() -> list[dict[str, Any]]:
-    """Five villages of 甘谷县 in two townships, with their registered household counts."""
+    """Five villages of 甘谷县 in two townships, with their registered households and people."""
     return [
         {
             "code": code,
@@ -108,8 +109,9 @@ def demo_villages() -> list[dict[str, Any]]:
             "county_name": COUNTY_NAME,
             "city_name": CITY_NAME,
             "households_registered": registered,
+            "population_registered": population,
         }
-        for code, name, township_code, township_name, registered in _VILLAGES
+        for code, name, township_code, township_name, registered, population in _VILLAGES
     ]
 
 

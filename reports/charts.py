@@ -8,6 +8,7 @@ otherwise fall back to other fonts for SVG text and embed them too.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -30,6 +31,12 @@ _DEFS = (
     '<rect width="5" height="5" fill="#e6e6e6"/><circle cx="2.5" cy="2.5" r="1.1" fill="#000"/>'
     "</pattern></defs>"
 )
+
+
+def whole(value: float) -> int:
+    """`value` rounded to a whole number, halves away from zero (四舍五入), as statistics
+    offices round: Python's round() and format() round halves to even."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
 def _text(
@@ -93,25 +100,27 @@ def bar_chart(rows: Sequence[tuple[str, int]], total: int, title: str) -> Markup
 
 
 def stacked_bars(
-    bars: Sequence[tuple[str, Sequence[float]]],
+    bars: Sequence[tuple[str, Sequence[float], float]],
     series: Sequence[str],
     title: str,
     *,
     unit: str = "",
     chart_id: str = "inc",
 ) -> Markup:
-    """Horizontal stacked bars: one per (label, values), segments in `series` order.
+    """Horizontal stacked bars: one per (label, values, total), segments in `series` order,
+    each annotated with its total rounded to a whole number.
 
-    Negative values (a loss-making business) are drawn as zero; the tables
-    beside the chart carry the exact figures.
+    The total is given rather than summed here, so the label prints the very figure
+    the tables beside the chart print. Negative values (a loss-making business) are
+    drawn as zero; the tables carry the exact figures.
     """
-    label_width = _label_width([label for label, _ in bars])
+    label_width = _label_width([label for label, _, _ in bars])
     bar_h, gap, top = 18, 8, 6
     fills = [f.format(p=chart_id) for f in _FILLS]
     plot_w = WIDTH - label_width - 80
-    peak = max([sum(max(v, 0) for v in values) for _, values in bars] + [1])
+    peak = max([sum(max(v, 0) for v in values) for _, values, _ in bars] + [1])
     body = []
-    for i, (label, values) in enumerate(bars):
+    for i, (label, values, total) in enumerate(bars):
         y = top + i * (bar_h + gap)
         x = float(label_width)
         body.append(_text(label_width - 6, y + bar_h - 5, label, anchor="end"))
@@ -123,7 +132,7 @@ def stacked_bars(
                     f'fill="{fills[j % len(fills)]}" stroke="{_INK}" stroke-width="0.6"/>'
                 )
             x += w
-        body.append(_text(x + 4, y + bar_h - 5, f"{sum(values):,.0f}{unit}"))
+        body.append(_text(x + 4, y + bar_h - 5, f"{whole(total):,}{unit}"))
     legend_y = top + len(bars) * (bar_h + gap) + 6
     x = float(label_width)
     for j, name in enumerate(series):

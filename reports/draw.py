@@ -7,6 +7,10 @@ latest survey date (then the latest received) among those in the scope and
 date range. Every stored submission passed the schema and the form's rules
 when it arrived, so all of them are accepted.
 
+`per_capita` is the stored per-capita income, rounded to 0.01 yuan as it is
+shown; `income` is the same unrounded (net income / members), which is what
+the poverty line is tested against: 2,951.996 is below a 2,952 line.
+
 The drawn answers are flattened once into TEMP tables (`h` households, `m`
 members, `n` needs) on a read-only connection; the figures are then plain
 GROUP BY queries. SQLite 3.40 re-parses a JSON document on every
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 FORM_ID = "household"
@@ -98,6 +102,13 @@ class Period:
             self.end.isoformat() if self.end else None,
         )
 
+    def before(self) -> Period | None:
+        """The period of the same length just before this one; None unless both ends are set."""
+        if self.start is None or self.end is None:
+            return None
+        length = self.end - self.start + timedelta(days=1)
+        return Period(self.start - length, self.start - timedelta(days=1))
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -127,9 +138,17 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     sql = (
         f"{p}form_id = ? AND {p}{scope.column} = ?"
         f" AND {p}household_id IS NOT NULL AND {p}corrected_by IS NULL"
-        f" AND (? IS NULL OR {p}survey_date >= ?) AND (? IS NULL OR {p}survey_date <= ?)"
     )
-    return sql, [FORM_ID, scope.code, start, start, end, end]
+    params: list[object] = [FORM_ID, scope.code]
+    # Only the ends that are set: "(? IS NULL OR survey_date >= ?)" kept SQLite from
+    # reading the date range off the index, and every answer's JSON was parsed for it.
+    if start is not None:
+        sql += f" AND {p}survey_date >= ?"
+        params.append(start)
+    if end is not None:
+        sql += f" AND {p}survey_date <= ?"
+        params.append(end)
+    return sql, params
 
 
 def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> tuple[object, ...]:
@@ -161,11 +180,16 @@ def as_of(period: Period, today: date | None = None) -> date:
 
 
 def _split(
-    fields: tuple[tuple[str, str], ...], json_fields: tuple[tuple[str, str], ...] = ()
+    source: str,
+    fields: tuple[tuple[str, str], ...],
+    json_fields: tuple[tuple[str, str], ...] = (),
 ) -> tuple[str, str]:
-    """(multi-path json_extract arguments, column list splitting its array result)."""
+    """(one json_extract of every field's path out of `source`, giving an array, and the
+    column list splitting that array)."""
     paths = [p for _, p in fields + json_fields]
-    extract = ", ".join(f"'{p}'" for p in paths)
+    extract = f"json_extract({source}, " + ", ".join(f"'{p}'" for p in paths) + ")"
+    if len(paths) == 1:  # one path gives the bare value, not an array of one
+        extract = f"json_array({extract})"
     columns = [f"{_field(fields, name)} AS {name}" for name, _ in fields]
     columns += [f"x -> '$[{len(fields) + i}]' AS {name}" for i, (name, _) in enumerate(json_fields)]
     return extract, ", ".join(columns)
@@ -177,39 +201,66 @@ def _field(fields: tuple[tuple[str, str], ...], name: str) -> str:
     return f"(x ->> '$[{index}]')"
 
 
-def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
-    """Fill TEMP tables h, m, n with the scope's drawn households; returns how many."""
-    for table in ("h", "m", "n"):
-        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+# What the earlier period a report compares with needs of each household's answer.
+HEADLINE_FIELDS = (("status", "$.household.status"),)
+
+
+def draw_households(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    period: Period,
+    table: str = "h",
+    fields: tuple[tuple[str, str], ...] = HOUSEHOLD_FIELDS,
+    json_fields: tuple[tuple[str, str], ...] = HOUSEHOLD_JSON_FIELDS,
+) -> int:
+    """Fill TEMP table `table` with the scope's drawn households, one column per field
+    besides the stored ones; returns how many. The earlier period a report compares
+    with is drawn this way too, with HEADLINE_FIELDS only."""
+    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     where, params = scope_where(scope, period)
-    h_extract, h_columns = _split(HOUSEHOLD_FIELDS, HOUSEHOLD_JSON_FIELDS)
+    h_extract, h_columns = _split("s.answers", fields, json_fields)
+    # `latest` takes only columns the report index holds, so choosing each household's
+    # answer parses no JSON; only the answers chosen are then read for it.
     conn.execute(
-        f"""CREATE TEMP TABLE h AS
+        f"""CREATE TEMP TABLE {table} AS
         WITH latest AS MATERIALIZED (
-            SELECT rid FROM (
-                SELECT rowid AS rid, row_number() OVER (
-                    PARTITION BY household_id
-                    ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
+            SELECT rid, village_code, household_id, survey_date, received_at, category,
+                   per_capita, members
+            FROM (
+                SELECT rowid AS rid, village_code, household_id, survey_date, received_at,
+                       household_category AS category, per_capita_income AS per_capita,
+                       member_count AS members,
+                       row_number() OVER (
+                           PARTITION BY household_id
+                           ORDER BY survey_date DESC, received_at DESC, rowid DESC) AS n
                 FROM submissions WHERE {where})
             WHERE n = 1),
         staged AS MATERIALIZED (
-            SELECT s.rowid AS rid, s.village_code, s.household_id, s.survey_date,
-                   s.received_at, s.form_version, s.household_category AS category,
-                   s.per_capita_income AS per_capita, s.member_count AS members,
+            SELECT latest.*, s.form_version,
                    json_extract(s.derived, '$.net_income') AS net_income,
-                   json_extract(s.answers, {h_extract}) AS x
+                   {h_extract} AS x
             FROM latest JOIN submissions s ON s.rowid = latest.rid)
         SELECT rid, village_code, household_id, survey_date, received_at, form_version,
-               category, per_capita, members, net_income, {h_columns}
+               category, per_capita, members, net_income,
+               CASE WHEN per_capita IS NOT NULL THEN net_income * 1.0 / members END AS income,
+               {h_columns}
         FROM staged""",
         params,
     )
-    m_extract, m_columns = _split(MEMBER_FIELDS)
+    return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
+    """Fill TEMP tables h, m, n with the scope's drawn households; returns how many."""
+    for table in ("m", "n"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    drawn = draw_households(conn, scope, period)
+    m_extract, m_columns = _split("j.value", MEMBER_FIELDS)
     birth_date = _field(MEMBER_FIELDS, "birth_date")
     conn.execute(
         f"""CREATE TEMP TABLE m AS
         WITH staged AS MATERIALIZED (
-            SELECT h.rid, h.survey_date, j.key AS idx, json_extract(j.value, {m_extract}) AS x
+            SELECT h.rid, h.survey_date, j.key AS idx, {m_extract} AS x
             FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.members') j)
         SELECT rid, idx, {m_columns},
                CAST(strftime('%Y', survey_date) AS INTEGER)
@@ -217,7 +268,7 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
                  - (strftime('%m-%d', survey_date) < strftime('%m-%d', {birth_date})) AS age
         FROM staged"""
     )
-    n_extract, n_columns = _split(NEED_FIELDS)
+    n_extract, n_columns = _split("j.value", NEED_FIELDS)
     # A need's status on the period's last day is its latest follow-up up to that day
     # (`status` NULL: none yet); `closed_on` is the first day a step closed it.
     steps = "FROM need_followups f WHERE f.submission_id = sid AND f.need_index = idx"
@@ -225,7 +276,7 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
     conn.execute(
         f"""CREATE TEMP TABLE n AS
         WITH staged AS MATERIALIZED (
-            SELECT h.rid, s.id AS sid, j.key AS idx, json_extract(j.value, {n_extract}) AS x
+            SELECT h.rid, s.id AS sid, j.key AS idx, {n_extract} AS x
             FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.needs') j)
         SELECT rid, idx, {n_columns},
                (SELECT f.status {steps} AND {until}
@@ -237,4 +288,4 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
     )
     conn.execute("CREATE INDEX temp.m_rid ON m(rid)")
     conn.execute("CREATE INDEX temp.n_rid ON n(rid)")
-    return int(conn.execute("SELECT count(*) FROM h").fetchone()[0])
+    return drawn

@@ -16,12 +16,35 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from reports.draw import CLOSING_SQL, Period, Scope, as_of, connect_readonly, draw, scope_where
+from reports.draw import (
+    CLOSING_SQL,
+    HEADLINE_FIELDS,
+    Period,
+    Scope,
+    as_of,
+    connect_readonly,
+    draw,
+    draw_households,
+    scope_where,
+)
 from reports.labels import Labels, labels_from_schema, with_followups
 from reports.ledger import ledger, overdue_needs
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
+# A registered poor household (建档立卡) is counted poor while its status is 未脱贫,
+# 预脱贫 (planned to leave this year but not yet verified: the roster keeps it as
+# 未脱贫) or 返贫. 已脱贫 households are no longer poor, though still monitored.
+POOR_STATUSES = ("not_out", "expected_out", "returned")
+
+
+def _still_poor(alias: str = "") -> str:
+    """The SQL condition on a drawn household (`alias`.) that it is counted poor."""
+    p = f"{alias}." if alias else ""
+    statuses = ", ".join(f"'{s}'" for s in POOR_STATUSES)
+    return f"{p}category IN {_POOR_SQL} AND {p}status IN ({statuses})"
+
+
 INCOME_CEILING = 100_000  # the form's own upper bound for per-capita income
 
 
@@ -56,16 +79,90 @@ class Breakdown:
         return Share(dict(self.rows).get(code, 0), self.total)
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The figures an official reads first, over one drawn set of households; the same
+    function counts them for the period and for the one before, so they compare.
+
+    Pairs are (households, people). `poor` counts the people of registered poor
+    households still poor (POOR_STATUSES); `status_unknown` those whose status was
+    not answered, counted in neither. `below_line` is any household, registered or
+    not, whose unrounded per-capita income is under the line.
+    """
+
+    households: int
+    people: int
+    registered_poor: tuple[int, int]
+    poor: tuple[int, int]
+    status_unknown: tuple[int, int]
+    below_line: tuple[int, int]
+    income_known: tuple[int, int]
+    per_capita_income: float | None  # total net income / total people, complete income only
+    registered_households: int | None
+    population_registered: int | None
+
+    @property
+    def coverage(self) -> Share:
+        return Share(self.households, self.registered_households)
+
+    @property
+    def incidence(self) -> Share:
+        """Poor people over the area's registered population: 贫困发生率."""
+        return Share(self.poor[1], self.population_registered)
+
+    @property
+    def below_line_share(self) -> Share:
+        """People below the line over the people whose household's income is complete."""
+        return Share(self.below_line[1], self.income_known[1])
+
+
+def headline(
+    conn: sqlite3.Connection,
+    poverty_line: float,
+    registered_households: int | None,
+    population_registered: int | None,
+    table: str = "h",
+) -> Headline:
+    """The headline figures over a drawn households table (`h`, or the earlier period's)."""
+
+    def pair(where: str) -> tuple[int, int]:
+        households, people = conn.execute(
+            f"SELECT count(*), total(members) FROM {table} WHERE {where}",
+            {"line": poverty_line},
+        ).fetchone()
+        return int(households), int(people)
+
+    households, people = pair("1")
+    return Headline(
+        households=households,
+        people=people,
+        registered_poor=pair(f"category IN {_POOR_SQL}"),
+        poor=pair(_still_poor()),
+        status_unknown=pair(f"category IN {_POOR_SQL} AND status IS NULL"),
+        below_line=pair("income < :line"),
+        income_known=pair("income IS NOT NULL"),
+        per_capita_income=_one(
+            conn,
+            "SELECT CASE WHEN count(*) THEN total(net_income) / total(members) END"
+            f" FROM {table} WHERE income IS NOT NULL",
+        ),
+        registered_households=registered_households,
+        population_registered=population_registered,
+    )
+
+
 @dataclass
 class Indicators:
     """Every indicator of the brief the form has data for, over one drawn set."""
 
+    headline: Headline
+    # Why the registered population is unknown: None (it is known), "village" (the
+    # village has none), or how many of the county's villages have none.
+    population_missing: str | int | None
     households: int
     registered: int | None
     population: int
     labour_force: int
-    poor_households: int
-    poor_people: int
     categories: list[tuple[str, int, int]]  # (category, households, people)
     status: Breakdown
     vulnerable: dict[str, int | None]
@@ -80,11 +177,11 @@ class Indicators:
 
     @property
     def coverage(self) -> Share:
-        return Share(self.households, self.registered)
+        return self.headline.coverage
 
     @property
     def incidence(self) -> Share:
-        return Share(self.poor_people, self.population)
+        return self.headline.incidence
 
 
 @dataclass
@@ -108,6 +205,11 @@ class Report:
     urgent_needs: list[dict[str, Any]] = field(default_factory=list)
     overdue_needs: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
+    red_flags: dict[str, Any] = field(default_factory=dict)
+    # The period of the same length before this one, and its headline figures; None
+    # when the period has no start or no end, so there is nothing of equal length.
+    previous_period: Period | None = None
+    previous: Headline | None = None
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
 
@@ -172,50 +274,50 @@ def _income(conn: sqlite3.Connection, poverty_line: float) -> dict[str, Any]:
         if known
         else None
     )
+    # The line is a test of the unrounded income (`income`), not of the 0.01-yuan figure.
     bands_sql = [
-        ("below", "per_capita < :line"),
-        ("to_1_5", "per_capita >= :line AND per_capita < 1.5 * :line"),
-        ("to_2", "per_capita >= 1.5 * :line AND per_capita < 2 * :line"),
-        ("above_2", "per_capita >= 2 * :line"),
-        ("unknown", "per_capita IS NULL"),
+        ("below", "income < :line"),
+        ("to_1_5", "income >= :line AND income < 1.5 * :line"),
+        ("to_2", "income >= 1.5 * :line AND income < 2 * :line"),
+        ("above_2", "income >= 2 * :line"),
+        ("unknown", "income IS NULL"),
     ]
+    households_drawn = _one(conn, "SELECT count(*) FROM h")
     bands = []
     for name, condition in bands_sql:
         households, people = conn.execute(
             f"SELECT count(*), total(members) FROM h WHERE {condition}", {"line": poverty_line}
         ).fetchone()
-        bands.append((name, Share(households, _one(conn, "SELECT count(*) FROM h")), int(people)))
+        bands.append((name, Share(households, households_drawn), int(people)))
     # Composition: per-capita yuan by component, per household category and overall,
-    # over households whose income is complete.
+    # over households whose income is complete. Each part and the total are divided
+    # unrounded (integer division would floor them); the page rounds each figure on
+    # its own, and each bar's total is total net income / people, the same figure as
+    # the per-capita net income beside it.
     parts = (
-        "sum(wages)",
-        "sum(business_income - business_expense)",
-        "sum(property_income)",
-        "sum(t_dibao + t_pension + t_eco + t_other)",
+        "total(wages)",
+        "total(business_income - business_expense)",
+        "total(property_income)",
+        "total(t_dibao + t_pension + t_eco + t_other)",
     )
-    select = ", ".join(f"{p} / nullif(sum(members), 0)" for p in parts)
+    select = ", ".join(f"{p} / total(members)" for p in parts)
     composition = []
-    for category, row in [
-        *(
-            (
-                c,
-                conn.execute(
-                    f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
-                    " AND category = ?",
-                    (c,),
-                ).fetchone(),
-            )
-            for c in (*POOR, "non_poor")
-        ),
-        (
-            "all",
-            conn.execute(
-                f"SELECT {select}, count(*) FROM h WHERE per_capita IS NOT NULL"
-            ).fetchone(),
-        ),
-    ]:
+    for category in (*POOR, "non_poor", "all"):
+        where = "" if category == "all" else "AND category = :category"
+        row = conn.execute(
+            f"SELECT {select}, total(net_income) / total(members), count(*) FROM h"
+            f" WHERE per_capita IS NOT NULL {where}",
+            {"category": category},
+        ).fetchone()
         if row[-1]:
-            composition.append((category, [float(v or 0) for v in row[:-1]], int(row[-1])))
+            composition.append(
+                {
+                    "category": category,
+                    "parts": [float(v) for v in row[:4]],
+                    "total": float(row[4]),
+                    "households": int(row[5]),
+                }
+            )
     transfers = conn.execute(
         "SELECT sum(t_dibao), sum(t_pension), sum(t_eco), sum(t_other) FROM h"
         " WHERE per_capita IS NOT NULL"
@@ -291,6 +393,8 @@ def indicators(
     registered: int | None,
     visits: int,
     as_of: str,
+    population_registered: int | None = None,
+    population_missing: str | int | None = None,
 ) -> Indicators:
     """Indicators over the drawn TEMP tables h, m, n; needs' days open counted to `as_of`."""
     households = _one(conn, "SELECT count(*) FROM h")
@@ -304,9 +408,6 @@ def indicators(
         for c in labels.codes("household.category")
     ]
     categories = [(c, int(hh), int(people)) for c, hh, people in categories]
-    poor_h, poor_p = conn.execute(
-        f"SELECT count(*), total(members) FROM h WHERE category IN {_POOR_SQL}"
-    ).fetchone()
     ages_known = _one(conn, "SELECT count(age) FROM m")
     people = {
         "sex": _breakdown(conn, labels, "members.sex", "m", "sex"),
@@ -341,14 +442,14 @@ def indicators(
         conn, labels, "members.disability_type", "m", "disability_type", disability_where
     )
     return Indicators(
+        headline=headline(conn, poverty_line, registered, population_registered),
+        population_missing=population_missing,
         households=households,
         registered=registered,
         population=_one(conn, "SELECT count(*) FROM m"),
         labour_force=_one(
             conn, "SELECT count(*) FROM m WHERE labour IN ('ordinary', 'skilled', 'weak')"
         ),
-        poor_households=int(poor_h),
-        poor_people=int(poor_p),
         categories=categories,
         status=_breakdown(
             conn, labels, "household.status", "h", "status", f"category IN {_POOR_SQL}"
@@ -445,6 +546,37 @@ def _quality(conn: sqlite3.Connection, today: str) -> list[dict[str, Any]]:
     return found
 
 
+# The two lists officials act on by name (see RED_FLAGS). A village report lists every
+# household; a county roll-up the lowest incomes, its village reports the rest.
+RED_FLAGS = {
+    # 已脱贫 households below the line again: at risk of falling back (返贫风险).
+    "relapse_risk": f"category IN {_POOR_SQL} AND status = 'out' AND income < :line",
+    # Households outside the registered poor below the line: should be registered (应纳未纳).
+    "unregistered_poor": "category = 'non_poor' AND income < :line",
+}
+COUNTY_RED_FLAG_LIMIT = 50
+
+
+def _red_flags(conn: sqlite3.Connection, line: float, limit: int | None) -> dict[str, Any]:
+    """Each red-flag list, lowest per-capita income first, with how many there are in all."""
+    found: dict[str, Any] = {}
+    for name, condition in RED_FLAGS.items():
+        found[name] = _rows(
+            conn,
+            f"""SELECT h.village_code, v.name AS village_name, h.grp, h.head_name, h.members,
+                       h.category, h.income, h.surveyor
+            FROM h LEFT JOIN villages v ON v.code = h.village_code
+            WHERE {condition}
+            ORDER BY h.income, h.village_code, h.grp, h.head_name, h.household_id
+            {"LIMIT " + str(int(limit)) if limit else ""}""",
+            {"line": line},
+        )
+        found[name + "_total"] = _one(
+            conn, f"SELECT count(*) FROM h WHERE {condition}", {"line": line}
+        )
+    return found
+
+
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
 
 
@@ -493,29 +625,41 @@ def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str,
 
 
 def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[dict[str, Any]]:
-    return _rows(
+    rows = _rows(
         conn,
         f"""
-        WITH people AS (SELECT rid, count(*) AS k FROM m GROUP BY rid),
-        needs AS (SELECT rid, count(*) AS k, total(urgency = 'urgent') AS urgent,
-                         total(status IN ('solved', 'solved_on_spot')) AS solved,
-                         total(urgency = 'urgent'
-                               AND coalesce(status, 'open') NOT IN {CLOSING_SQL}) AS open_urgent
-                  FROM n GROUP BY rid)
-        SELECT v.code, v.name, v.township_name, v.households_registered AS registered,
-               count(h.rid) AS households, total(people.k) AS population,
-               total(CASE WHEN h.category IN {_POOR_SQL} THEN people.k END) AS poor_people,
-               avg(h.per_capita) AS mean_income,
-               total(h.per_capita < :line) AS below_line,
+        SELECT v.code, v.name, v.township_code, v.township_name,
+               v.households_registered AS registered, v.population_registered,
+               count(h.rid) AS households, total(h.members) AS population,
+               total(CASE WHEN {_still_poor("h")} THEN h.members END) AS poor_people,
+               total(CASE WHEN h.income IS NOT NULL THEN h.net_income END) AS net_income,
+               total(CASE WHEN h.income IS NOT NULL THEN h.members END) AS income_people,
+               total(h.income < :line) AS below_line,
                total(h.floor_area > 0 AND h.dilapidation IN ('c', 'd')) AS dilapidated,
                total(h.water_difficulty = 1) AS water_difficulty,
-               total(needs.k) AS needs, total(needs.urgent) AS urgent,
-               total(needs.solved) AS solved, total(needs.open_urgent) AS open_urgent
+               total({RED_FLAGS["relapse_risk"]}) AS relapse_risk,
+               total({RED_FLAGS["unregistered_poor"]}) AS unregistered_poor
         FROM villages v LEFT JOIN h ON h.village_code = v.code
-        LEFT JOIN people ON people.rid = h.rid LEFT JOIN needs ON needs.rid = h.rid
         WHERE v.county_code = :county GROUP BY v.code ORDER BY v.code""",
         {"county": county, "line": line},
     )
+    needs = _village_needs(conn)
+    none = {"needs": 0.0, "urgent": 0.0, "solved": 0.0, "open_urgent": 0.0}
+    return [{**row, **needs.get(row["code"], none)} for row in rows]
+
+
+def _village_needs(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Needs, urgent, solved and open urgent needs of each drawn village, by code."""
+    rows = _rows(
+        conn,
+        f"""
+        SELECT h.village_code AS code, count(*) AS needs, total(n.urgency = 'urgent') AS urgent,
+               total(n.status IN ('solved', 'solved_on_spot')) AS solved,
+               total(n.urgency = 'urgent'
+                     AND coalesce(n.status, 'open') NOT IN {CLOSING_SQL}) AS open_urgent
+        FROM n JOIN h ON h.rid = n.rid GROUP BY h.village_code""",
+    )
+    return {row.pop("code"): {k: float(v) for k, v in row.items()} for row in rows}
 
 
 def _township_rows(conn: sqlite3.Connection, county: str) -> list[dict[str, Any]]:
@@ -553,7 +697,9 @@ def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
         conn,
         "SELECT county_code, county_name, city_name,"
         " sum(households_registered) AS households_registered,"
-        " count(households_registered) = count(*) AS registered_complete"
+        " count(households_registered) = count(*) AS registered_complete,"
+        " sum(population_registered) AS population_registered,"
+        " count(*) - count(population_registered) AS population_unknown"
         " FROM villages WHERE county_code = ? GROUP BY county_code",
         (scope.code,),
     )
@@ -582,8 +728,17 @@ def build_report(
         registered = place.get("households_registered")
         if scope.kind == "county" and not place.get("registered_complete"):
             registered = None  # a partial sum would overstate coverage
+        # Never a partial or made-up denominator: unknown unless every village has it.
+        population = place.get("population_registered")
+        missing: str | int | None = None
+        if scope.kind == "village" and population is None:
+            missing = "village"
+        elif scope.kind == "county" and place["population_unknown"]:
+            population, missing = None, int(place["population_unknown"])
         counted_to = as_of(period, today).isoformat()
-        figures = indicators(conn, labels, poverty_line, registered, in_period, counted_to)
+        figures = indicators(
+            conn, labels, poverty_line, registered, in_period, counted_to, population, missing
+        )
         span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
         report = Report(
             kind=scope.kind,
@@ -600,13 +755,21 @@ def build_report(
             figures=figures,
             generated_at=datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M"),
         )
+        report.previous_period = period.before()
+        if report.previous_period is not None:
+            draw_households(
+                conn, scope, report.previous_period, "hp", fields=HEADLINE_FIELDS, json_fields=()
+            )
+            report.previous = headline(conn, poverty_line, registered, population, "hp")
         today_iso = (today or date.today()).isoformat()
         if scope.kind == "village":
             report.households = _household_rows(conn)
             report.urgent_needs = _urgent_needs(conn, None)
             report.overdue_needs = overdue_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
+            report.red_flags = _red_flags(conn, poverty_line, None)
         else:
+            report.red_flags = _red_flags(conn, poverty_line, COUNTY_RED_FLAG_LIMIT)
             report.villages = _village_rows(conn, scope.code, poverty_line)
             report.townships = _township_rows(conn, scope.code)
             report.quality = _quality(conn, today_iso)

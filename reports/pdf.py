@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from decimal import ROUND_FLOOR, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.charts import bar_chart, stacked_bars
+from reports.charts import bar_chart, stacked_bars, whole
+from reports.county_table import LOW_COVERAGE, by_township, top_incidence
 from reports.figures import Report, Share
 
 PACKAGE = Path(__file__).resolve().parent
@@ -26,7 +28,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "6"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 
@@ -105,6 +107,10 @@ def _environment(lang: str) -> Environment:
     def tr(zh: str, en: str) -> str:
         return en if lang == "en" else zh
 
+    def paren(text: Any) -> str:
+        """`text` in brackets after a word: full-width in Chinese."""
+        return f" ({text})" if lang == "en" else f"（{text}）"
+
     def num(value: Any) -> str:
         if value is None:
             return missing
@@ -113,7 +119,40 @@ def _environment(lang: str) -> Environment:
         return f"{int(value)}"
 
     def money(value: Any) -> str:
-        return missing if value is None else f"{value:,.0f}"
+        return missing if value is None else f"{whole(value):,}"
+
+    def fen(value: Any) -> str:
+        """Yuan cut (not rounded) to the fen: a figure below the line never prints as it."""
+        if value is None:
+            return missing
+        return f"{Decimal(repr(value)).quantize(Decimal('0.01'), ROUND_FLOOR):,}"
+
+    def ratio(value: float | None) -> str:
+        return missing if value is None else f"{100.0 * value:.1f}%"
+
+    def figure(value: Any, kind: str) -> str:
+        """A headline figure: a count, a percentage, or yuan."""
+        if value is None:
+            return missing
+        if kind == "pct":
+            return f"{value:.1f}%"
+        return money(value) if kind == "money" else f"{int(value)}"
+
+    def change(now: Any, before: Any, kind: str) -> str:
+        """How far `now` is from `before`: signed, in percentage points for rates, and
+        for yuan with the relative change too."""
+        if now is None or before is None:
+            return missing
+        if kind == "pct":
+            points = round(now, 1) - round(before, 1)
+            return f"{points:+.1f} " + tr("个百分点", "pts")
+        if kind == "money":
+            shown = f"{whole(now) - whole(before):+,}"
+            if not before:
+                return shown
+            relative = f"{100 * (now - before) / before:+.1f}%"
+            return tr(f"{shown}（{relative}）", f"{shown} ({relative})")
+        return f"{int(now) - int(before):+d}"
 
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
@@ -129,9 +168,15 @@ def _environment(lang: str) -> Environment:
 
     env.globals.update(
         tr=tr,
+        paren=paren,
         num=num,
         money=money,
+        fen=fen,
         pct=pct,
+        ratio=ratio,
+        figure=figure,
+        change=change,
+        low_coverage_pct=round(100 * LOW_COVERAGE),
         share=share,
         missing=missing,
         lang=lang,
@@ -203,25 +248,19 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         title("income.property_income"),
         tr("转移性收入", "Transfers"),
     ]
+
+    def category_label(code: str) -> str:
+        return tr("全部", "All") if code == "all" else label("household.category", code)
+
     bars = [
-        (tr("全部", "All") if c == "all" else label("household.category", c), values)
-        for c, values, _ in f.income["composition"]
+        (category_label(row["category"]), row["parts"], row["total"])
+        for row in f.income["composition"]
     ]
     start, end = report.period.params()
     period_text = f"{start or '…'} — {end or '…'}" if start or end else tr("全部时间", "all time")
     if report.survey_span[0]:
         period_text += tr("（调查日期 {} 至 {}）", " (surveys dated {} to {})").format(
             *report.survey_span
-        )
-    villages = list(report.villages)
-    if sort == "needs":
-        villages.sort(key=lambda v: (-(v["open_urgent"] or 0), v["code"]))
-    else:
-        villages.sort(
-            key=lambda v: (
-                -(v["poor_people"] / v["population"]) if v["population"] else 1.0,
-                v["code"],
-            )
         )
     top_urgent = sorted(
         (v for v in report.villages if v["open_urgent"]),
@@ -257,6 +296,7 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
     ]
     chapters = [
         ("income", "收入", "Income"),
+        ("flags", "预警名单", "Red flags"),
         ("causes", "致贫原因", "Causes of poverty"),
         ("living", "两不愁三保障", "Living conditions"),
         ("people", "人口结构", "People"),
@@ -281,7 +321,8 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
         "band_label": bands.__getitem__,
         "rule_label": lambda r: tr(*_RULES.get(r, (r, r))),
         "income_parts": parts,
-        "villages": villages,
+        "village_table": by_township(report.villages, sort) if report.villages else None,
+        "top_incidence": top_incidence(report.villages),
         "top_urgent": top_urgent,
         "sort": sort,
         "income_chart": stacked_bars(
@@ -304,6 +345,8 @@ def render_html(
     report: Report, lang: str = "zh", generated_by: str = "minsheng", sort: str = "incidence"
 ) -> str:
     template = "village.html" if report.kind == "village" else "county.html"
+    if report.drawn == 0:
+        template = "empty.html"
     env = _environment(lang)
     return env.get_template(template).render(_context(report, lang, generated_by, sort))
 

@@ -21,6 +21,7 @@ import json
 import uuid
 from itertools import groupby
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -33,6 +34,7 @@ from server.households import CATEGORIES, list_households
 from server.html import render_page
 from server.pairings import MyHousehold, my_households, villages_of
 from server.places import Village, list_villages
+from server.reports_api import From, To, period_from_query
 from server.settings import Settings
 
 
@@ -63,10 +65,22 @@ async def home(
     db: NamedDependency[Database],
     settings: NamedDependency[Settings],
     principal: NamedDependency[Principal],
+    start: From = None,
+    end: To = None,
 ) -> Response[str]:
-    """The front page of whoever is asking."""
+    """The front page of whoever is asking. ?from=&to= choose the period its report links
+    are for (the small form above them sets them)."""
     role = principal.role if principal.authenticated else "anonymous"
-    context: dict[str, Any] = {"role": role, "forms": [], "counties": [], "mine": None}
+    period = period_from_query(start, end)
+    span = {"from": period.start, "to": period.end}
+    context: dict[str, Any] = {
+        "role": role,
+        "forms": [],
+        "counties": [],
+        "mine": None,
+        "period": {k: v.isoformat() for k, v in span.items() if v},
+        "report_query": "".join(f"&{urlencode({k: v.isoformat()})}" for k, v in span.items() if v),
+    }
     if role in ("admin", "designer", "cadre"):
         context["forms"] = await list_forms(db)
     elif role == "household":

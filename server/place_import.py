@@ -47,6 +47,8 @@ PLACE_COLUMNS = (
                                                    "parent")),
     Column("households_registered", "户数", "registered households",
            ("总户数", "户籍户数", "登记户数", "households", "households_registered")),
+    Column("population_registered", "户籍人口", "registered population",
+           ("人口", "总人口", "人口数", "户籍人口数", "population", "population_registered")),
     Column("province_name", "省", "province", ("省份", "省名称", "省(区、市)", "province_name")),
     Column("city_name", "市", "city", ("市州", "地市", "市(州)", "州市", "city_name")),
     Column("county_name", "县", "county", ("县区", "区县", "县(市、区)", "县市区", "county_name")),
@@ -103,10 +105,10 @@ def parse_places(data: bytes, known: dict[str, str]) -> PlacesParsed:
 
     `known` maps the codes already on the list of places to their names. A line
     is refused for a code that is not a division code, a level or parent code
-    that disagrees with the code, an empty or too long name, a count that is
-    not a whole number, a code listed twice, or a parent that is neither known,
-    nor in the file, nor named in the line's own parent-name column. A place
-    whose parent's line was refused is refused too.
+    that disagrees with the code, an empty or too long name, a household or
+    population count that is not a whole number, a code listed twice, or a
+    parent that is neither known, nor in the file, nor named in the line's own
+    parent-name column. A place whose parent's line was refused is refused too.
     """
     table = read_table(data, PLACE_COLUMNS, (("code",), ("name",)))
     parsed = PlacesParsed(table, problems=list(table.problems))
@@ -171,18 +173,23 @@ def parse_places(data: bytes, known: dict[str, str]) -> PlacesParsed:
                 f"上级代码应为 {parent}（由本行代码得出），不是 {given_parent}",
                 f"the parent code should be {parent} (from this line's code), not {given_parent}",
             )
-        count, count_ok = _count(v.get("households_registered", ""))
-        if not count_ok:
-            refuse(
-                line,
-                "households_registered",
-                "bad_count",
-                f"户数 {v['households_registered']!r} 不是非负整数",
-                f"household count {v['households_registered']!r} is not a whole number",
-            )
+        counts: dict[str, int | None] = {}
+        for key, zh, en in (
+            ("households_registered", "户数", "household count"),
+            ("population_registered", "户籍人口", "population"),
+        ):
+            counts[key], count_ok = _count(v.get(key, ""))
+            if not count_ok:
+                refuse(
+                    line,
+                    key,
+                    "bad_count",
+                    f"{zh} {v[key]!r} 不是非负整数",
+                    f"{en} {v[key]!r} is not a whole number",
+                )
         if line in bad_lines:
             continue
-        rows[code] = PlaceRow(code, level, name, count)
+        rows[code] = PlaceRow(code, level, name, **counts)
         wants[line] = _ancestors(code, level)
 
     # Parents: on the list already, in the file, or named in the line's own columns (the

@@ -37,6 +37,7 @@ class Place(msgspec.Struct):
     parent_code: str | None
     prefix: str
     households_registered: int | None = None
+    population_registered: int | None = None
 
 
 class Village(msgspec.Struct):
@@ -48,6 +49,7 @@ class Village(msgspec.Struct):
     county_name: str
     city_name: str
     households_registered: int | None
+    population_registered: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class PlaceRow:
     level: str
     name: str
     households_registered: int | None = None
+    population_registered: int | None = None
 
 
 def level_of(code: str) -> str:
@@ -101,7 +104,13 @@ def tree_rows(villages: Iterable[dict[str, Any]]) -> list[PlaceRow]:
             full_code(v["township_code"]),
             PlaceRow(full_code(v["township_code"]), "township", v["township_name"]),
         )
-        rows[code] = PlaceRow(code, "village", v["name"], v.get("households_registered"))
+        rows[code] = PlaceRow(
+            code,
+            "village",
+            v["name"],
+            v.get("households_registered"),
+            v.get("population_registered"),
+        )
     return sorted(rows.values(), key=lambda r: (LEVELS.index(r.level), r.code))
 
 
@@ -129,8 +138,8 @@ async def store_places(
 ) -> tuple[int, int, int]:
     """Store places, parents first: (created, changed, unchanged).
 
-    A known code takes the row's name, and its household count when the row has
-    one. A parent must be stored already or come in `rows`. With `dry_run` the
+    A known code takes the row's name, and its household and population counts when
+    the row has them. A parent must be stored already or come in `rows`. With `dry_run` the
     same is worked out on a reader and nothing is written.
     """
     ordered = sorted(rows, key=lambda r: (LEVELS.index(r.level), r.code))
@@ -154,14 +163,20 @@ async def store_places(
                     ),
                 )
             found = await query(
-                conn, "SELECT name, households_registered FROM places WHERE code = ?", (row.code,)
+                conn,
+                "SELECT name, households_registered, population_registered FROM places"
+                " WHERE code = ?",
+                (row.code,),
             )
             if not found:
                 created += 1
                 new.add(row.code)
-            elif found[0]["name"] != row.name or (
-                row.households_registered is not None
-                and found[0]["households_registered"] != row.households_registered
+            elif found[0]["name"] != row.name or any(
+                given is not None and found[0][column] != given
+                for column, given in (
+                    ("households_registered", row.households_registered),
+                    ("population_registered", row.population_registered),
+                )
             ):
                 changed += 1
             else:
@@ -170,10 +185,13 @@ async def store_places(
             if dry_run:
                 continue
             await conn.execute(
-                "INSERT INTO places (code, level, name, parent_code, prefix, households_registered)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+                "INSERT INTO places (code, level, name, parent_code, prefix,"
+                " households_registered, population_registered) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
                 " households_registered = coalesce(excluded.households_registered,"
-                "   places.households_registered)",
+                "   places.households_registered),"
+                " population_registered = coalesce(excluded.population_registered,"
+                "   places.population_registered)",
                 (
                     row.code,
                     row.level,
@@ -181,6 +199,7 @@ async def store_places(
                     parent,
                     row.code[: WIDTHS[row.level]],
                     row.households_registered,
+                    row.population_registered,
                 ),
             )
         if (created or changed) and not dry_run:

@@ -86,7 +86,8 @@ def _date(name: str, value: str | None) -> date | None:
     )
 
 
-def _period(start: str | None, end: str | None) -> Period:
+def period_from_query(start: str | None, end: str | None) -> Period:
+    """The survey period ?from=&to= name (both optional); 400 for a bad date or order."""
     period = Period(_date("from", start), _date("to", end))
     if period.start and period.end and period.start > period.end:
         raise AppError(
@@ -223,9 +224,8 @@ class ReportController(Controller):
         ?from=&to= limit the survey dates (default all time); ?lang=en for English.
         """
         code = _code(filename, 12, "village")
-        return await _pdf(
-            request, db, principal, Scope("village", code), _period(start, end), "incidence"
-        )
+        period = period_from_query(start, end)
+        return await _pdf(request, db, principal, Scope("village", code), period, "incidence")
 
     @_pdf_route("/county/{filename:str}")
     async def county(
@@ -243,4 +243,5 @@ class ReportController(Controller):
         Villages are sorted by poverty incidence, or by urgent needs with ?sort=needs.
         """
         code = _code(filename, 6, "county")
-        return await _pdf(request, db, principal, Scope("county", code), _period(start, end), sort)
+        period = period_from_query(start, end)
+        return await _pdf(request, db, principal, Scope("county", code), period, sort)

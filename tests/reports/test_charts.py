@@ -19,7 +19,7 @@ def _end_anchored(svg: str) -> list[tuple[float, str]]:
 def test_long_labels_fit_left_of_the_bars() -> None:
     for svg in (
         str(bar_chart([(LONG, 3), ("因病", 5)], 8, "t")),
-        str(stacked_bars([(LONG, [1.0, 2.0]), ("全部", [2.0, 1.0])], ["a", "b"], "t")),
+        str(stacked_bars([(LONG, [1.0, 2.0], 3.0), ("全部", [2.0, 1.0], 3.0)], ["a", "b"], "t")),
     ):
         labels = _end_anchored(svg)
         assert {text for _, text in labels} >= {LONG}

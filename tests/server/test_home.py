@@ -139,6 +139,27 @@ async def test_a_households_link_home_leads_to_its_form(client, world) -> None:
     assert not _reports(html)
 
 
+async def test_the_period_chosen_on_the_front_page_goes_into_every_report_link(
+    client, world
+) -> None:
+    html = (await client.get("/?from=2026-07-01&to=2026-09-30", headers=world.as_("official"))).text
+    assert re.search(r'<form class="period" method="get" action="/">', html)
+    assert 'name="from" value="2026-07-01"' in html and 'name="to" value="2026-09-30"' in html
+    # The reports, not the households' QR sheets, which no period changes.
+    links = re.findall(r'href="(/reports/(?:village|county)/\d+\.pdf[^"]*)"', html)
+    assert links
+    for link in links:
+        assert link.endswith("&amp;from=2026-07-01&amp;to=2026-09-30"), link
+    only_start = (await client.get("/?from=2026-07-01", headers=world.as_("official"))).text
+    assert f'href="/reports/county/{COUNTY}.pdf?lang=zh&amp;from=2026-07-01"' in only_start
+
+
+async def test_a_bad_date_on_the_front_page_is_named(client, world) -> None:
+    response = await client.get("/?from=2026-13-01", headers=world.as_("official"))
+    assert response.status_code == 400
+    assert "from" in response.text and "2026-13-01" in response.text
+
+
 async def test_admins_and_officials_find_the_exports_and_cadres_do_not(client, world) -> None:
     for persona in ("admin", "official"):
         html = (await client.get("/", headers=world.as_(persona))).text

@@ -143,3 +143,51 @@ async def test_importing_places_twice_changes_nothing_the_second_time(client: An
     assert (changed.created, changed.changed, changed.unchanged) == (0, 1, 4)
     rows = await db.fetch_all("SELECT detail FROM audit_log WHERE action = 'place.upsert'")
     assert rows[-1]["detail"] == '{"created": 0, "changed": 1}'
+
+
+def test_the_registered_population_is_read_under_its_usual_headers() -> None:
+    for header in ("户籍人口", "人口", "总人口"):
+        parsed = parse_places(
+            _csv(
+                [
+                    {"区划代码": "620523102000", "名称": "磐安镇"},
+                    {"区划代码": "620523102201", "名称": "石家窑村", "户数": "236", header: "803"},
+                ]
+            ),
+            GANSU,
+        )
+        assert parsed.problems == [], header
+        assert parsed.table.headers["population_registered"] == header
+        village = parsed.rows[-1]
+        assert (village.households_registered, village.population_registered) == (236, 803)
+
+
+def test_a_population_that_is_not_a_whole_number_is_refused() -> None:
+    parsed = parse_places(
+        _csv([{"区划代码": "620523102201", "名称": "石家窑村", "户籍人口": "约八百"}]), GANSU
+    )
+    [problem] = parsed.problems
+    assert (problem.line, problem.column, problem.code) == (2, "户籍人口", "bad_count")
+    assert "户籍人口" in problem.zh and "population" in problem.en
+
+
+async def test_an_imported_population_is_kept_until_a_file_gives_another(client: Any) -> None:
+    db = client.app.state.db
+    rows = [
+        {"区划代码": "620523110000", "名称": "新兴镇"},
+        {"区划代码": "620523110201", "名称": "新村", "户数": "90", "户籍人口": "301"},
+    ]
+    first = await import_file(db, "test", "places", _csv(rows))
+    assert first.imported and first.created == 2
+    village = await get_place(db, "620523110201")
+    assert village is not None and village.population_registered == 301
+    # A file without the column leaves the figure as it was; one with another changes it.
+    again = await import_file(db, "test", "places", _csv([{**r, "户籍人口": ""} for r in rows]))
+    assert (again.created, again.changed) == (0, 0)
+    more = [rows[0], {**rows[1], "户籍人口": "305"}]
+    changed = await import_file(db, "test", "places", _csv(more))
+    assert changed.changed == 1
+    found = await db.fetch_one(
+        "SELECT population_registered FROM villages WHERE code = '620523110201'"
+    )
+    assert found is not None and found["population_registered"] == 305
