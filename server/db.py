@@ -185,6 +185,8 @@ class Database:
                 await conn.close()
             if isinstance(exc, sqlite3.Error):
                 raise unusable(path, exc) from exc
+            if isinstance(exc, DatabaseUnusable):
+                raise DatabaseUnusable(f"{path}: {exc}") from exc
             raise
         return cls(path, writer, opened)
 

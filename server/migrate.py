@@ -89,9 +89,11 @@ async def migrate(conn: aiosqlite.Connection) -> None:
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
-    async with conn.execute("SELECT number FROM schema_migrations") as cursor:
-        applied = {row[0] for row in await cursor.fetchall()}
-    for number, name, sql in migrations():
+    async with conn.execute("SELECT number, name FROM schema_migrations") as cursor:
+        applied = {row[0]: row[1] for row in await cursor.fetchall()}
+    shipped = migrations()
+    _same_history(applied, {number: name for number, name, _ in shipped})
+    for number, name, sql in shipped:
         if number in applied:
             continue
         # executescript would commit on its own; run statements inside one transaction.
@@ -115,6 +117,20 @@ async def migrate(conn: aiosqlite.Connection) -> None:
                 await conn.execute("ROLLBACK")
             raise
         await conn.execute("COMMIT")
+
+
+def _same_history(applied: dict[int, str], shipped: dict[int, str]) -> None:
+    """Refuse a database whose recorded migrations are not this server's: made by a newer
+    minsheng, or by a branch that numbered a migration otherwise. Applying the rest would
+    skip a migration under a number already taken and fail, or worse, half-way."""
+    for number, name in sorted(applied.items()):
+        if shipped.get(number) != name:
+            ours = shipped.get(number, "nothing")
+            raise DatabaseUnusable(
+                f"the database records migration {number} as {name}, where this minsheng has"
+                f" {ours}: it was made by another version; use that version, or a copy made"
+                " by this one"
+            )
 
 
 def _statements(sql: str) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from functools import partial
+from pathlib import Path
 
 import pytest
 
@@ -283,3 +284,32 @@ async def test_a_full_disk_fails_every_plain_write_of_the_group(settings) -> Non
         assert db.health.state == "ok"
     finally:
         await db.close()
+
+
+def test_a_database_with_another_migration_history_is_refused(settings) -> None:
+    asyncio.run(_open_close(settings.db_path))
+    last, name, _ = migrations()[-1]
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute(
+            "UPDATE schema_migrations SET name = ? WHERE number = ?",
+            (f"{last:04}_made_elsewhere.sql", last),
+        )
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')",
+            (last + 1, f"{last + 1:04}_newer.sql"),
+        )
+    conn.close()
+    with pytest.raises(DatabaseUnusable, match=f"migration {last} as {last:04}_made_elsewhere"):
+        asyncio.run(Database.open(settings.db_path))
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute("UPDATE schema_migrations SET name = ? WHERE number = ?", (name, last))
+    conn.close()
+    with pytest.raises(
+        DatabaseUnusable, match=rf"{last + 1:04}_newer.sql, where this minsheng has nothing"
+    ):
+        asyncio.run(Database.open(settings.db_path))
+
+
+async def _open_close(path: Path) -> None:
+    db = await Database.open(path)
+    await db.close()
