@@ -23,11 +23,11 @@ from server.audit_log import AuditController
 from server.auth import SAFE_METHODS, Principal, check_csrf, resolve
 from server.db import Database
 from server.errors import EXCEPTION_HANDLERS, documented_errors
-from server.followups import FollowupController
 from server.form_versions import FormController, publish
 from server.home import home
 from server.households import HouseholdController
 from server.links import LinkController
+from server.needs_api import NeedController
 from server.pages import pages_router
 from server.pairings import PairingController
 from server.people import UserController
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             api_docs_file,
             FormController,
             SubmissionController,
-            FollowupController,
+            NeedController,
             PlaceController,
             HouseholdController,
             LinkController,

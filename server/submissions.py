@@ -36,6 +36,7 @@ from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
+from server.needs_sync import sync_needs
 from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
 from server.settings import Settings
 from server.subjects import Subject, subject_of
@@ -300,6 +301,7 @@ async def create_submission(
             await conn.execute(
                 "UPDATE submissions SET corrected_by = ? WHERE id = ?", (submission_id, corrects)
             )
+        await sync_needs(conn, form, inserted[0], principal.actor)  # the household's ledger
         await audit.record(
             conn,
             principal.actor,

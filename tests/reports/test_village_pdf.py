@@ -22,6 +22,7 @@ from server.auth import system_principal
 from server.db import Database
 from server.form_versions import publish
 from server.households import upsert_households
+from server.needs import Overdue
 from server.places import upsert_villages
 from server.submissions import SubmissionCreate, create_submission
 from tests.conftest import new_id
@@ -33,6 +34,7 @@ INJECTION = (
 )
 LINE = 2952.0
 TESTER = system_principal("test")
+LATER = Overdue(30, 90, date.today())  # steps may be recorded up to today
 
 
 def _village() -> dict[str, Any]:
@@ -344,9 +346,19 @@ LEDGER_HOUSEHOLDS = [
 ]
 
 
+async def need_ids(db: Database, submission_id: str) -> list[int]:
+    """The items an answer's needs became, in the order it lists them."""
+    rows = await db.fetch_all(
+        "SELECT need_id FROM need_listings WHERE submission_id = ?"
+        " ORDER BY CAST(substr(path, 8) AS INTEGER)",
+        (submission_id,),
+    )
+    return [r["need_id"] for r in rows]
+
+
 async def _store_ledger(db_path: Path) -> None:
     from forms.schema import shipped_forms
-    from server.followups import FollowupCreate, create_followup
+    from server.needs import NeedStepCreate, create_step
 
     db = await Database.open(db_path)
     try:
@@ -370,16 +382,17 @@ async def _store_ledger(db_path: Path) -> None:
                 household_id=entry["id"],
             )
             await create_submission(db, "household", body, principal=TESTER)
+            items = await need_ids(db, sid)
             for (h, need), steps in STEPS.items():
                 for status, day, satisfaction in steps if h == index else []:
-                    step = FollowupCreate(
+                    step = NeedStepCreate(
                         id=new_id(),  # type: ignore[arg-type]
                         status=status,
                         happened_on=day,
                         satisfaction=satisfaction,
                         responsible_unit="甘谷县水务局" if status == "referred" else None,
                     )
-                    await create_followup(db, sid, need, step, principal=TESTER)
+                    await create_step(db, items[need], step, principal=TESTER, overdue=LATER)
     finally:
         await db.close()
 
@@ -452,7 +465,7 @@ def test_a_step_after_the_period_end_does_not_count(ledger_pdf) -> None:
     needs = ledger_pdf["report"].figures.needs
     # Household 2's urgent need was solved on 2026-09-15, after the period: still referred.
     overdue = ledger_pdf["report"].overdue_needs
-    listed = [(n["survey_date"], n["status"], n["days_open"]) for n in overdue]
+    listed = [(n["raised_on"], n["status"], n["days_open"]) for n in overdue]
     assert ("2026-04-03", "referred", (LEDGER_END - date(2026, 4, 3)).days) in listed
     assert needs["solved"] == _recount()["solved"]
     # Long-term needs are never overdue; the overdue list is longest-open first.
@@ -467,13 +480,13 @@ def test_without_a_period_end_the_late_step_counts(ledger_pdf) -> None:
 
 
 def test_urgent_needs_list_leaves_out_closed_needs(ledger_pdf) -> None:
-    listed = {n["survey_date"] for n in ledger_pdf["report"].urgent_needs}
+    listed = {n["raised_on"] for n in ledger_pdf["report"].urgent_needs}
     # Household 0's first urgent need is solved, its second is open; household 1's is closed.
     assert "2026-04-01" in listed and "2026-04-02" not in listed
 
 
-def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
-    from server.followups import FollowupCreate, create_followup
+def test_a_new_step_changes_the_cache_fingerprint(ledger_pdf) -> None:
+    from server.needs import NeedStepCreate, create_step
 
     scope, period = Scope("village", _village()["code"]), Period()
     conn = report_draw.connect_readonly(ledger_pdf["db"])
@@ -486,8 +499,9 @@ def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
     async def add() -> None:
         db = await Database.open(ledger_pdf["db"])
         try:
-            step = FollowupCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
-            await create_followup(db, sid[0], 0, step, principal=TESTER)
+            step = NeedStepCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
+            items = await need_ids(db, sid[0])
+            await create_step(db, items[0], step, principal=TESTER, overdue=LATER)
         finally:
             await db.close()
 

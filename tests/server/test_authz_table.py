@@ -86,6 +86,12 @@ SEES = {
     "household": {"A1"},
 }
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+NEED = {
+    "category": "infrastructure_housing",
+    "item": "road",
+    "description": "入户路是土路，希望硬化。",
+    "urgency": "normal",
+}
 
 
 # ---------------------------------------------------------------- the world of the table
@@ -192,6 +198,8 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
                 "link": world.link_token,
             }
             for key in ("A1", "C1"):
+                if not world.answers[key].get("needs"):  # the needs rows need a need
+                    world.answers[key]["needs"] = [NEED]
                 answer_id = str(uuid.uuid4())
                 response = await client.post(
                     "/api/forms/household/submissions",
@@ -205,6 +213,10 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
                 )
                 assert response.status_code == 201, response.text
                 ctx.ids[key.lower()] = answer_id
+                need = await ctx.db.fetch_one(
+                    "SELECT need_id FROM need_listings WHERE submission_id = ?", (answer_id,)
+                )
+                ctx.ids[f"n_{key.lower()}"] = str(need["need_id"])
             # What each household keeps private; a name that also appears in another
             # household's answers (a common name) cannot tell a leak apart.
             private = {key: _private(world.answers[key]) for key in world.answers}
@@ -288,7 +300,7 @@ def _answer_form(key: str) -> Callable[[Ctx], list[tuple[str, str]]]:
     return pairs
 
 
-def _followup(key: str) -> Callable[[Ctx], dict[str, Any]]:
+def _step(key: str) -> Callable[[Ctx], dict[str, Any]]:
     return lambda ctx: {
         "id": str(uuid.uuid4()),
         "status": "in_progress",
@@ -440,15 +452,22 @@ ROWS: list[Row] = [
         at("/f/household/done/{c1}"), expect("401 200 404 404 200 404 404 404")),
     Row("GET", SUB, at("/api/submissions/{a1}"), expect("401 200 404 200 404 200 404 404"),
         at("/api/submissions/{c1}"), expect("401 200 404 404 200 404 404 404")),
-    Row("GET", SUB + "/needs", at("/api/submissions/{a1}/needs"),
+
+    # ---- the needs ledger: officials read their area's, paired cadres read and step on
+    # their households' (steps are the paired cadre's work, not the official's)
+    Row("GET", "/api/needs", at("/api/needs?village={vA}"), AREA_LIST,
+        at("/api/needs?village={vC}"), AREA_LIST),
+    Row("GET", "/api/needs/workload", at("/api/needs/workload?by=cadre&under={vA}"), AREA_LIST,
+        at("/api/needs/workload?by=unit&under={vC}"), AREA_LIST),
+    Row("GET", "/api/needs/{need_id:int}", at("/api/needs/{n_a1}"),
         expect("401 200 404 200 404 200 404 404"),
-        at("/api/submissions/{c1}/needs"), expect("401 200 404 404 200 404 404 404")),
-    # Officials read needs but record no follow-up: that is the paired cadre's work.
-    Row("POST", SUB + "/needs/{index:int}/followups",
-        with_json("/api/submissions/{a1}/needs/0/followups", _followup("A1")),
+        at("/api/needs/{n_c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/api/needs/{need_id:int}/steps",
+        with_json("/api/needs/{n_a1}/steps", _step("A1")),
         expect("401 201 404 404 404 201 404 404"),
-        with_json("/api/submissions/{c1}/needs/0/followups", _followup("C1")),
+        with_json("/api/needs/{n_c1}/steps", _step("C1")),
         expect("401 201 404 404 404 404 404 404")),
+    Row("GET", "/api/me/needs", at("/api/me/needs"), STAFF),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
