@@ -33,6 +33,7 @@ from server.pairings import PairingController
 from server.people import UserController
 from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
+from server.reviews import ReviewController
 from server.roster_pages import RosterImportController
 from server.settings import Settings
 from server.submissions import SubmissionController
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             FormController,
             SubmissionController,
             NeedController,
+            ReviewController,
             PlaceController,
             HouseholdController,
             LinkController,

@@ -38,6 +38,7 @@ from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
 from server.needs_sync import sync_needs
 from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
+from server.reviews import Review, latest_review
 from server.settings import Settings
 from server.subjects import Subject, subject_of
 
@@ -63,6 +64,7 @@ class Submission(msgspec.Struct):
     corrects: str | None = None
     corrected_by: str | None = None
     submitted_by: str | None = None
+    review: Review | None = None  # an official's latest word on it (GET of one answer)
 
 
 class SubmissionPage(msgspec.Struct):
@@ -127,6 +129,7 @@ async def get_submission(
     found = _submission(row)
     if not await _may_see(db, principal, found, receipt):
         await require(db, principal, "submission.read", answer_of(found))
+    found.review = await latest_review(db, submission_id)
     return found
 
 

@@ -148,8 +148,13 @@ async def _name(ctx: Ctx) -> str:
     return f"t-{uuid.uuid4().hex[:8]}"
 
 
+async def _uuid(ctx: Ctx) -> str:
+    return str(uuid.uuid4())
+
+
 FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "name": _name,
+    "uuid": _uuid,
     "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
@@ -468,6 +473,18 @@ ROWS: list[Row] = [
         with_json("/api/needs/{n_c1}/steps", _step("C1")),
         expect("401 201 404 404 404 404 404 404")),
     Row("GET", "/api/me/needs", at("/api/me/needs"), STAFF),
+
+    # ---- reviewing answers: officials of the area (and admins) review; whoever may read
+    # the answer reads its reviews
+    Row("POST", SUB + "/reviews",
+        with_json("/api/submissions/{a1}/reviews", {"id": "{uuid}", "decision": "approved"}),
+        expect("401 201 404 201 404 404 404 404"),
+        with_json("/api/submissions/{c1}/reviews", {"id": "{uuid}", "decision": "approved"}),
+        expect("401 201 404 404 201 404 404 404")),
+    Row("GET", SUB + "/reviews", at("/api/submissions/{a1}/reviews"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/api/submissions/{c1}/reviews"), expect("401 200 404 404 200 404 404 404")),
+    Row("GET", "/api/me/reviews", at("/api/me/reviews"), STAFF),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
