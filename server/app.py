@@ -28,6 +28,7 @@ from server.home import home
 from server.households import HouseholdController
 from server.links import LinkController
 from server.needs_api import NeedController
+from server.needs_pages import NeedPages
 from server.pages import pages_router
 from server.pairings import PairingController
 from server.people import UserController
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             FormController,
             SubmissionController,
             NeedController,
+            NeedPages,
             ReviewController,
             PlaceController,
             HouseholdController,

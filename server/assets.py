@@ -40,7 +40,9 @@ STATIC_FILES = (
 )
 # Styles of the pages for staff (admin, the front page once logged in): served like the
 # others, but not kept by the service worker, which keeps what the phone's form needs.
-OTHER_FILES = ("admin.css",)
+# The needs pages' own style and script (needs.js keeps the cadre's steps on the phone
+# until they are sent): served like the others, not (yet) kept by the service worker.
+OTHER_FILES = ("admin.css", "needs.css", "needs.js")
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"

@@ -313,6 +313,12 @@ def _step(key: str) -> Callable[[Ctx], dict[str, Any]]:
     }
 
 
+def _step_form(key: str) -> Callable[[Ctx], list[tuple[str, str]]]:
+    return lambda ctx: [(k, str(v)) for k, v in _step(key)(ctx).items() if k != "id"] + [
+        ("_id", str(uuid.uuid4()))
+    ]
+
+
 def _new_person_json(ctx: Ctx) -> dict[str, Any]:
     return {
         "username": f"u{uuid.uuid4().hex[:8]}",
@@ -473,6 +479,15 @@ ROWS: list[Row] = [
         with_json("/api/needs/{n_c1}/steps", _step("C1")),
         expect("401 201 404 404 404 404 404 404")),
     Row("GET", "/api/me/needs", at("/api/me/needs"), STAFF),
+    Row("GET", "/needs", at("/needs?village={vA}"), AREA_LIST, at("/needs?village={vC}"), AREA_LIST),
+    Row("GET", "/needs/mine", at("/needs/mine"), STAFF),
+    Row("GET", "/needs/{need_id:int}", at("/needs/{n_a1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/needs/{n_c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/needs/{need_id:int}/steps", with_form("/needs/{n_a1}/steps", _step_form("A1")),
+        expect("401 303 404 404 404 303 404 404"),
+        with_form("/needs/{n_c1}/steps", _step_form("C1")),
+        expect("401 303 404 404 404 404 404 404")),
 
     # ---- reviewing answers: officials of the area (and admins) review; whoever may read
     # the answer reads its reviews

@@ -151,7 +151,7 @@ async def test_a_new_need_opens_an_item_and_an_unlisted_one_is_asked_about(
     assert (unlisted["attention_in"], unlisted["attention_on"]) == (second, days_ago(5))
     # The cadre's phone asks about it first: closed, or still open?
     mine = (await client.get("/api/me/needs")).json()
-    assert [n["id"] for n in mine][0] == road
+    assert next(n["id"] for n in mine) == road
     assert {n["id"] for n in mine} == {water, road, training}
     # A third survey that still does not list it keeps naming the first that did not.
     await store(client, survey(household, [WATER], days_ago(2)))
@@ -192,7 +192,7 @@ async def test_solved_needs_not_listed_again_stay_solved_and_are_not_asked(
     client, household
 ) -> None:
     first = await store(client, survey(household, [WATER, ROAD], days_ago(60)))
-    water, road = await items_of(client, first)
+    water, _road = await items_of(client, first)
     await step(client, water, "solved_on_spot", days_ago(60))
     before = _ledger(client)
     await store(client, survey(household, [ROAD], days_ago(3)))

@@ -133,4 +133,4 @@ async def test_reports_leave_a_rejected_answer_out_and_count_the_one_before(
     assert drawn() == {"dibao_poor": 1}
     rejected = (await client.get(f"/api/submissions/{later}")).json()
     assert (rejected["corrected_by"], rejected["review"]["decision"]) == (fixed, "rejected")
-    assert A1 == rejected["household_id"]
+    assert rejected["household_id"] == A1
