@@ -314,9 +314,10 @@ def _step(key: str) -> Callable[[Ctx], dict[str, Any]]:
 
 
 def _step_form(key: str) -> Callable[[Ctx], list[tuple[str, str]]]:
-    return lambda ctx: [(k, str(v)) for k, v in _step(key)(ctx).items() if k != "id"] + [
-        ("_id", str(uuid.uuid4()))
-    ]
+    return lambda ctx: (
+        [(k, str(v)) for k, v in _step(key)(ctx).items() if k != "id"]
+        + [("_id", str(uuid.uuid4()))]
+    )
 
 
 def _new_person_json(ctx: Ctx) -> dict[str, Any]:

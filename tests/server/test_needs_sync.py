@@ -222,8 +222,9 @@ async def test_a_correction_resyncs_without_duplicating(client, household) -> No
     water, road, training = await items_of(client, first)
     await step(client, training, "in_progress", days_ago(10))
     fixed_water = {**WATER, "description": "改正：吃水靠拉水。"}
+    correction = new_id()
     body = {
-        "id": new_id(),
+        "id": correction,
         "version": 1,
         "answers": survey(household, [fixed_water, TOILET], days_ago(20)),
         "household_id": A1,
@@ -231,7 +232,6 @@ async def test_a_correction_resyncs_without_duplicating(client, household) -> No
     }
     response = await client.post("/api/forms/household/submissions", json=body)
     assert response.status_code == 201, response.text
-    correction = body["id"]
     fixed_water_item, toilet = await items_of(client, correction)
 
     assert fixed_water_item == water  # followed the correction
