@@ -17,6 +17,7 @@ from litestar.types import Message, Scope
 from forms.schema import shipped_forms
 from server.accounts import AccountController
 from server.admin import AdminController, ProposalController
+from server.answer_pages import AnswerPages
 from server.api_docs import api_docs_file, swagger
 from server.assets import PRECOMPRESSED
 from server.audit_log import AuditController
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             SubmissionController,
             NeedController,
             NeedPages,
+            AnswerPages,
             ReviewController,
             PlaceController,
             HouseholdController,

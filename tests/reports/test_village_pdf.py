@@ -529,3 +529,64 @@ def test_appendix_rows_count_each_households_solved_needs(ledger_pdf) -> None:
     rows = re.findall(r"(\d+) ?/ ?(\d+) ?/ ?(\d+)\s*$", appendix, re.M)
     found = [tuple(map(int, row)) for row in rows]
     assert sorted(found) == sorted(expected)
+
+
+def _open_needs(kind: str) -> list[dict[str, Any]]:
+    """Needs not closed on LEDGER_END, recounted from STEPS: (raised, urgency, status,
+    unit, days open), for `kind` "urgent" (every open urgent need) or "overdue"."""
+    end = LEDGER_END.isoformat()
+    found = []
+    for h, (surveyed, urgencies) in enumerate(LEDGER_HOUSEHOLDS):
+        for need, urgency in enumerate(urgencies):
+            steps = sorted(
+                enumerate(s for s in STEPS.get((h, need), []) if s[1] <= end),
+                key=lambda p: (p[1][1], p[0]),
+            )
+            status = steps[-1][1][0] if steps else "open"
+            if status in ("solved", "solved_on_spot", "cannot_solve"):
+                continue
+            days = (LEDGER_END - date.fromisoformat(surveyed)).days
+            unit = "甘谷县水务局" if any(s[0] == "referred" for _, s in steps) else None
+            overdue = urgency != "long_term" and days > {"urgent": 30, "normal": 90}[urgency]
+            if (kind == "urgent" and urgency == "urgent") or (kind == "overdue" and overdue):
+                found.append((surveyed, urgency, status, unit, days))
+    return found
+
+
+def _listed(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["raised_on"], r["urgency"], r["status"], r["unit"], r["days_open"]) for r in rows]
+
+
+def test_village_lists_give_unit_status_and_days_recounted(ledger_pdf) -> None:
+    report = ledger_pdf["report"]
+    assert sorted(_listed(report.urgent_needs)) == sorted(_open_needs("urgent"))
+    assert sorted(_listed(report.overdue_needs)) == sorted(_open_needs("overdue"))
+    assert all(r["village_code"] == _village()["code"] for r in report.urgent_needs)
+    urgent = ledger_pdf["text"][ledger_pdf["text"].index("急需事项清单（未办结）") :]
+    assert "已转办 · 甘谷县水务局" in " ".join(urgent.split())
+
+
+@pytest.fixture(scope="module")
+def county_ledger(ledger_pdf, tmp_path_factory) -> dict[str, Any]:
+    county = _village()["code"][:6]
+    report = build_report(ledger_pdf["db"], Scope("county", county), Period(end=LEDGER_END), LINE)
+    out = tmp_path_factory.mktemp("county") / "county.pdf"
+    out.write_bytes(report_pdf.render_pdf(report, "zh"))
+    return {"report": report, "text": _text(out, "-layout")}
+
+
+def test_county_lists_open_urgent_and_longest_overdue_needs_recounted(county_ledger) -> None:
+    report = county_ledger["report"]
+    urgent, overdue = _open_needs("urgent"), _open_needs("overdue")
+    assert sorted(_listed(report.urgent_needs)) == sorted(urgent)
+    assert sorted(_listed(report.overdue_needs)) == sorted(overdue)
+    # Open longest first, each with its village.
+    for rows in (report.urgent_needs, report.overdue_needs):
+        days_open = [r["days_open"] for r in rows]
+        assert days_open == sorted(days_open, reverse=True)
+        assert {r["village_name"] for r in rows} == {_village()["name"]}
+    assert report.figures.needs["urgent_open"] == len(urgent)
+    text = " ".join(county_ledger["text"].split())
+    assert "未办结的急需事项" in text and "逾期未办结需求" in text
+    days = max(d for *_, d in overdue)
+    assert f"{_village()['name']} · " in text and f" {days} " in text

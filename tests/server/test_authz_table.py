@@ -501,6 +501,16 @@ ROWS: list[Row] = [
         expect("401 200 404 200 404 200 404 404"),
         at("/api/submissions/{c1}/reviews"), expect("401 200 404 404 200 404 404 404")),
     Row("GET", "/api/me/reviews", at("/api/me/reviews"), STAFF),
+    Row("GET", "/answers", at("/answers?village={vA}"), AREA_LIST,
+        at("/answers?village={vC}"), AREA_LIST),
+    Row("GET", "/answers/{submission_id:str}", at("/answers/{a1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/answers/{c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/answers/{submission_id:str}/review",
+        with_form("/answers/{a1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
+        expect("401 303 404 303 404 404 404 404"),
+        with_form("/answers/{c1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
+        expect("401 303 404 404 303 404 404 404")),
 
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),

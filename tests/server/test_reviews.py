@@ -134,3 +134,40 @@ async def test_reports_leave_a_rejected_answer_out_and_count_the_one_before(
     rejected = (await client.get(f"/api/submissions/{later}")).json()
     assert (rejected["corrected_by"], rejected["review"]["decision"]) == (fixed, "rejected")
     assert rejected["household_id"] == A1
+
+
+async def test_an_official_reviews_on_the_answers_page_without_javascript(
+    client, world, household
+) -> None:
+    import re
+    from urllib.parse import urlencode
+
+    sid = await store(client, household)
+    official = world.as_("official")
+    listing = await client.get("/answers?state=unreviewed", headers=official)
+    assert f'href="/answers/{sid}?lang=zh"' in listing.text
+    page = await client.get(f"/answers/{sid}", headers=official)
+    assert page.status_code == 200 and "提交审核意见" in page.text
+    review_id = re.search(r'name="_id" value="([0-9a-f-]{36})"', page.text)
+    assert review_id
+    form = {"Content-Type": "application/x-www-form-urlencoded", **official}
+    missing = await client.post(
+        f"/answers/{sid}/review",
+        content=urlencode({"_id": review_id.group(1), "decision": "rejected"}),
+        headers=form,
+    )
+    assert missing.status_code == 422 and "须写明原因" in missing.text
+    body = {"_id": review_id.group(1), "decision": "rejected", "comment": "人均纯收入明显偏高"}
+    for _ in range(2):  # the second tap stores nothing more
+        sent = await client.post(
+            f"/answers/{sid}/review", content=urlencode(body), headers=form, follow_redirects=False
+        )
+        assert sent.status_code == 303
+    assert len((await client.get(f"/api/submissions/{sid}/reviews")).json()) == 1
+    assert "人均纯收入明显偏高" in (await client.get(f"/answers/{sid}", headers=official)).text
+    rejected = await client.get("/answers?state=rejected", headers=official)
+    assert f"/answers/{sid}?" in rejected.text
+    # The cadre reads it, on the answer's page and on the needs page, with no form.
+    mine = await client.get(f"/answers/{sid}")
+    assert "人均纯收入明显偏高" in mine.text and "提交审核意见" not in mine.text
+    assert "人均纯收入明显偏高" in (await client.get("/needs/mine")).text
