@@ -26,6 +26,7 @@ from litestar.response import Redirect
 
 from forms.needs import needs_fields
 from reports.labels import FOLLOWUP_STATUSES, SATISFACTION, labels_from_schema
+from server.audit_log import local_time
 from server.auth import Principal
 from server.authz import area_sql, require
 from server.db import Database
@@ -133,6 +134,7 @@ def _step_form(settings: Settings) -> dict[str, Any]:
         "satisfactions": SATISFACTION,
         "today": settings.today().isoformat(),
         "closing": CLOSING_STATUSES,
+        "when": lambda at: local_time(at, settings.timezone)[:16],
     }
 
 
@@ -236,7 +238,7 @@ class NeedPages(Controller):
             by_unit=await workload(db, principal, "unit", overdue, under),
             overdue_days=settings.overdue_days,
             first_page=not q.get("after"),
-            closing=CLOSING_STATUSES,
+            **_step_form(settings),
         )
 
     @get("/needs/mine")
