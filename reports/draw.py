@@ -192,6 +192,32 @@ def _field(fields: tuple[tuple[str, str], ...], name: str) -> str:
     return f"(x ->> '$[{index}]')"
 
 
+# Each drawn need's description and urgency as last listed by the period's end (by a
+# current answer), its status then (its latest step up to that day; NULL: none yet),
+# the unit it was last referred to, the first day a step closed it, and the
+# satisfaction of the latest closing step: recounted from listings and steps ...
+_STEPS = "FROM need_steps s WHERE s.need_id = n.id AND s.happened_on <= :end"
+_LATEST = "ORDER BY s.happened_on DESC, s.id DESC LIMIT 1"
+_LISTED = (
+    "FROM need_listings l JOIN submissions a ON a.id = l.submission_id"
+    " WHERE l.need_id = n.id AND a.corrected_by IS NULL AND l.listed_on <= :end"
+    " ORDER BY l.listed_on DESC, a.received_at DESC, a.rowid DESC LIMIT 1"
+)
+_AS_OF = f"""
+    (SELECT l.description {_LISTED}) AS description, (SELECT l.urgency {_LISTED}) AS urgency,
+    (SELECT s.status {_STEPS} {_LATEST}) AS status,
+    (SELECT s.happened_on {_STEPS} {_LATEST}) AS status_on,
+    (SELECT s.responsible_unit {_STEPS} AND s.responsible_unit IS NOT NULL {_LATEST}) AS unit,
+    (SELECT min(s.happened_on) {_STEPS} AND s.status IN {CLOSING_SQL}) AS closed_on,
+    (SELECT s.satisfaction {_STEPS} AND s.status IN {CLOSING_SQL} {_LATEST}) AS satisfaction"""
+# ... or, for a period without an end, read from the item, which the code storing each
+# step and answer keeps equal to the same recount up to today (server/needs.py standing,
+# server/needs_sync.py; tests/reports recount both ways): a county reads 50,000 needs.
+_NOW = """
+    n.description, n.urgency, CASE WHEN n.steps > 0 THEN n.status END AS status,
+    n.status_on, n.responsible_unit AS unit, n.closed_on, n.satisfaction"""
+
+
 def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
     """Fill TEMP tables h, m, n with the scope's drawn households and their needs;
     returns how many households."""
@@ -233,40 +259,16 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
                  - (strftime('%m-%d', survey_date) < strftime('%m-%d', {birth_date})) AS age
         FROM staged"""
     )
-    # Each item's description and urgency as last listed by the period's end, its status
-    # then (its latest step up to that day; NULL: none yet), the unit it was referred
-    # to, the first day a step closed it, and the satisfaction of the latest closing step.
-    steps = (
-        "FROM need_steps s WHERE s.need_id = i.need_id AND (:end IS NULL OR s.happened_on <= :end)"
-    )
-    listed = (
-        "FROM need_listings l WHERE l.need_id = i.need_id"
-        " AND (:end IS NULL OR l.listed_on <= :end) ORDER BY l.listed_on DESC, l.rowid DESC LIMIT 1"
-    )
-    latest = "ORDER BY s.happened_on DESC, s.id DESC LIMIT 1"
     conn.execute(
         f"""CREATE TEMP TABLE n AS
         WITH i AS MATERIALIZED (
-            SELECT h.rid, n.id AS need_id, n.category, n.item, n.raised_on, n.cadre_id
+            SELECT h.rid, n.id AS need_id, n.category, n.item, n.raised_on, n.cadre_id,
+                   {_AS_OF if period.end else _NOW}
             FROM h JOIN needs n ON n.household_id = h.household_id
-            WHERE n.withdrawn_by IS NULL AND (:end IS NULL OR n.raised_on <= :end)),
-        staged AS MATERIALIZED (
-            SELECT i.*,
-                   (SELECT l.description {listed}) AS description,
-                   (SELECT l.urgency {listed}) AS urgency,
-                   (SELECT s.status {steps} {latest}) AS status,
-                   (SELECT s.happened_on {steps} {latest}) AS status_on,
-                   (SELECT s.responsible_unit {steps} AND s.responsible_unit IS NOT NULL
-                    {latest}) AS unit,
-                   (SELECT min(s.happened_on) {steps} AND s.status IN {CLOSING_SQL}) AS closed_on,
-                   (SELECT s.satisfaction {steps} AND s.status IN {CLOSING_SQL}
-                    {latest}) AS satisfaction
-            FROM i)
-        SELECT staged.*, u.name AS cadre_name FROM staged
-        LEFT JOIN users u ON u.id = staged.cadre_id
+            WHERE n.withdrawn_by IS NULL AND (:end IS NULL OR n.raised_on <= :end))
+        SELECT i.*, u.name AS cadre_name FROM i LEFT JOIN users u ON u.id = i.cadre_id
         -- closed before the period began, and nothing done since: not the period's
-        WHERE NOT (:start IS NOT NULL AND staged.status IN {CLOSING_SQL}
-                   AND staged.status_on < :start)""",
+        WHERE NOT (:start IS NOT NULL AND i.status IN {CLOSING_SQL} AND i.status_on < :start)""",
         {"start": period.params()[0], "end": period.params()[1]},
     )
     conn.execute("CREATE INDEX temp.m_rid ON m(rid)")

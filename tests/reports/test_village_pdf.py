@@ -590,3 +590,15 @@ def test_county_lists_open_urgent_and_longest_overdue_needs_recounted(county_led
     assert "未办结的急需事项" in text and "逾期未办结需求" in text
     days = max(d for *_, d in overdue)
     assert f"{_village()['name']} · " in text and f" {days} " in text
+
+
+def test_needs_read_from_items_equal_needs_recounted_from_steps(ledger_pdf) -> None:
+    """Without a period end a report reads each need's status from its item; up to today
+    it recounts it from the steps. Both must say the same."""
+    scope, today = Scope("village", _village()["code"]), date.today()
+    now = build_report(ledger_pdf["db"], scope, Period(), LINE, today=today)
+    recounted = build_report(ledger_pdf["db"], scope, Period(end=today), LINE, today=today)
+    assert now.figures.needs == recounted.figures.needs
+    assert now.overdue_needs == recounted.overdue_needs
+    assert now.urgent_needs == recounted.urgent_needs
+    assert now.households == recounted.households
