@@ -154,7 +154,9 @@ def _needs(
 ) -> None:
     """Each need of each answer an item, with the steps the demo takes on it."""
     today = date.fromisoformat(now[:10])
-    items, listings, steps = [], [], []
+    items: list[tuple[Any, ...]] = []
+    listings: list[tuple[Any, ...]] = []
+    steps: list[dict[str, Any]] = []
     for index, (submission_id, entry, answers) in enumerate(ledger):
         surveyed = answers["survey"]["date"]
         raised = answers.get("needs") or []
