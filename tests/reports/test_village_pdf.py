@@ -531,7 +531,7 @@ def test_appendix_rows_count_each_households_solved_needs(ledger_pdf) -> None:
     assert sorted(found) == sorted(expected)
 
 
-def _open_needs(kind: str) -> list[dict[str, Any]]:
+def _open_needs(kind: str) -> list[tuple[Any, ...]]:
     """Needs not closed on LEDGER_END, recounted from STEPS: (raised, urgency, status,
     unit, days open), for `kind` "urgent" (every open urgent need) or "overdue"."""
     end = LEDGER_END.isoformat()
