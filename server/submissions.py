@@ -304,7 +304,6 @@ async def create_submission(
             await conn.execute(
                 "UPDATE submissions SET corrected_by = ? WHERE id = ?", (submission_id, corrects)
             )
-        await sync_needs(conn, form, inserted[0], principal.actor)  # the household's ledger
         await audit.record(
             conn,
             principal.actor,
@@ -315,6 +314,7 @@ async def create_submission(
             household_id=subject.household_id,
             **({"corrects": corrects} if corrects else {}),
         )
+        await sync_needs(conn, form, inserted[0], principal.actor)  # the household's ledger
         return _submission(inserted[0]), True
 
     return await db.write(work)
