@@ -43,7 +43,7 @@ from forms.rules import derive
 from forms.schema import shipped_forms
 from server.db import Database
 from server.form_versions import publish
-from server.needs import standing
+from server.need_steps import standing
 from server.places import upsert_villages
 from server.submissions import body_hash
 from server.testing import live_server

@@ -29,7 +29,8 @@ from server.db import Database
 from server.form_versions import publish
 from server.households import upsert_households
 from server.links import create_link
-from server.needs import NeedStepCreate, Overdue, create_step
+from server.need_steps import NeedStepCreate, create_step
+from server.needs import Overdue
 from server.pairings import pair
 from server.places import upsert_villages
 from server.submissions import SubmissionCreate, create_submission

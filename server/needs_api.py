@@ -19,21 +19,18 @@ from server.authz import require
 from server.db import Database
 from server.errors import documented_errors
 from server.http import documented_body, json_body, request_lang
+from server.need_steps import NOTE_MAX, UNIT_MAX, NeedStepCreate, create_step
 from server.needs import (
-    NOTE_MAX,
     SATISFACTION_NAMES,
     STATUS_GROUPS,
     STATUS_NAMES,
-    UNIT_MAX,
     Need,
     NeedDetail,
     NeedFilter,
     NeedPage,
     NeedStep,
-    NeedStepCreate,
     Overdue,
     Workload,
-    create_step,
     get_need,
     list_needs,
     my_needs,

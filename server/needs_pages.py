@@ -33,11 +33,10 @@ from server.db import Database
 from server.errors import AppError
 from server.html import render_page
 from server.http import request_lang
+from server.need_steps import NeedStepCreate, create_step
 from server.needs import (
     CLOSING_STATUSES,
     NeedFilter,
-    NeedStepCreate,
-    create_step,
     get_need,
     list_needs,
     may_step,

@@ -358,7 +358,7 @@ async def need_ids(db: Database, submission_id: str) -> list[int]:
 
 async def _store_ledger(db_path: Path) -> None:
     from forms.schema import shipped_forms
-    from server.needs import NeedStepCreate, create_step
+    from server.need_steps import NeedStepCreate, create_step
 
     db = await Database.open(db_path)
     try:
@@ -486,7 +486,7 @@ def test_urgent_needs_list_leaves_out_closed_needs(ledger_pdf) -> None:
 
 
 def test_a_new_step_changes_the_cache_fingerprint(ledger_pdf) -> None:
-    from server.needs import NeedStepCreate, create_step
+    from server.need_steps import NeedStepCreate, create_step
 
     scope, period = Scope("village", _village()["code"]), Period()
     conn = report_draw.connect_readonly(ledger_pdf["db"])

@@ -270,7 +270,7 @@ async def test_only_the_paired_cadre_steps_officials_read(client, stored, world)
 def test_demo_steps_are_reproducible_and_pass_the_checks() -> None:
     from forms.demo import demo_households, demo_villages
     from forms.demo_needs import demo_followups
-    from server.needs import NeedStepCreate, check_step
+    from server.need_steps import NeedStepCreate, check_step
 
     today = Settings().today()
     households = list(demo_households(2, demo_villages(), per_village=20))
