@@ -161,7 +161,9 @@ def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> t
         "  WHERE i.village_code >= :low AND i.village_code < :high),"
         " (SELECT max(s.id) FROM need_steps s JOIN needs i ON i.id = s.need_id"
         "  WHERE i.village_code >= :low AND i.village_code < :high),"
-        " (SELECT count(*) || ':' || max(r.id) FROM answer_reviews r)"
+        " (SELECT count(*) || ':' || max(r.id) FROM answer_reviews r"
+        "  JOIN submissions s ON s.id = r.submission_id"
+        "  WHERE s.village_code >= :low AND s.village_code < :high)"
         " FROM needs n WHERE n.village_code >= :low AND n.village_code < :high",
         {"low": low, "high": high},
     ).fetchone()

@@ -44,7 +44,6 @@ from server.needs import (
     workload,
 )
 from server.needs_api import overdue_of
-from server.places import list_villages
 from server.reviews import DECISIONS, my_reviews
 from server.settings import Settings
 
@@ -74,7 +73,7 @@ _WORDS: dict[str, NeedWords] = {}
 
 async def need_words(db: Database) -> NeedWords:
     rows = await db.fetch_all(
-        "SELECT v.schema_hash, v.schema FROM form_versions v WHERE v.version ="
+        "SELECT v.form_id, v.version, v.schema_hash FROM form_versions v WHERE v.version ="
         " (SELECT max(version) FROM form_versions WHERE form_id = v.form_id) ORDER BY v.form_id"
     )
     key = "|".join(r["schema_hash"] for r in rows)
@@ -82,7 +81,11 @@ async def need_words(db: Database) -> NeedWords:
     if found is None:
         kinds: dict[str, dict[str, tuple[str, str]]] = {"category": {}, "item": {}, "urgency": {}}
         for row in rows:
-            schema = json.loads(row["schema"])
+            text = await db.fetch_one(
+                "SELECT schema FROM form_versions WHERE form_id = ? AND version = ?",
+                (row["form_id"], row["version"]),
+            )
+            schema = json.loads(text[0])
             labels = labels_from_schema(schema)
             for field in needs_fields(schema):
                 for kind, names in kinds.items():
@@ -111,14 +114,12 @@ async def _choices(db: Database, principal: Principal) -> dict[str, Any]:
         f" WHERE {area} ORDER BY u.name",
         tuple(params),
     )
-    under = principal.place_prefix if principal.role == "official" else None
-    villages = await list_villages(db, under)
-    if principal.role == "cadre":
-        rows = await db.fetch_all(
-            f"SELECT DISTINCT n.village_code FROM needs n WHERE {area}", tuple(params)
-        )
-        mine = {r[0] for r in rows}
-        villages = [v for v in villages if v.code in mine]
+    # The villages that have needs, not every village of a province for an administrator.
+    villages = await db.fetch_all(
+        "SELECT v.code, v.name, v.township_name FROM villages v WHERE v.code IN"
+        f" (SELECT DISTINCT n.village_code FROM needs n WHERE {area}) ORDER BY v.code",
+        tuple(params),
+    )
     return {
         "villages": villages,
         "units": [r[0] for r in units],

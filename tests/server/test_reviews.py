@@ -171,3 +171,21 @@ async def test_an_official_reviews_on_the_answers_page_without_javascript(
     mine = await client.get(f"/answers/{sid}")
     assert "人均纯收入明显偏高" in mine.text and "提交审核意见" not in mine.text
     assert "人均纯收入明显偏高" in (await client.get("/needs/mine")).text
+
+
+async def test_a_review_changes_the_report_cache_fingerprint(client, world, household) -> None:
+    from reports.draw import connect_readonly, fingerprint_row
+
+    sid = await store(client, household)
+
+    def fingerprint(code: str) -> tuple[object, ...]:
+        conn = connect_readonly(client.app.state.settings.db_path)
+        try:
+            return fingerprint_row(conn, Scope("village", code), Period())
+        finally:
+            conn.close()
+
+    before, elsewhere = fingerprint(VILLAGE_A), fingerprint("620523106203")
+    assert (await review(client, world, sid, "approved")).status_code == 201
+    assert fingerprint(VILLAGE_A) != before
+    assert fingerprint("620523106203") == elsewhere  # another village's report stays cached
