@@ -1,4 +1,4 @@
-"""Migration 0008 moves every old follow-up onto the item its need became, losing none."""
+"""Migration 0010 moves every old follow-up onto the item its need became, losing none."""
 
 from __future__ import annotations
 
@@ -48,11 +48,11 @@ def _answer(template: dict[str, Any], needs: list[dict[str, Any]], day: str) -> 
 
 
 async def _old_world(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A database as it was before 0008: answers (re-surveys, a correction, one not on the
+    """A database as it was before 0010: answers (re-surveys, a correction, one not on the
     roster) and follow-ups keyed by (answer, need index)."""
     shipped = server_db.migrations()
     with monkeypatch.context() as patch:
-        patch.setattr(server_db, "migrations", lambda: [m for m in shipped if m[0] < 8])
+        patch.setattr(server_db, "migrations", lambda: [m for m in shipped if m[0] < 10])
         db = await Database.open(path)
     try:
         await publish(db, "household", shipped_forms()["household"], actor="test")
