@@ -35,16 +35,34 @@ def validation_schema(schema: Any) -> Any:
 
 
 # Where the phone finds a record's head and village for its list, which answers it carries
-# from one household to the next (the surveyor and the village), and which it fills with
-# today's date. Only the phone's conveniences; the server knows no field names.
+# from one household to the next (the surveyor), and which it fills with today's date; what
+# a new survey of a household takes from its last answer (`known`) and from the roster
+# (`roster`: the village goes to `place`, read-only; `fields`, roster field -> answer;
+# `members`, where the roster's members go, their fields named alike; `category`, what a
+# roster category says in the answers). Only the phone's conveniences; the server knows no
+# field names.
 RECORD_FIELDS: dict[str, dict[str, Any]] = {
     "household": {
         "head": "/household/head_name",
         "place": "/household/village_code",
-        "carry": ["/survey/surveyor", "/survey/surveyor_unit", "/household/village_code"],
+        "carry": ["/survey/surveyor", "/survey/surveyor_unit"],
         "today": ["/survey/date"],
         # an ID number fills the member's birth date and sex beside it
         "identity": {"id": "id_number", "birth": "birth_date", "sex": "sex"},
+        "known": ["/household", "/members"],
+        "roster": {
+            "fields": {
+                "group_name": "/household/group",
+                "head_name": "/household/head_name",
+                "phone": "/household/phone",
+            },
+            "members": "/members",
+            "category": {
+                "general": ["/household/category", "non_poor"],
+                "not_out": ["/household/status", "not_out"],
+                "out": ["/household/status", "out"],
+            },
+        },
     }
 }
 

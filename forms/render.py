@@ -412,7 +412,10 @@ def _repeat_field(
     for i in range(count):
         item_value = value[i] if i < len(value) and isinstance(value[i], dict) else {}
         repeat.items.append(_field(items, f"{name}/{i}", lang, item_value, fresh, False))
-    repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
+    # A new item is the template's copy. A fresh page's first item, rendered empty, is the
+    # same, and the page's script copies it (forms/static/fields.js): half a KB less to send.
+    if not (fresh and not value and count):
+        repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
     return repeat
 
 
@@ -481,7 +484,13 @@ UI: dict[str, dict[str, str]] = {
         "send_now": "立即发送",
         "offline": "没有网络，答案保存在手机上",
         "unsent": "{n} 份待发送",
-        "fresh": "填写新的一户",
+        "fresh": "下一户",
+        "again": "再填写一份",
+        "pick_household": "请先在“我的联系户”中选择要调查的户。",
+        "log_in": "重新登录",
+        "login_needed": "需要重新登录：登录后，待发送的答案会自动发送",
+        "link_lost": "此链接已失效，答案保存在手机上；请联系帮扶干部",
+        "belongs": "{user} 的记录，待其登录后发送",
         "resume": "继续填写",
         "discard": "删除",
         "discard_confirm": "删除这份草稿（户主：{head}）？删除后不能恢复。",
@@ -538,7 +547,14 @@ UI: dict[str, dict[str, str]] = {
         "send_now": "Send now",
         "offline": "No network; answers are kept on this phone",
         "unsent": "{n} waiting",
-        "fresh": "Start a new household",
+        "fresh": "Next household",
+        "again": "Fill in another",
+        "pick_household": "First choose the household to survey in My households.",
+        "log_in": "Log in again",
+        "login_needed": "You need to log in again: then the waiting answers are sent",
+        "link_lost": "This link no longer works; the answers are kept on this phone."
+        " Ask your cadre",
+        "belongs": "{user}'s, sent once they log in",
         "resume": "Continue",
         "discard": "Delete",
         "discard_confirm": "Delete this draft (head: {head})? It cannot be undone.",
@@ -573,6 +589,14 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["UI"] = UI
+    # The page's data for its script as UTF-8 rather than \\u escapes (a Chinese character
+    # is 3 bytes, not 6) and without spaces: about 0.5 KB less on a first visit, compressed.
+    # `tojson` still escapes < > & and ' for a <script> element.
+    env.policies["json.dumps_kwargs"] = {
+        "sort_keys": True,
+        "ensure_ascii": False,
+        "separators": (",", ":"),
+    }
     return env
 
 

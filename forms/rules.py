@@ -373,3 +373,13 @@ def derive(form_id: str, answers: dict[str, Any]) -> dict[str, Any]:
     net = net_income(answers)
     per_capita = round(net / count, 2) if net is not None and count else None
     return {"net_income": net, "per_capita_income": per_capita, "members": count}
+
+
+# What `derive` stores for each form, for tables of answers: (key, zh, en, kind).
+DERIVED: dict[str, list[tuple[str, str, str, str]]] = {
+    "household": [
+        ("net_income", "家庭纯收入", "Net income", "number"),
+        ("per_capita_income", "人均纯收入", "Per-capita net income", "number"),
+        ("members", "家庭人口", "Household size", "integer"),
+    ],
+}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,26 @@ class SchemaProblem(Exception):
 
     def __str__(self) -> str:
         return "\n".join(self.report())
+
+    def items(self) -> list[dict[str, Any]]:
+        """Each problem as `{"pointer", "line", "column", "message"}`, for the API and the
+        designer's page: `pointer` is None for a place named by position only (a JSON typo),
+        `line` and `column` None where they are not known."""
+        found = []
+        for where, message in self.problems:
+            at = _POSITION.fullmatch(where)
+            found.append(
+                {
+                    "pointer": where if _is_pointer(where) else None,
+                    "line": self.lines.get(where) or (int(at["line"]) if at else None),
+                    "column": int(at["column"]) if at and at["column"] else None,
+                    "message": message if _is_pointer(where) or at else f"{where}: {message}",
+                }
+            )
+        return found
+
+
+_POSITION = re.compile(r"line (?P<line>[0-9]+)(?: column (?P<column>[0-9]+))?")
 
 
 def _is_pointer(where: str) -> bool:
@@ -164,6 +185,37 @@ def load_schema_file(path: Path) -> dict[str, Any]:
 def shipped_forms(directory: Path = SURVEYS_DIR) -> dict[str, dict[str, Any]]:
     """Every survey shipped with minsheng, by form id (the file name without .json)."""
     return {path.stem: load_schema_file(path) for path in sorted(directory.glob("*.json"))}
+
+
+def check_surveys(
+    directory: Path = SURVEYS_DIR,
+) -> tuple[dict[str, dict[str, Any]], list[SchemaProblem]]:
+    """The surveys of a folder that pass the check, by form id, and the problems of those
+    that do not: one broken file is refused alone, never taking the others with it."""
+    good: dict[str, dict[str, Any]] = {}
+    broken: list[SchemaProblem] = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            bad_name = form_id_problem(path.stem)
+            if bad_name:
+                raise SchemaProblem(str(path), "", bad_name)
+            good[path.stem] = load_schema_file(path)
+        except SchemaProblem as problem:
+            broken.append(problem)
+    return good, broken
+
+
+FORM_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def form_id_problem(form_id: str) -> str | None:
+    """Why `form_id` cannot name a form (it is in every address of the form), or None."""
+    if FORM_ID.fullmatch(form_id):
+        return None
+    return (
+        f"{form_id!r} cannot be a form id: lower-case letters, digits and _, starting with a"
+        " letter, at most 40"
+    )
 
 
 SUBJECTS = ("household", "village")

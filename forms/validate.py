@@ -245,13 +245,18 @@ def schema_issues(
 
 def quickly_valid(schema: dict[str, Any], answers: Any, schema_key: str | None = None) -> bool:
     """True when the fast validator alone can tell the answers fit the schema (microseconds);
-    False means "ask schema_issues", which may take milliseconds."""
+    False means "ask schema_issues", which may take milliseconds.
+
+    The answers must come from parsed JSON or a parsed form (both refuse NaN and the
+    infinities, which JSON has not): this path does not look for them again. An
+    oversized answer costs the fast validator no more than its first error.
+    """
     fast = fast_validator(schema, schema_key)
-    if fast is None or oversized(schema, answers) or any(_non_finite(answers)):
+    if fast is None:
         return False
     try:
         return bool(fast.is_valid(answers))
-    except (ValueError, OverflowError, TypeError):
+    except (ValueError, OverflowError, TypeError, RecursionError):
         return False
 
 

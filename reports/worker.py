@@ -434,6 +434,23 @@ class ReportService:
                 self._replace(pool)
         raise RenderFailed(f"the report worker died twice rendering {request.filename()}")
 
+    async def run(self, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(*args)` in a render worker, in turn with the reports, and not cached: a
+        village's QR sheet (`reports.qr_sheet`), whose codes are secrets. Raises
+        CJKFontMissing before any work, RenderFailed if the worker dies."""
+        from reports.pdf import find_cjk_font
+
+        await asyncio.to_thread(find_cjk_font)
+        async with self._slots:
+            self.renders += 1
+            pool = self._pool
+            try:
+                return await _run(pool, fn, *args)
+            except BrokenProcessPool as exc:
+                log.warning("render worker died running %s", getattr(fn, "__name__", fn))
+                self._replace(pool)
+                raise RenderFailed("the render worker died") from exc
+
     def _replace(self, broken: ProcessPoolExecutor | None) -> None:
         if self._pool is broken:  # concurrent renders that saw the same break replace it once
             if broken is not None:

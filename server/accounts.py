@@ -26,7 +26,7 @@ from server.authz import require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, zh_en
 from server.html import render_page
-from server.http import json_body, request_lang
+from server.http import documented_body, json_body, request_lang
 from server.settings import Settings
 from server.users import (
     ROLE_NAMES,
@@ -328,7 +328,13 @@ class AccountController(Controller):
 
     # ------------------------------------------------------------ JSON
 
-    @post("/api/session", status_code=201, responses=_ERRORS, opt={"csrf": False})
+    @post(
+        "/api/session",
+        status_code=201,
+        responses=_ERRORS,
+        opt={"csrf": False},
+        operation_class=documented_body(Login),
+    )
     async def api_login(
         self,
         request: Request[Any, Any, Any],
@@ -386,7 +392,12 @@ class AccountController(Controller):
             await require(db, principal, "account.self")
         return me(principal)
 
-    @post("/api/me/password", status_code=204, responses=_ERRORS)
+    @post(
+        "/api/me/password",
+        status_code=204,
+        responses=_ERRORS,
+        operation_class=documented_body(PasswordChange),
+    )
     async def api_password(
         self,
         request: Request[Any, Any, Any],

@@ -34,15 +34,19 @@ STATIC_FILES = (
     "vendor/json-schema.js",
     "check.js",
     "store.js",
-    "tabs.js",
     "fields.js",
     "app.js",
 )
-# Styles of the pages for staff (admin, the front page once logged in): served like the
-# others, but not kept by the service worker, which keeps what the phone's form needs.
-# The needs pages' own style and script (needs.js keeps the cadre's steps on the phone
-# until they are sent): served like the others, not (yet) kept by the service worker.
-OTHER_FILES = ("admin.css", "needs.css", "needs.js")
+# The phone's other pages (我的联系户, a household's page, proposing a household, the
+# cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
+# worker with its files, since those pages open offline too. Some import the form's
+# modules, so they come after them. /needs/mine is styled as the staff pages are, so
+# admin.css is kept too; needs.js keeps the cadre's steps on the phone until sent.
+PHONE_FILES = ("home.css", "places.js", "home.js", "admin.css", "needs.css", "needs.js")
+# The designer's page and phone preview: served like the others, but not kept by the
+# service worker, which keeps what the phone needs. After STATIC_FILES: preview.js
+# imports fields.js.
+OTHER_FILES = ("designer.css", "designer.js", "preview.js")
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"
@@ -86,7 +90,7 @@ def _lean(name: str, text: str) -> str:
 def assets() -> dict[str, Asset]:
     """The static files a page may load, read and packed once."""
     found: dict[str, Asset] = {}
-    for name in (*STATIC_FILES, *OTHER_FILES):
+    for name in (*STATIC_FILES, *PHONE_FILES, *OTHER_FILES):
         text = (STATIC_DIR / name).read_text(encoding="utf-8")
         if not name.startswith("vendor/"):
             text = _lean(name, text)
@@ -104,7 +108,7 @@ def asset_url(name: str) -> str:
 @lru_cache(maxsize=1)
 def service_worker() -> Asset:
     """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in STATIC_FILES]
+    urls = [asset_url(name) for name in (*STATIC_FILES, *PHONE_FILES)]
     version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
     text = _lean("sw.js", (STATIC_DIR / "sw.js").read_text(encoding="utf-8"))
     text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
@@ -142,7 +146,10 @@ async def static_file(request: Request[Any, Any, Any], name: FromPath[str]) -> R
     if asset is None:
         raise not_found(f"页面文件 {name!r}", f"asset {name!r}")
     current = request.query_params.get("v") == asset.version
-    return send(request, asset, YEAR if current else "no-cache")
+    # Every asset is public; the designer's phone preview runs sandboxed, in an origin of
+    # its own, and a module script from another origin loads only with this.
+    cors = {"Access-Control-Allow-Origin": "*"}
+    return send(request, asset, YEAR if current else "no-cache", cors)
 
 
 @get("/sw.js", include_in_schema=False, opt={PRECOMPRESSED: True})

@@ -103,7 +103,10 @@ def _day(name: str, value: str | None) -> date | None:
 
 
 def _utc(day: date, zone: str) -> str:
-    at = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    try:
+        at = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of Greenwich is in year 0, which Python lacks
+        return "0000-01-01T00:00:00.000Z"
     return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -128,8 +131,8 @@ async def audit_filter(
     and `end` are days, both included, on the local calendar (MINSHENG_TZ)."""
     first, last = _day("from", start), _day("to", end)
     if first and last and first > last:
-        raise AppError(
-            400,
+        raise AppError(  # each day well formed, but none between them
+            422,
             "bad_period",
             zh_en("起始日期 from 不能晚于截止日期 to", "from must not be after to"),
         )
@@ -189,6 +192,8 @@ async def account_names(db: Database, whos: set[str]) -> dict[str, str]:
 
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
+# A day, or empty as the audit page's form sends an unfilled one (no limit then).
+DAY_OR_EMPTY: dict[str, Any] = {"anyOf": [{"format": "date"}, {"maxLength": 0}]}
 
 
 class AuditController(Controller):
@@ -197,7 +202,12 @@ class AuditController(Controller):
     @get(
         "/api/audit",
         responses=documented_errors(
-            {400: "a bad date or period", 401: "not logged in", 403: "not an administrator"}
+            {
+                400: "a bad date",
+                401: "not logged in",
+                403: "not an administrator",
+                422: "`from` after `to` (`bad_period`)",
+            }
         ),
     )
     async def entries(
@@ -222,10 +232,18 @@ class AuditController(Controller):
         ] = None,
         address: Text = None,
         start: Annotated[
-            str | None, QueryParameter(name="from", description="first day, YYYY-MM-DD")
+            str | None,
+            QueryParameter(
+                name="from", description="first day, YYYY-MM-DD", schema_extra=DAY_OR_EMPTY
+            ),
         ] = None,
         end: Annotated[
-            str | None, QueryParameter(name="to", description="last day, YYYY-MM-DD (included)")
+            str | None,
+            QueryParameter(
+                name="to",
+                description="last day, YYYY-MM-DD (included)",
+                schema_extra=DAY_OR_EMPTY,
+            ),
         ] = None,
         before: Annotated[
             int | None,

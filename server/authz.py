@@ -1,13 +1,16 @@
 """What each role may do, in one place: `await require(db, principal, verb, resource)`.
 
 - admin: everything.
-- designer: forms (and reading places, to build village choice lists).
+- designer: forms: drafts, previews and diffs (`form.design`), publishing,
+  retiring and restoring versions (`form.publish`); and reading places, to
+  build village choice lists.
 - official: reads answers, needs, households and reports of one place of the tree
-  and everything under it; confirms households cadres propose there; reviews
-  the answers made there (approved, has issues, rejected).
+  and everything under it, and exports its answers; confirms households cadres
+  propose there; reviews the answers made there (approved, has issues, rejected).
 - cadre: fills and reads for the households paired with them and for every
   household of a village paired with them; records the steps taken on those
-  households' needs; reads the reports of villages paired with them.
+  households' needs; reads the reports of villages paired with them; makes and
+  revokes those households' own links, and prints their QR sheet.
 - household (a personal link): fills its own form for itself, nothing else.
 
 Anonymous requests are refused with 401. Out of scope is 403, or 404 where
@@ -220,8 +223,9 @@ async def _report(db: Database, p: Principal, r: Resource) -> bool:
     return p.role == "cadre" and await _paired(db, p, None, r.village_code)
 
 
-async def _propose(db: Database, p: Principal, r: Resource) -> bool:
-    """household.propose: a cadre for a village they work in; an official in their area."""
+async def _works_in(db: Database, p: Principal, r: Resource) -> bool:
+    """An official in their area; a cadre in a village they are paired with, whole or
+    through one of its households (household.propose, link.sheet)."""
     _, village = _where(r)
     if p.role == "official":
         return _under(p.place_prefix, village)
@@ -251,6 +255,16 @@ async def _link(db: Database, p: Principal, r: Resource) -> bool:
     return p.role == "cadre" and await _paired(db, p, household, village)
 
 
+async def _export(db: Database, p: Principal, r: Resource) -> bool:
+    """export.read: officials, for their area; a place asked must overlap it (the rows
+    are narrowed to the area by area_sql). Cadres may not: see server/exports.py."""
+    if p.role != "official" or not p.place_prefix:
+        return False
+    if isinstance(r, Place):
+        return r.prefix.startswith(p.place_prefix) or p.place_prefix.startswith(r.prefix)
+    return r is None
+
+
 async def _admin_only(db: Database, p: Principal, r: Resource) -> bool:
     return False  # admins pass before any rule is asked
 
@@ -258,6 +272,7 @@ async def _admin_only(db: Database, p: Principal, r: Resource) -> bool:
 RULES: dict[str, Any] = {
     "place.read": _staff,
     "form.read": _form_read,
+    "form.design": _designer,
     "form.publish": _designer,
     "submission.create": _fill,
     "submission.read": _read,
@@ -267,11 +282,14 @@ RULES: dict[str, Any] = {
     "need.list": _list,
     "need.step": _follow_up,
     "report.read": _report,
+    "export.read": _export,
     "household.read": _read,
     "household.list": _list,
-    "household.propose": _propose,
+    "household.propose": _works_in,
     "household.review": _review,
     "link.manage": _link,
+    # a village's printed QR sheet; it lists only the households one may make links for
+    "link.sheet": _works_in,
     "account.self": _staff,
     "roster.import": _admin_only,
     "user.manage": _admin_only,

@@ -1,5 +1,5 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check (people and roster commands
-in cli_people and cli_roster)."""
+"""The `minsheng` command: serve, init-db, load-demo, form check (the publish cycle, people,
+roster and export commands in cli_forms, cli_people, cli_roster and cli_export)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
         "timeout_graceful_shutdown": 10,
         # "on": a start-up that fails stops the server ("auto" would serve without it).
         "lifespan": "on",
+        # "server: uvicorn" on every response says nothing a phone on a metered line needs.
+        "server_header": False,
         "http": guarded_protocol(settings.request_timeout, max_connections, ceiling),
         # No route takes a WebSocket; an upgrade would hand the connection to a protocol
         # without the bounds above.
@@ -84,26 +86,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _init_db(settings: Settings) -> list[tuple[str, int]]:
-    from forms.schema import shipped_forms
+async def _init_db(settings: Settings) -> tuple[list[tuple[str, int, bool]], int]:
+    """Publish the surveys whose content is new; (form, version, new) each, and how many
+    files were too broken to publish (each reported on stderr)."""
+    from forms.schema import check_surveys
     from server.db import Database
-    from server.form_versions import publish
+    from server.form_versions import publish_shipped
 
+    surveys, broken = check_surveys(settings.surveys_dir)
+    for problem in broken:
+        print(f"minsheng: not published: {problem.source}", file=sys.stderr)
+        for line in problem.report():
+            print(f"  {line}", file=sys.stderr)
     db = await Database.open(settings.db_path)
     try:
-        return [
-            (form_id, await publish(db, form_id, schema, actor="cli"))
-            for form_id, schema in shipped_forms().items()
-        ]
+        published = []
+        for form_id, schema in surveys.items():
+            version, new = await publish_shipped(db, form_id, schema, actor="cli")
+            published.append((form_id, version, new))
+        return published, len(broken)
     finally:
         await db.close()
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    for form_id, version in asyncio.run(_init_db(settings)):
-        print(f"{settings.db_path}: form {form_id} at version {version}")
-    return 0
+    published, broken = asyncio.run(_init_db(settings))
+    for form_id, version, new in published:
+        print(f"{settings.db_path}: form {form_id} at version {version}{' (new)' if new else ''}")
+    return 1 if broken else 0
 
 
 async def _load_demo(settings: Settings, seed: int) -> DemoLoaded:
@@ -241,11 +252,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
 
+    from server.cli_export import add_parsers as add_export_parsers
+    from server.cli_forms import add_parsers as add_form_parsers
     from server.cli_people import add_parsers
     from server.cli_roster import add_parsers as add_roster_parsers
 
+    add_form_parsers(form_sub, with_db)
     add_parsers(sub, with_db)
     add_roster_parsers(sub, with_db)
+    add_export_parsers(sub, with_db)
     return parser
 
 

@@ -26,7 +26,7 @@ from forms.demo_needs import demo_followups
 from forms.schema import shipped_forms
 from server.auth import Principal, system_principal
 from server.db import Database
-from server.form_versions import publish
+from server.form_versions import publish_shipped
 from server.households import upsert_households
 from server.links import create_link
 from server.need_steps import NeedStepCreate, create_step
@@ -61,7 +61,7 @@ async def load_demo(db: Database, seed: int = 1, today: date | None = None) -> D
     today = today or date.today()
     loaded = DemoLoaded()
     cli = system_principal(ACTOR)
-    version = await publish(db, "household", shipped_forms()["household"], actor=ACTOR)
+    version, _ = await publish_shipped(db, "household", shipped_forms()["household"], ACTOR)
     villages = demo_villages()
     await upsert_villages(db, villages, actor=ACTOR)
     loaded.villages = len(villages)

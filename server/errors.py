@@ -40,6 +40,7 @@ class AppError(Exception):
         detail: Detail,
         errors: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail if isinstance(detail, str) else detail["en"])
         self.status = status
@@ -47,6 +48,9 @@ class AppError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+        # More of the body, for a client to act on: `current_version` of a retired one,
+        # a schema's `problems`, a compatibility report's `changes`.
+        self.extra = extra
 
     def detail_in(self, lang: str) -> str:
         if isinstance(self.detail, str):
@@ -75,8 +79,13 @@ def not_found(zh: str, en: str) -> AppError:
     return AppError(404, "not_found", zh_en(f"找不到{zh}", f"{en} not found"))
 
 
-def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "detail": detail}
+def _body(
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {**(extra or {}), "code": code, "detail": detail}
     if errors is not None:
         body["errors"] = errors
     return body
@@ -124,7 +133,7 @@ def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Respons
         page.headers.update(exc.headers or {})
         return page
     return Response(
-        _body(exc.code, detail, exc.errors),
+        _body(exc.code, detail, exc.errors, exc.extra),
         status_code=exc.status,
         media_type=MediaType.JSON,
         headers=exc.headers,
@@ -156,6 +165,16 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     )
 
 
+def too_large_number_handler(
+    request: Request[Any, Any, Any], exc: OverflowError
+) -> Response[Any]:
+    """An id past SQLite's 64-bit integers (`/api/users/99999999999999999999`) names no row:
+    404 as for any id not stored. Any other overflow is a bug, answered as one."""
+    if "SQLite INTEGER" not in str(exc):
+        return internal_error_handler(request, exc)
+    return app_error_handler(request, not_found("这个编号的记录", "anything with that number"))
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return Response(
@@ -171,5 +190,6 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
+    OverflowError: too_large_number_handler,
     Exception: internal_error_handler,
 }

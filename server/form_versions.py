@@ -8,6 +8,7 @@ unchanged one is left as it is.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import aiosqlite
@@ -20,7 +21,7 @@ from forms.schema import schema_hash, schema_text
 from server import audit
 from server.auth import Principal
 from server.authz import Form, require
-from server.db import Database, now_iso
+from server.db import Database, now_iso, query
 from server.errors import NOT_FOUND, documented_errors, not_found
 
 # Far more versions than any form will have, and well inside SQLite's integers.
@@ -95,8 +96,32 @@ async def list_forms(db: Database) -> list[FormSummary]:
     return summaries
 
 
+# (form, version or None for the current one) -> (monotonic time, version): every answer
+# asks for its version, which changes only when a version is published or retired.
+# Kept briefly, and dropped at once when this process publishes; another server process
+# publishing is seen within VERSION_CACHE_SECONDS.
+VERSION_CACHE_SECONDS = 5.0
+_versions: dict[tuple[str, int | None], tuple[float, FormVersion]] = {}
+
+
+def forget_versions() -> None:
+    _versions.clear()
+
+
 async def get_version(db: Database, form_id: str, version: int | None = None) -> FormVersion:
     """A given version, or the current published one; AppError 404 when there is none."""
+    key = (form_id, version)
+    hit = _versions.get(key)
+    if hit is not None and time.monotonic() - hit[0] < VERSION_CACHE_SECONDS:
+        return hit[1]
+    found = await _read_version(db, form_id, version)
+    if len(_versions) >= 256:
+        _versions.clear()
+    _versions[key] = (time.monotonic(), found)
+    return found
+
+
+async def _read_version(db: Database, form_id: str, version: int | None) -> FormVersion:
     if version is not None and not 1 <= version <= MAX_VERSION:  # SQLite integers are 64-bit
         row = None
     elif version is None:
@@ -119,6 +144,35 @@ async def get_version(db: Database, form_id: str, version: int | None = None) ->
     return await _version(db, row)
 
 
+async def insert_version(
+    conn: aiosqlite.Connection,
+    form_id: str,
+    schema: dict[str, Any],
+    actor: audit.Actor | str,
+    **detail: Any,
+) -> int:
+    """Inside a write: store `schema` as the next version of `form_id`, audited."""
+    who = actor.name if isinstance(actor, audit.Actor) else actor
+    rows = await query(conn, "SELECT max(version) FROM form_versions WHERE form_id = ?", (form_id,))
+    latest = rows[0][0]
+    at = now_iso()
+    await conn.execute(
+        "INSERT INTO forms (id, title, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET title = excluded.title",
+        (form_id, schema.get("title", form_id), at),
+    )
+    version = 1 if latest is None else int(latest) + 1
+    await conn.execute(
+        "INSERT INTO form_versions (form_id, version, schema, schema_hash, status,"
+        " published_by, published_at, note) VALUES (?, ?, ?, ?, 'published', ?, ?, ?)",
+        (form_id, version, schema_text(schema), schema_hash(schema), who, at, detail.get("note")),
+    )
+    await audit.record(
+        conn, actor, "form.version.publish", f"form:{form_id}", version=version, **detail
+    )
+    return version
+
+
 async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str) -> int:
     """Publish `schema` as the next version of `form_id` unless it is already the latest."""
     digest = schema_hash(schema)
@@ -132,22 +186,38 @@ async def publish(db: Database, form_id: str, schema: dict[str, Any], actor: str
             latest = await cursor.fetchone()
         if latest is not None and latest["schema_hash"] == digest:
             return int(latest["version"])
-        at = now_iso()
-        await conn.execute(
-            "INSERT INTO forms (id, title, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET title = excluded.title",
-            (form_id, schema.get("title", form_id), at),
-        )
-        version = 1 if latest is None else int(latest["version"]) + 1
-        await conn.execute(
-            "INSERT INTO form_versions (form_id, version, schema, schema_hash, status,"
-            " published_by, published_at) VALUES (?, ?, ?, ?, 'published', ?, ?)",
-            (form_id, version, schema_text(schema), digest, actor, at),
-        )
-        await audit.record(conn, actor, "form.version.publish", f"form:{form_id}", version=version)
-        return version
+        return await insert_version(conn, form_id, schema, actor)
 
-    return await db.write(work)
+    published = await db.write(work)
+    forget_versions()
+    return published
+
+
+async def publish_shipped(
+    db: Database, form_id: str, schema: dict[str, Any], actor: str = "system"
+) -> tuple[int, bool]:
+    """A survey shipped in forms/surveys/, at start-up: published when its content is new
+    to the form; (the version holding it, whether it was published now).
+
+    Content published before is left as it is, whatever its status: a version a designer
+    retired stays retired, and one a designer published since stays the current one.
+    """
+    digest = schema_hash(schema)
+
+    async def work(conn: aiosqlite.Connection) -> tuple[int, bool]:
+        async with conn.execute(
+            "SELECT version FROM form_versions WHERE form_id = ? AND schema_hash = ?"
+            " ORDER BY version DESC LIMIT 1",
+            (form_id, digest),
+        ) as cursor:
+            known = await cursor.fetchone()
+        if known is not None:
+            return int(known["version"]), False
+        return await insert_version(conn, form_id, schema, actor, shipped=True), True
+
+    found = await db.write(work)
+    forget_versions()
+    return found
 
 
 _READ_ERRORS = {

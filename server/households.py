@@ -19,6 +19,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from server import audit
@@ -26,7 +27,8 @@ from server.auth import Principal
 from server.authz import Household, Place, area_sql, forget_pairings, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
-from server.http import json_body
+from server.http import documented_body, json_body
+from server.subjects import forget_households
 
 CATEGORIES = {
     "not_out": ("未脱贫", "not yet out of poverty"),
@@ -257,7 +259,11 @@ async def upsert_households(
             )
         return created, changed, same
 
-    return await (db.read(work) if dry_run else db.write(work))
+    if dry_run:
+        return await db.read(work)
+    counts = await db.write(work)
+    forget_households()
+    return counts
 
 
 async def _find(conn: aiosqlite.Connection, row: dict[str, Any]) -> Any:
@@ -351,6 +357,7 @@ async def propose_household(
         return _record(rows[0]), True
 
     record, created = await db.write(work)
+    forget_households()
     forget_pairings(principal.user_id)
     return record, created
 
@@ -389,7 +396,9 @@ async def review_household(
         )
         return _record(rows[0])
 
-    return await db.write(work)
+    reviewed = await db.write(work)
+    forget_households()
+    return reviewed
 
 
 _ERRORS = documented_errors(
@@ -433,7 +442,21 @@ class HouseholdController(Controller):
         """One household of the roster, with its members as the roster knows them."""
         return await household_in_scope(db, principal, "household.read", household_id)
 
-    @post("/", status_code=201, responses=_ERRORS)
+    @post(
+        "/",
+        status_code=201,
+        responses={
+            **_ERRORS,
+            **documented_errors(
+                {
+                    409: "a household with this head's ID number is on the roster already",
+                    422: "a bad value (`errors` names each field), or no such village",
+                }
+            ),
+            200: ResponseSpec(HouseholdRecord, description="this id was already proposed, alike"),
+        },
+        operation_class=documented_body(HouseholdCreate),
+    )
     async def propose(
         self,
         db: NamedDependency[Database],
@@ -446,7 +469,17 @@ class HouseholdController(Controller):
         record, created = await propose_household(db, principal, body)
         return Response(record, status_code=201 if created else 200)
 
-    @post("/{household_id:str}/review", status_code=200, responses=_ERRORS)
+    @post(
+        "/{household_id:str}/review",
+        status_code=200,
+        responses={
+            **_ERRORS,
+            **documented_errors(
+                {409: "no longer proposed", 422: "decision is not confirm or reject"}
+            ),
+        },
+        operation_class=documented_body(Review),
+    )
     async def review(
         self,
         db: NamedDependency[Database],

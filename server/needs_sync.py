@@ -2,8 +2,10 @@
 
 Each need an answer lists (in the arrays its form marks `"x-needs": true`) is an
 item of the household's ledger, followed until it is closed. When an answer is
-stored, `sync_needs` runs inside the same write transaction and matches the
-needs it lists to the household's items, by category and item:
+stored, `sync_needs` runs inside the same write transaction (a plain function on
+the writer's sqlite3 connection, as the answer's own write is: see
+server/submissions.py) and matches the needs it lists to the household's items, by
+category and item:
 
 1. an answer that corrects another continues the items the corrected one listed
    (in the order listed), whatever their status: it describes the same visit;
@@ -28,6 +30,7 @@ neither what the items show nor whom to ask.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +39,7 @@ import aiosqlite
 
 from forms.needs import ListedNeed, listed_needs, needs_fields
 from server import audit
-from server.db import now_iso, query
+from server.db import now_iso, rows
 from server.form_versions import FormVersion
 
 CLOSING = ("solved_on_spot", "solved", "cannot_solve")
@@ -129,8 +132,8 @@ def _fields_of(schema_hash: str, schema: dict[str, Any]) -> tuple[str, ...]:
     return found
 
 
-async def answer_needs_fields(
-    conn: aiosqlite.Connection, form_id: str, version: int, schema_hash: str, schema: dict[str, Any]
+def answer_needs_fields(
+    conn: sqlite3.Connection, form_id: str, version: int, schema_hash: str, schema: dict[str, Any]
 ) -> tuple[str, ...]:
     """The arrays holding needs in an answer to this version.
 
@@ -142,7 +145,7 @@ async def answer_needs_fields(
     declared = _fields_of(schema_hash, schema)
     if declared:
         return declared
-    newer = await query(
+    newer = rows(
         conn,
         "SELECT version, schema_hash FROM form_versions WHERE form_id = ? AND version > ?"
         " ORDER BY version DESC",
@@ -151,7 +154,7 @@ async def answer_needs_fields(
     for row in newer:
         fields = _FIELDS.get(row["schema_hash"])
         if fields is None:
-            text = await query(
+            text = rows(
                 conn,
                 "SELECT schema FROM form_versions WHERE form_id = ? AND version = ?",
                 (form_id, row["version"]),
@@ -165,14 +168,15 @@ async def answer_needs_fields(
 # ---------------------------------------------------------------- the sync
 
 
-async def sync_needs(
-    conn: aiosqlite.Connection, form: FormVersion, stored: Any, actor: audit.Actor | str
+def sync_needs(
+    conn: sqlite3.Connection, form: FormVersion, stored: Any, actor: audit.Actor | str
 ) -> None:
     """Match the needs of the answer just stored (`stored`, its row, an answer to `form`)
-    to its household's items, inside the transaction that stores it (module's rules)."""
-    fields = await answer_needs_fields(
-        conn, form.form_id, form.version, form.schema_hash, form.schema
-    )
+    to its household's items, inside the transaction that stores it (module's rules).
+
+    A plain function of the writer's connection, run by the answer's own write
+    (Database.write_now): an error here rolls the answer back with it."""
+    fields = answer_needs_fields(conn, form.form_id, form.version, form.schema_hash, form.schema)
     if not fields:
         return
     household_id, village_code = stored["household_id"], stored["village_code"]
@@ -181,22 +185,20 @@ async def sync_needs(
     listed = listed_needs(json.loads(stored["answers"]), fields)
     listed_on = stored["survey_date"] or stored["received_at"][:10]
     corrects = stored["corrects"]
-    held = await _held(conn, household_id, village_code, stored["form_id"], corrects)
+    held = _held(conn, household_id, village_code, stored["form_id"], corrects)
     if not listed and not held:
         return
-    previous, later = await _before(conn, stored, listed_on)
+    previous, later = _before(conn, stored, listed_on)
     matched = match(listed, held, previous=previous, late_on=listed_on if later else None)
     now = now_iso()
     cadre = (
-        await paired_cadre(conn, household_id, village_code, stored["submitted_by"])
-        if listed
-        else None
+        paired_cadre(conn, household_id, village_code, stored["submitted_by"]) if listed else None
     )
 
     opened: list[int] = []
     for index, need in enumerate(listed):
         if matched.items[index] is None:
-            rows = await query(
+            new = rows(
                 conn,
                 "INSERT INTO needs (household_id, village_code, form_id, category, item,"
                 " description, urgency, raised_on, raised_by, raised_in, last_listed_in,"
@@ -220,9 +222,9 @@ async def sync_needs(
                     now,
                 ),
             )
-            matched.items[index] = rows[0]["id"]
-            opened.append(rows[0]["id"])
-    await conn.executemany(
+            matched.items[index] = new[0]["id"]
+            opened.append(new[0]["id"])
+    conn.executemany(
         "INSERT INTO need_listings (need_id, submission_id, path, listed_on, description,"
         " urgency) VALUES (?, ?, ?, ?, ?, ?)",
         [
@@ -232,14 +234,14 @@ async def sync_needs(
     )
     continued = [i for i in matched.items if i is not None and i not in opened]
     touched = {*continued, *(h.id for h in held if h.corrected_path)}
-    withdrawn = await _refresh(conn, touched, stored["id"], now)
+    withdrawn = _refresh(conn, touched, stored["id"], now)
     asked: dict[str, list[int]] = {}
     if not later:
         if cadre is not None and continued:
-            await _set_cadre(conn, continued, cadre, now)
-        asked = await _ask(conn, stored, matched, held, now)
+            _set_cadre(conn, continued, cadre, now)
+        asked = _ask(conn, stored, matched, held, now)
     if opened or continued or withdrawn or any(asked.values()):
-        await audit.record(
+        audit.record_now(
             conn,
             actor,
             "need.sync",
@@ -252,8 +254,8 @@ async def sync_needs(
         )
 
 
-async def _held(
-    conn: aiosqlite.Connection,
+def _held(
+    conn: sqlite3.Connection,
     household_id: str | None,
     village_code: str | None,
     form_id: str,
@@ -266,7 +268,7 @@ async def _held(
     else:
         where = "n.household_id IS NULL AND n.village_code = ? AND n.form_id = ?"
         params = [village_code, form_id]
-    rows = await query(
+    found = rows(
         conn,
         "SELECT n.id, n.category, n.item, n.status, n.raised_on, n.last_listed_in,"
         " (SELECT l.path FROM need_listings l WHERE l.need_id = n.id"
@@ -288,7 +290,7 @@ async def _held(
             bool(r["asked_again"]),
             r["attention"],
         )
-        for r in rows
+        for r in found
     ]
 
 
@@ -303,26 +305,24 @@ def _same_subject(stored: Any) -> tuple[str, list[Any]]:
     return "household_id IS NULL AND village_code = ?", [stored["village_code"]]
 
 
-async def _before(
-    conn: aiosqlite.Connection, stored: Any, listed_on: str
-) -> tuple[str | None, bool]:
+def _before(conn: sqlite3.Connection, stored: Any, listed_on: str) -> tuple[str | None, bool]:
     """(the household's latest other current answer of this form, whether it was surveyed
     later than this one): the previous answer, or a sign this one arrived late."""
     where, params = _same_subject(stored)
-    rows = await query(
+    latest = rows(
         conn,
         f"SELECT id, coalesce(survey_date, substr(received_at, 1, 10)) AS day FROM submissions"
         f" WHERE {where} AND +form_id = ? AND corrected_by IS NULL AND id != ?"
         " ORDER BY survey_date DESC, received_at DESC, rowid DESC LIMIT 1",
         (*params, stored["form_id"], stored["id"]),
     )
-    if not rows:
+    if not latest:
         return None, False
-    return rows[0]["id"], rows[0]["day"] > listed_on
+    return latest[0]["id"], latest[0]["day"] > listed_on
 
 
-async def paired_cadre(
-    conn: aiosqlite.Connection,
+def paired_cadre(
+    conn: sqlite3.Connection,
     household_id: str | None,
     village_code: str | None,
     submitted_by: str | None,
@@ -330,7 +330,7 @@ async def paired_cadre(
     """The cadre paired now with the household (or its village) whom its needs are for:
     the one who sent the answer if paired, else a household's own pairing before a
     village's, the latest paired first."""
-    rows = await query(
+    found = rows(
         conn,
         "SELECT cadre_id FROM ("
         " SELECT cadre_id, 0 AS whole_village, since, id FROM pairings"
@@ -342,12 +342,10 @@ async def paired_cadre(
         " ORDER BY 'user:' || cadre_id = ? DESC, whole_village, since DESC, id DESC LIMIT 1",
         (household_id, household_id, village_code, submitted_by),
     )
-    return rows[0]["cadre_id"] if rows else None
+    return found[0]["cadre_id"] if found else None
 
 
-async def _refresh(
-    conn: aiosqlite.Connection, items: set[int], submission_id: str, now: str
-) -> list[int]:
+def _refresh(conn: sqlite3.Connection, items: set[int], submission_id: str, now: str) -> list[int]:
     """Bring the items' raised and last-listed facts to what their current answers say
     (a corrected answer's listings are history); withdraw those no current answer lists
     and no step touched. The ids withdrawn."""
@@ -358,14 +356,14 @@ async def _refresh(
         "SELECT 1 FROM need_listings l JOIN submissions s ON s.id = l.submission_id"
         " WHERE l.need_id = needs.id AND s.corrected_by IS NULL"
     )
-    withdrawn = await query(
+    withdrawn = rows(
         conn,
         "UPDATE needs SET withdrawn_by = ?, attention = NULL, attention_in = NULL,"
         " updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) AND steps = 0"
         f" AND NOT EXISTS ({current}) RETURNING id",
         (submission_id, now, chosen),
     )
-    await conn.execute(
+    conn.execute(
         """WITH listed AS (
             SELECT l.need_id, l.submission_id, l.listed_on, l.description, l.urgency,
                    s.submitted_by,
@@ -387,17 +385,17 @@ async def _refresh(
     return sorted(r["id"] for r in withdrawn)
 
 
-async def _set_cadre(conn: aiosqlite.Connection, items: list[int], cadre: int, now: str) -> None:
+def _set_cadre(conn: sqlite3.Connection, items: list[int], cadre: int, now: str) -> None:
     marks = ",".join("?" * len(items))
-    await conn.execute(
+    conn.execute(
         f"UPDATE needs SET cadre_id = ?, updated_at = ?"
         f" WHERE id IN ({marks}) AND cadre_id IS NOT ?",
         (cadre, now, *items, cadre),
     )
 
 
-async def _ask(
-    conn: aiosqlite.Connection, stored: Any, matched: Matched, held: list[Held], now: str
+def _ask(
+    conn: sqlite3.Connection, stored: Any, matched: Matched, held: list[Held], now: str
 ) -> dict[str, list[int]]:
     """Where the household's latest answer and its ledger disagree, ask the cadre.
 
@@ -410,20 +408,20 @@ async def _ask(
     agree = sorted((listed - matched.listed_again) & asked_before)
     if agree:
         marks = ",".join("?" * len(agree))
-        await conn.execute(
+        conn.execute(
             f"UPDATE needs SET attention = NULL, attention_in = NULL, updated_at = ?"
             f" WHERE id IN ({marks}) AND attention IS NOT NULL",
             (now, *agree),
         )
     again = sorted(matched.listed_again)
     for item in again:
-        await conn.execute(
+        conn.execute(
             "UPDATE needs SET attention = 'listed_again', attention_in = ?, updated_at = ?"
             " WHERE id = ?",
             (stored["id"], now, item),
         )
     where, params = _same_subject(stored)
-    rows = await query(
+    unlisted_rows = rows(
         conn,
         f"UPDATE needs SET attention = 'not_listed', attention_in = ?, updated_at = ?"
         f" WHERE {where} AND form_id = ? AND withdrawn_by IS NULL"
@@ -439,12 +437,12 @@ async def _ask(
             stored["corrects"],
         ),
     )
-    unlisted = sorted(r["id"] for r in rows)
+    unlisted = sorted(r["id"] for r in unlisted_rows)
     # A closed item an answer carried over and this latest one does not: no question.
     dropped = [h.id for h in held if h.attention == "listed_again" and h.id not in listed]
     if dropped:
         marks = ",".join("?" * len(dropped))
-        await conn.execute(
+        conn.execute(
             f"UPDATE needs SET attention = NULL, attention_in = NULL, updated_at = ?"
             f" WHERE id IN ({marks}) AND attention = 'listed_again'",
             (now, *dropped),

@@ -9,34 +9,41 @@ are server/assets.py's. Every page here carries a strict CSP.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import brotli
+import msgspec
 from litestar import MediaType, Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
+from markupsafe import escape
 
 from forms.client import client_data
 from forms.form_post import answers_from_form, prune_hidden
-from forms.render import ITEM, build_page, label, render_template
+from forms.render import ITEM, UI, build_page, label, render_template
 from forms.schema import canonical_json
 from server.assets import (
+    PRECOMPRESSED,
     asset_url,
     service_worker_script,
     static_file,
 )
 from server.auth import Principal
 from server.authz import Form, require
-from server.db import Database
+from server.db import Database, now_iso
 from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version
 from server.households import HouseholdRecord, household_in_scope
 from server.http import request_lang
+from server.places import place_names
 from server.settings import Settings
 from server.submissions import SubmissionCreate, create_submission, get_submission
 
@@ -55,10 +62,41 @@ SECURITY_HEADERS = {
 }
 # Answers sent without JavaScript are named by their content (see plain_answer_id).
 _PLAIN = uuid.UUID("6f1c3a52-9d0e-4b8e-a7c4-2f5d8e1b9a60")
-# A form's page is rendered once per version, language and address with these in the
-# place of the session's CSRF token and the household; each visit fills them in.
-_CSRF_SLOT, _HOUSEHOLD_SLOT = "__csrf_slot__", "__household_slot__"
-_pages: dict[tuple[str, int, str, str, str], str] = {}
+_END = "</body>"
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A form page up to its last lines, which are each visit's own (see `visit_tail`),
+    with its brotli encoding made once at the best setting and left open for them."""
+
+    html: str
+    br: bytes
+    digest: str
+
+
+def _pack(html: str) -> _Page:
+    body = html.encode()
+    compressor = brotli.Compressor(quality=11, mode=brotli.MODE_TEXT)
+    # flush() ends the stream so far on a byte boundary: any block may follow.
+    br = compressor.process(body) + compressor.flush()
+    return _Page(html, br, hashlib.sha256(body).hexdigest())
+
+
+def brotli_tail(data: bytes) -> bytes:
+    """`data` as the stored (uncompressed) meta-blocks that end a flushed brotli stream
+    (RFC 7932 9.2): ISLAST 0, four nibbles of MLEN - 1, ISUNCOMPRESSED 1, padded to the
+    byte; then the last, empty meta-block (ISLAST, ISLASTEMPTY)."""
+    out = bytearray()
+    for i in range(0, len(data), 65536):
+        chunk = data[i : i + 65536]
+        out += (((len(chunk) - 1) << 3) | (1 << 19)).to_bytes(3, "little") + chunk
+    return bytes(out) + b"\x03"
+
+
+# A form's page is rendered and compressed once per version, language and address; each
+# visit adds its own last lines: the household, the session's CSRF token, who it is for.
+_pages: dict[tuple[str, int, str, str, str], _Page] = {}
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,7 @@ class FormContext:
 
     principal: Principal
     household: HouseholdRecord | None
+    place: str = ""  # the household's township and village, by name
 
     @property
     def household_id(self) -> str | None:
@@ -80,29 +119,70 @@ async def form_context(
     await require(db, principal, "form.read", Form(form.form_id))
     if principal.kind == "link":
         household_id = principal.household_id
-    household = None
-    if household_id:
-        household = await household_in_scope(db, principal, "submission.create", household_id)
-    return FormContext(principal, household)
+    if not household_id:
+        return FormContext(principal, None)
+    household = await household_in_scope(db, principal, "submission.create", household_id)
+    names = await place_names(db, [household.village_code])
+    return FormContext(principal, household, names.get(household.village_code, ""))
 
 
 def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
     return f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}"
 
 
+def visit(context: FormContext, at: str) -> dict[str, Any]:
+    """Who this visit of a page is for, for the phone's script: whose records it makes,
+    when it was made (`at`: the phone believes the newest page it has seen, since a page
+    from the offline cache may be from an earlier login), and the household as the roster
+    knows it (for a household's own link, only where it lives: a link never reads what is
+    known of it). Its id and the CSRF token are in the form's fields beside it."""
+    p = context.principal
+    household: dict[str, Any] | None = None
+    if context.household is not None:
+        h = context.household
+        household = {"village_code": h.village_code, "place": context.place}
+        if p.kind == "user":
+            household |= {
+                "head_name": h.head_name,
+                "group_name": h.group_name,
+                "phone": h.phone,
+                "category": h.category,
+                "members": msgspec.to_builtins(h.members),
+            }
+    return {
+        "user": p.username if p.kind == "user" else f"link:{p.household_id}",
+        "name": p.name,
+        "at": at,
+        "household": household,
+    }
+
+
+def visit_tail(context: FormContext, at: str) -> str:
+    """A form page's last lines, each visit's own: the household and CSRF fields of the
+    form (outside it, named by `form=`, so everything above them is the same for every
+    visit) and the visit for the script."""
+    data = json.dumps(visit(context, at), ensure_ascii=False, separators=(",", ":"))
+    data = data.replace("</", "<\\/")
+    household, csrf = escape(context.household_id or ""), escape(context.principal.csrf or "")
+    return (
+        f'<input type="hidden" name="_household" form="form" value="{household}">\n'
+        f'<input type="hidden" name="_csrf" form="form" value="{csrf}">\n'
+        f'<script type="application/json" id="ms-visit">{data}</script>\n{_END}\n</html>\n'
+    )
+
+
 def _render_form(
     request: Request[Any, Any, Any],
     form: FormVersion,
     *,
-    csrf: str,
-    household_id: str,
     answers: dict[str, Any] | None = None,
     errors: list[dict[str, str]] | None = None,
     notice: str = "",
 ) -> str:
+    """The page up to its last lines (see `visit_tail`)."""
     lang = request_lang(request)
-    data = {**client_data(form.form_id, form.version, form.schema, lang), "csrf": csrf}
-    return render_template(
+    data = client_data(form.form_id, form.version, form.schema, lang)
+    html = render_template(
         "form.html",
         lang=lang,
         page=build_page(form.schema, lang, answers, errors or []),
@@ -110,41 +190,50 @@ def _render_form(
         form_id=form.form_id,
         version=form.version,
         action=f"/f/{form.form_id}/v/{form.version}?lang={lang}",
-        csrf=csrf,
-        household_id=household_id,
         notice=notice,
         asset=asset_url,
         switch_url=_switch_url(request, lang),
     )
+    return html[: html.rindex(_END)]
 
 
 def _form_page(
     request: Request[Any, Any, Any], form: FormVersion, context: FormContext
 ) -> Response[Any]:
-    # A published version never changes, so its page is rendered once per language and
-    # address; each visit fills in its session's CSRF token and household, and a second
-    # visit of the same person for the same household is a 304.
+    # A published version never changes, so its page is rendered and compressed once per
+    # language and address; each visit adds its own last lines, uncompressed, and a second
+    # visit of the same session for the same household is a 304.
     lang = request_lang(request)
     key = (form.form_id, form.version, form.schema_hash, lang, request.url.path)
     page = _pages.get(key)
     if page is None:
         if len(_pages) >= 64:
             _pages.clear()
-        page = _render_form(request, form, csrf=_CSRF_SLOT, household_id=_HOUSEHOLD_SLOT)
+        page = _pack(_render_form(request, form))
         _pages[key] = page
-    html = page.replace(_CSRF_SLOT, context.principal.csrf or "").replace(
-        _HOUSEHOLD_SLOT, context.household_id or ""
-    )
-    body = html.encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    # The same session and household is the same page, whenever it was made: a 304 leaves
+    # the phone the copy it has, whose `at` is still after that session's login.
+    same = visit_tail(context, "").encode()
+    etag = '"' + hashlib.sha256(page.digest.encode() + same).hexdigest()[:20] + '"'
+    tail = visit_tail(context, now_iso()).encode()
     headers = {
         "ETag": etag,
         # The page names the session (its CSRF token): kept by this browser only.
         "Cache-Control": "private, no-cache",
-        "Vary": "Accept-Language, Cookie",
+        "Vary": "Accept-Language, Cookie, Accept-Encoding",
     }
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(b"", status_code=304, headers=headers)
+    offered = {
+        c.split(";")[0].strip() for c in request.headers.get("accept-encoding", "").split(",")
+    }
+    if "br" in offered:
+        body, headers["Content-Encoding"] = page.br + brotli_tail(tail), "br"
+    elif "gzip" in offered:
+        body = gzip.compress(page.html.encode() + tail, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    else:
+        body = page.html.encode() + tail
     return Response(body, media_type=MediaType.HTML, headers=headers)
 
 
@@ -153,7 +242,7 @@ HouseholdParam = Annotated[
 ]
 
 
-@get("/f/{form_id:str}", include_in_schema=False)
+@get("/f/{form_id:str}", include_in_schema=False, opt={PRECOMPRESSED: True})
 async def form_page(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
@@ -166,7 +255,7 @@ async def form_page(
     return _form_page(request, form, await form_context(db, principal, form, household))
 
 
-@get("/f/{form_id:str}/v/{version:int}", include_in_schema=False)
+@get("/f/{form_id:str}/v/{version:int}", include_in_schema=False, opt={PRECOMPRESSED: True})
 async def form_version_page(
     request: Request[Any, Any, Any],
     db: NamedDependency[Database],
@@ -234,14 +323,8 @@ async def form_post(
     lang = request_lang(request)
 
     def again(status: int, **extra: Any) -> Response[Any]:
-        html = _render_form(
-            request,
-            form,
-            csrf=principal.csrf or "",
-            household_id=context.household_id or "",
-            answers=answers,
-            **extra,
-        )
+        tail = visit_tail(context, now_iso())
+        html = _render_form(request, form, answers=answers, **extra) + tail
         return Response(
             html,
             status_code=status,
@@ -297,7 +380,9 @@ async def form_done(
         asset=asset_url,
         received_at=local_time(stored.received_at, settings.timezone),
         submission_id=stored.id,
-        again_url=f"/f/{form_id}?lang={lang}",
+        # the next household is picked on 我的联系户; a household's link fills its form again
+        again_url=f"/f/{form_id}?lang={lang}" if principal.kind == "link" else f"/?lang={lang}",
+        again_text=UI[lang]["again" if principal.kind == "link" else "fresh"],
         switch_url=f"{request.url.path}?lang={'zh' if lang == 'en' else 'en'}",
     )
     return Response(html, media_type=MediaType.HTML, headers={"Cache-Control": "no-cache"})

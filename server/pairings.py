@@ -14,6 +14,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from server import audit
@@ -21,7 +22,8 @@ from server.auth import Principal
 from server.authz import forget_pairings, require
 from server.db import Database, now_iso, query
 from server.errors import AppError, documented_errors, not_found, zh_en
-from server.http import json_body
+from server.http import documented_body, json_body
+from server.places import Village
 from server.settings import Settings
 
 
@@ -57,6 +59,8 @@ class MyHousehold(msgspec.Struct):
     last_survey_date: str | None
     last_visit: str | None  # the later of the last survey and the last follow-up step
     open_needs: int
+    status: str = "active"  # or "proposed": found missing from the roster, not yet confirmed
+    updated_at: str = ""  # when its roster entry last changed (the phone refreshes its copy)
 
 
 def _pairing(row: Any) -> PairingRecord:
@@ -195,6 +199,18 @@ async def pairings_of(db: Database, cadre_id: int) -> list[PairingLine]:
     return [PairingLine(**dict(r)) for r in rows]
 
 
+async def villages_of(db: Database, cadre_id: int) -> list[Village]:
+    """The villages a cadre works in now: paired whole, or through some of their households."""
+    codes = {p.village_code for p in await pairings_of(db, cadre_id) if p.until is None}
+    if not codes:
+        return []
+    marks = ", ".join("?" * len(codes))
+    rows = await db.fetch_all(
+        f"SELECT * FROM villages WHERE code IN ({marks}) ORDER BY code", tuple(sorted(codes))
+    )
+    return [Village(**dict(r)) for r in rows]
+
+
 class CadreSummary(msgspec.Struct):
     id: int
     username: str
@@ -238,7 +254,8 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
             FROM submissions
             WHERE household_id IN (SELECT id FROM mine) AND corrected_by IS NULL)
         SELECT h.id, h.head_name, h.village_code, v.name AS village_name,
-               v.township_name, h.group_name, h.category, h.member_count,
+               v.township_name, h.group_name, h.category, h.member_count, h.status,
+               h.updated_at,
                l.id AS last_answer_id, l.survey_date AS last_survey_date,
                (SELECT count(*) FROM needs n WHERE n.household_id = h.id
                 AND n.withdrawn_by IS NULL
@@ -248,6 +265,7 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
         FROM mine JOIN households h ON h.id = mine.id
         JOIN villages v ON v.code = h.village_code
         LEFT JOIN last l ON l.household_id = h.id AND l.n = 1
+        WHERE h.status IN ('active', 'proposed')
         ORDER BY (l.survey_date >= :round) IS TRUE, v.code, h.head_name
         """,
         {"cadre": cadre_id, "round": round_start},
@@ -269,6 +287,8 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
             last_survey_date=r["last_survey_date"],
             last_visit=max(filter(None, (r["last_survey_date"], r["last_step"])), default=None),
             open_needs=r["open_needs"],
+            status=r["status"],
+            updated_at=r["updated_at"],
         )
         for r in rows
     ]
@@ -301,7 +321,21 @@ class PairingController(Controller):
         await require(db, principal, "pairing.manage")
         return await list_pairings(db)
 
-    @post("/api/pairings", status_code=201, responses=_ERRORS)
+    @post(
+        "/api/pairings",
+        status_code=201,
+        responses={
+            **_ERRORS,
+            **documented_errors(
+                {
+                    404: "no such cadre, household or village",
+                    422: "neither a household nor a village named, or both",
+                }
+            ),
+            200: ResponseSpec(PairingRecord, description="they are paired already: that pairing"),
+        },
+        operation_class=documented_body(PairingCreate),
+    )
     async def create(
         self,
         db: NamedDependency[Database],
@@ -325,7 +359,11 @@ class PairingController(Controller):
         )
         return Response(record, status_code=201 if created else 200)
 
-    @delete("/api/pairings/{pairing_id:int}", status_code=200, responses=_ERRORS)
+    @delete(
+        "/api/pairings/{pairing_id:int}",
+        status_code=200,
+        responses={**_ERRORS, **documented_errors({404: "no such pairing"})},
+    )
     async def end(
         self,
         db: NamedDependency[Database],

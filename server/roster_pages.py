@@ -19,6 +19,14 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, QueryParameter
 
 from server.auth import Principal
@@ -34,6 +42,23 @@ UPLOAD_LIMIT = MAX_BYTES + 1024 * 1024  # the file and the form around it
 PENDING_SECONDS = 30 * 60
 PENDING_MAX = 8  # files awaiting confirmation, per process; the oldest goes first
 ERRORS_SHOWN = 200
+
+
+@dataclass
+class _UploadOperation(Operation):
+    """The file is the body (text/csv) or a multipart form's `file` field."""
+
+    def __post_init__(self) -> None:
+        text = Schema(type=OpenAPIType.STRING, description="the CSV file, UTF-8 or GBK")
+        file = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        form = Schema(type=OpenAPIType.OBJECT, properties={"file": file}, required=["file"])
+        self.request_body = RequestBody(
+            required=True,
+            content={
+                "text/csv": OpenAPIMediaType(schema=text),
+                "multipart/form-data": OpenAPIMediaType(schema=form),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -184,6 +209,7 @@ class RosterImportController(Controller):
         "/api/admin/import/{kind:str}",
         status_code=200,
         request_max_body_size=UPLOAD_LIMIT,
+        operation_class=_UploadOperation,
         responses=documented_errors(
             {
                 401: "not logged in",

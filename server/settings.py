@@ -131,6 +131,14 @@ class Settings:
         "size budget of the report folder in MB; least recently used PDFs are removed beyond it",
     )
 
+    surveys_dir: Path = _setting(
+        "MINSHENG_SURVEYS",
+        Path(__file__).resolve().parent.parent / "forms" / "surveys",
+        Path,
+        "folder of survey files published at start-up (a file whose content is new to its form"
+        " becomes its next version; a broken one is skipped and its problems logged)",
+    )
+
     timezone: str = _setting(
         "MINSHENG_TZ",
         "Asia/Shanghai",
@@ -143,6 +151,13 @@ class Settings:
         30.0,
         _positive_float,
         "days a login lasts: a cadre can fill and queue answers offline this long after logging in",
+    )
+    link_key_file: Path | None = _setting(
+        "MINSHENG_LINK_KEY",
+        None,
+        Path,
+        "file holding the key a village's printed QR codes are derived from, made on first"
+        " use (default: beside the database, its name ending in .key)",
     )
     round_start_day: date | None = _setting(
         "MINSHENG_ROUND_START",
@@ -160,6 +175,11 @@ class Settings:
     def overdue_days(self) -> dict[str, int]:
         """Days a need may stay open, by urgency; an urgency not named is never overdue."""
         return {"urgent": self.overdue_urgent_days, "normal": self.overdue_normal_days}
+
+    @property
+    def link_key_path(self) -> Path:
+        """Where the key of printable household links is kept."""
+        return self.link_key_file or self.db_path.with_suffix(".key")
 
     def today(self) -> date:
         """Today's date where the surveys are made, whatever the server's clock zone."""

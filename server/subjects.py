@@ -9,6 +9,7 @@ the answer is filed under the roster's village, not whatever code was typed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from forms.schema import form_subject
@@ -63,10 +64,8 @@ async def subject_of(
             "此调查表按户填写，须指定花名册中的户（household_id）",
             "this form is answered per household: name the roster household (household_id)",
         )
-    row = await db.fetch_one(
-        "SELECT village_code, status FROM households WHERE id = ?", (household_id[:80],)
-    )
-    if row is None or row["status"] not in ("active", "proposed"):
+    row = await _household(db, household_id[:80])
+    if row is None or row[1] not in ("active", "proposed"):
         raise _refuse(
             "household_unknown",
             "/household_id",
@@ -74,4 +73,30 @@ async def subject_of(
             "this household is not on the roster; if it exists, propose it for an official to"
             " confirm",
         )
-    return Subject(household_id, row["village_code"])
+    return Subject(household_id, row[0])
+
+
+# household id -> (monotonic time, (village, status) or None): every answer names its
+# household, and the roster changes seldom. Dropped here whenever this process changes a
+# household (server.households calls forget_households); another process's change is seen
+# within HOUSEHOLD_CACHE_SECONDS.
+HOUSEHOLD_CACHE_SECONDS = 5.0
+_households: dict[str, tuple[float, tuple[str, str] | None]] = {}
+
+
+def forget_households() -> None:
+    _households.clear()
+
+
+async def _household(db: Database, household_id: str) -> tuple[str, str] | None:
+    hit = _households.get(household_id)
+    if hit is not None and time.monotonic() - hit[0] < HOUSEHOLD_CACHE_SECONDS:
+        return hit[1]
+    row = await db.fetch_one(
+        "SELECT village_code, status FROM households WHERE id = ?", (household_id,)
+    )
+    found = None if row is None else (row["village_code"], row["status"])
+    if len(_households) >= 50_000:
+        _households.clear()
+    _households[household_id] = (time.monotonic(), found)
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sqlite3
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIType,
@@ -32,7 +34,7 @@ from forms.validate import check_answers, localize, quickly_valid, rule_issues
 from server import audit
 from server.auth import Principal
 from server.authz import Answer, Form, Household, allowed, area_sql, require
-from server.db import Database, now_iso, query
+from server.db import Database, now_iso, query, rows
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
@@ -75,7 +77,11 @@ class SubmissionPage(msgspec.Struct):
     next: str | None = None  # pass as `after` for the next page; None on the last page
 
 
-def _submission(row: Any) -> Submission:
+def _submission(
+    row: Any, answers: dict[str, Any] | None = None, derived: dict[str, Any] | None = None
+) -> Submission:
+    """A stored answer as the API shows it; `answers` and `derived` when the caller has them
+    already (it just stored them), so they are not parsed back."""
     return Submission(
         id=row["id"],
         form_id=row["form_id"],
@@ -83,23 +89,29 @@ def _submission(row: Any) -> Submission:
         received_at=row["received_at"],
         village_code=row["village_code"],
         household_id=row["household_id"],
-        answers=json.loads(row["answers"]),
-        derived=json.loads(row["derived"]),
+        answers=json.loads(row["answers"]) if answers is None else answers,
+        derived=json.loads(row["derived"]) if derived is None else derived,
         corrects=row["corrects"],
         corrected_by=row["corrected_by"],
         submitted_by=row["submitted_by"],
     )
 
 
-def body_hash(
+def _json(value: Any) -> str:
+    """JSON text as stored: compact, characters as they are (msgspec: ~5 µs, json: ~30 µs)."""
+    return msgspec.json.encode(value).decode()
+
+
+def body_material(
     version: int,
     answers: dict[str, Any],
     corrects: str | None = None,
     household_id: str | None = None,
     village_code: str | None = None,
-) -> str:
+) -> dict[str, Any]:
+    """What a body hash is a hash of: only what was sent, so an answer stored before these
+    fields existed keeps its hash."""
     material: dict[str, Any] = {"version": version, "answers": answers}
-    # Only what was sent is hashed: an answer stored before these existed keeps its hash.
     for key, value in (
         ("corrects", corrects),
         ("household_id", household_id),
@@ -107,7 +119,24 @@ def body_hash(
     ):
         if value is not None:
             material[key] = value
-    return hashlib.sha256(canonical_json(material).encode()).hexdigest()
+    return material
+
+
+def body_hash(version: int, answers: dict[str, Any], **named: str | None) -> str:
+    return _hash(body_material(version, answers, **named))
+
+
+def _hash(material: dict[str, Any]) -> str:
+    return hashlib.sha256(msgspec.json.encode(material, order="sorted")).hexdigest()
+
+
+def _same_body(stored: str, material: dict[str, Any], digest: str) -> bool:
+    """Whether a stored hash is this body's. Answers stored before msgspec hashed them were
+    hashed from json's spelling, which writes some floats differently (1e+16, not 1e16):
+    a resend of such an answer is recognised by that spelling too."""
+    if stored == digest:
+        return True
+    return stored == hashlib.sha256(canonical_json(material).encode()).hexdigest()
 
 
 def answer_of(submission: Submission) -> Answer:
@@ -243,34 +272,22 @@ async def create_submission(
     """
     submission_id = str(body.id)
     corrects = str(body.corrects) if body.corrects else None
-    digest = body_hash(body.version, body.answers, corrects, body.household_id, body.village_code)
-    existing = await _existing(db, form_id, submission_id, digest)
-    if existing is not None:
+    material = body_material(
+        body.version, body.answers, corrects, body.household_id, body.village_code
+    )
+    digest = _hash(material)
+    try:
+        form, subject = await _checked(db, form_id, body, principal, lang, today)
+    except AppError:
+        # An answer stored already is acknowledged whatever the checks say today (its
+        # version retired since, its household moved, a rule tightened): they are only
+        # looked up when a check fails, so a new answer costs no extra read.
+        existing = await _existing(db, form_id, submission_id, material, digest)
+        if existing is None:
+            raise
         if not await _may_see(db, principal, existing, receipt=True):
             await require(db, principal, "submission.read", answer_of(existing))
         return existing, False
-    # A household's link fills one form only: asked before the form is looked up.
-    await require(db, principal, "form.read", Form(form_id))
-    form = await get_version(db, form_id, body.version)
-    subject = await subject_of(db, form.schema, body.household_id, body.village_code)
-    await require(db, principal, "submission.create", subject.resource)
-    if form.status != "published":
-        raise AppError(
-            409,
-            "version_retired",
-            zh_en(
-                f"调查表 {form_id!r} 的第 {body.version} 版已停用",
-                f"version {body.version} of {form_id!r} is retired",
-            ),
-        )
-    issues = await _issues(form, body.answers, today)
-    if issues:
-        raise AppError(
-            422,
-            "invalid_answers",
-            zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
-            localize(issues, lang),
-        )
 
     derived = derive(form_id, body.answers)
     row = (
@@ -279,18 +296,18 @@ async def create_submission(
         body.version,
         now_iso(),
         digest,
-        json.dumps(body.answers, ensure_ascii=False),
-        json.dumps(derived, ensure_ascii=False),
+        _json(body.answers),
+        _json(derived),
         subject.village_code,
         subject.household_id,
         corrects,
         principal.actor.name,
     )
 
-    async def work(conn: aiosqlite.Connection) -> tuple[Submission, bool]:
+    def work(conn: sqlite3.Connection) -> tuple[Submission, bool]:
         if corrects is not None:
-            await _check_correctable(conn, form_id, corrects, submission_id, subject)
-        inserted = await query(
+            _check_correctable(conn, form_id, corrects, submission_id, subject)
+        inserted = rows(
             conn,
             "INSERT INTO submissions (id, form_id, form_version, received_at, body_hash, answers,"
             " derived, village_code, household_id, corrects, submitted_by)"
@@ -298,13 +315,13 @@ async def create_submission(
             row,
         )
         if not inserted:  # another request stored this UUID after our first look
-            stored = await query(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
-            return _same_or_conflict(stored[0], form_id, submission_id, digest), False
+            stored = rows(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
+            return _same_or_conflict(stored[0], form_id, submission_id, material, digest), False
         if corrects is not None:
-            await conn.execute(
+            conn.execute(
                 "UPDATE submissions SET corrected_by = ? WHERE id = ?", (submission_id, corrects)
             )
-        await audit.record(
+        audit.record_now(
             conn,
             principal.actor,
             "submission.create",
@@ -314,10 +331,61 @@ async def create_submission(
             household_id=subject.household_id,
             **({"corrects": corrects} if corrects else {}),
         )
-        await sync_needs(conn, form, inserted[0], principal.actor)  # the household's ledger
-        return _submission(inserted[0]), True
+        # The household's needs ledger, in the answer's own transaction: both or neither.
+        sync_needs(conn, form, inserted[0], principal.actor)
+        return _submission(inserted[0], body.answers, derived), True
 
-    return await db.write(work)
+    return await db.write_now(work)
+
+
+async def _checked(
+    db: Database,
+    form_id: str,
+    body: SubmissionCreate,
+    principal: Principal,
+    lang: str,
+    today: date | None,
+) -> tuple[FormVersion, Subject]:
+    """The version a new answer that passed every check answers, and what it is about;
+    AppError if it fails one."""
+    # A household's link fills one form only: asked before the form is looked up.
+    await require(db, principal, "form.read", Form(form_id))
+    form = await get_version(db, form_id, body.version)
+    subject = await subject_of(db, form.schema, body.household_id, body.village_code)
+    await require(db, principal, "submission.create", subject.resource)
+    if form.status != "published":
+        raise await retired_error(db, form_id, body.version)
+    issues = await _issues(form, body.answers, today)
+    if issues:
+        raise AppError(
+            422,
+            "invalid_answers",
+            zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
+            localize(issues, lang),
+        )
+    return form, subject
+
+
+async def retired_error(db: Database, form_id: str, version: int) -> AppError:
+    """409 `version_retired`, naming the version to move to (`current_version`, null when
+    every version of the form is retired), so a phone can carry its draft over."""
+    try:
+        current: int | None = (await get_version(db, form_id)).version
+    except AppError:
+        current = None
+    if current is None:
+        zh_next, en_next = "，目前没有可用的版本", "; no version is in use now"
+    else:
+        zh_next, en_next = f"，请改用第 {current} 版", f"; use version {current}"
+    return AppError(
+        409,
+        "version_retired",
+        zh_en(
+            f"调查表 {form_id!r} 的第 {version} 版已停用{zh_next}",
+            f"version {version} of {form_id!r} is retired{en_next}",
+        ),
+        extra={"version": version, "current_version": current},
+    )
 
 
 async def _issues(form: FormVersion, answers: dict[str, Any], today: date | None) -> list[Issue]:
@@ -330,11 +398,11 @@ async def _issues(form: FormVersion, answers: dict[str, Any], today: date | None
     )
 
 
-async def _check_correctable(
-    conn: aiosqlite.Connection, form_id: str, corrects: str, submission_id: str, subject: Subject
+def _check_correctable(
+    conn: sqlite3.Connection, form_id: str, corrects: str, submission_id: str, subject: Subject
 ) -> None:
     """A correction names an answer of the same form about the same household (or village)."""
-    found = await query(
+    found = rows(
         conn,
         "SELECT form_id, corrected_by, household_id, village_code FROM submissions WHERE id = ?",
         (corrects,),
@@ -366,8 +434,10 @@ async def _check_correctable(
         )
 
 
-def _same_or_conflict(row: Any, form_id: str, submission_id: str, digest: str) -> Submission:
-    if row["body_hash"] != digest or row["form_id"] != form_id:
+def _same_or_conflict(
+    row: Any, form_id: str, submission_id: str, material: dict[str, Any], digest: str
+) -> Submission:
+    if row["form_id"] != form_id or not _same_body(row["body_hash"], material, digest):
         raise AppError(
             409,
             "id_conflict",
@@ -381,10 +451,12 @@ def _same_or_conflict(row: Any, form_id: str, submission_id: str, digest: str) -
 
 
 async def _existing(
-    db: Database, form_id: str, submission_id: str, digest: str
+    db: Database, form_id: str, submission_id: str, material: dict[str, Any], digest: str
 ) -> Submission | None:
     row = await db.fetch_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
-    return None if row is None else _same_or_conflict(row, form_id, submission_id, digest)
+    if row is None:
+        return None
+    return _same_or_conflict(row, form_id, submission_id, material, digest)
 
 
 _CreateOperation = documented_body(
@@ -432,7 +504,8 @@ _CREATE_ERRORS = documented_errors(
         403: "a write from another site, or without the session's CSRF token",
         404: "unknown form or version, or a household not yours",
         409: "the id already holds a different answer (`id_conflict`), the version is"
-        " retired (`version_retired`), or the corrected answer already has another"
+        " retired (`version_retired`, with `current_version`: the version to move the draft"
+        " to, null when none is in use), or the corrected answer already has another"
         " correction (`already_corrected`)",
         413: "body over the size limit",
         415: "body is not application/json",
@@ -456,7 +529,13 @@ class SubmissionController(Controller):
         "/api/forms/{form_id:str}/submissions",
         status_code=201,
         operation_class=_CreateOperation,
-        responses=_CREATE_ERRORS,
+        responses={
+            **_CREATE_ERRORS,
+            200: ResponseSpec(
+                Submission, description="this id was already stored with this same body (a"
+                " resend); nothing new is stored"
+            ),
+        },
     )
     async def create(
         self,
@@ -513,6 +592,7 @@ class SubmissionController(Controller):
                 ge=0,
                 le=2**62,
                 description=f"deprecated, at most {MAX_OFFSET}: page with `after` instead",
+                schema_extra={"maximum": MAX_OFFSET},  # past it: 400 offset_too_large
             ),
         ] = 0,
     ) -> SubmissionPage:

@@ -19,7 +19,9 @@ from server import users
 from server.app import create_app
 from server.auth import forget
 from server.authz import forget_pairings
+from server.form_versions import forget_versions
 from server.settings import Settings
+from server.subjects import forget_households
 from tests.world import World, build_world
 
 
@@ -38,14 +40,14 @@ def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _nothing_remembered() -> Iterator[None]:
-    """Sessions, tokens and pairings are remembered per process for a few seconds, under
-    keys every test's world repeats (the same tokens, the same user ids): a test must
-    not see what the one before it left there."""
-    forget()
-    forget_pairings()
+    """Sessions, tokens, pairings, form versions and households are remembered per process
+    for a few seconds, under keys every test's world repeats (the same tokens, user ids and
+    household ids): a test must not see what the one before it left there."""
+    for clear in (forget, forget_pairings, forget_versions, forget_households):
+        clear()
     yield
-    forget()
-    forget_pairings()
+    for clear in (forget, forget_pairings, forget_versions, forget_households):
+        clear()
 
 
 @pytest.fixture

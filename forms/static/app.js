@@ -7,8 +7,7 @@
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
 import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
 import * as store from './store.js';
-import * as tabs from './tabs.js';
-import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup } from './fields.js';
+import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
 const pages = [...form.querySelectorAll('section.page')];
 const REVIEW = pages.length;
@@ -17,10 +16,20 @@ const progress = $('progress'), records = $('records'), net = $('net'), held = $
 const errorBox = $('form-errors'), actions = form.querySelector('.actions'), html = document.documentElement;
 const intro = document.querySelector('.intro');
 const cfg = data.record;
-store.session.csrf = data.csrf;
-// The household the answers are about: from the address (the page may come from the offline
-// cache, made for another household), else the one the page was made for.
-const household = new URLSearchParams(location.search).get('household') || (data.household && data.household.id) || null;
+// This visit of the page (server/pages.py visit): who it is for; the household it was made
+// for and the CSRF token are the form's fields beside it.
+const field = (name) => document.querySelector(`[name="${name}"]`).value;
+const visit = { ...JSON.parse($('ms-visit').textContent), csrf: field('_csrf') };
+store.visited(visit);
+const isLink = visit.user.startsWith('link:');
+// The household the answers are about: from the address first (the page may come from the
+// offline cache, made for another household), else the one the page was made for.
+const household = new URLSearchParams(location.search).get('household') || field('_household') || null;
+// What is known of household `id`: its roster entry (the page's, if made for it) and last answer.
+const known = (id) => store.known(id, id === field('_household') ? visit.household : null);
+// The next household: back to 我的联系户 to pick it (a household's own link: its form again).
+const home = () => location.assign('/?lang=' + data.lang);
+const freshText = isLink ? T.again : T.fresh;
 form.noValidate = true;
 html.classList.add('js');
 summary.appendChild(sendButton); // Send ends the review: never where Next was
@@ -286,11 +295,13 @@ function drawState(r) {
   if (r.status === 'rejected' && r.code === 'id_conflict') say(T.conflict);
   if (r.corrected_by) say(T.state_corrected);
   if (r.corrects) say(T.state_correction);
+  const theirs = !store.ours(r);
+  if (theirs) say(fmt(T.belongs, { user: r.user }));
   const row = state.appendChild(document.createElement('div'));
   row.className = 'row';
-  if (r.status === 'sent' && !r.corrected_by) button(row, 'correct sec', T.correct);
-  if (r.status === 'rejected') button(row, r.code === 'id_conflict' ? 'renew sec' : 'reopen sec', r.code === 'id_conflict' ? T.renew : T.fix_rejected);
-  button(row, 'fresh', T.fresh);
+  if (r.status === 'sent' && !r.corrected_by && !theirs) button(row, 'correct sec', T.correct);
+  if (r.status === 'rejected' && !theirs) button(row, r.code === 'id_conflict' ? 'renew sec' : 'reopen sec', r.code === 'id_conflict' ? T.renew : T.fix_rejected);
+  button(row, 'fresh', freshText);
 }
 
 function showHeld(r) {
@@ -313,28 +324,15 @@ async function showList() {
 const mine = async () => (await store.all()).filter((r) => r.form === data.form);
 const newest = (a, b) => (a.saved < b.saved ? 1 : -1);
 
-let villages = null, asked = false; // village code -> name, as the server last listed them
-function place(code) {
-  if (!code) return '';
-  villages = villages || JSON.parse(localStorage.getItem('ms-villages') || '{}');
-  return villages[code] || code;
-}
-// Once a visit, when the list names a village by its code only and there is a network.
-async function learnVillages(codes) {
-  if (asked || !navigator.onLine || codes.every((c) => !c || place(c) !== c)) return;
-  asked = true;
-  try {
-    const list = await (await fetch('/api/villages')).json();
-    villages = Object.fromEntries(list.map((v) => [v.code, v.name]));
-    localStorage.setItem('ms-villages', JSON.stringify(villages));
-  } catch (e) {
-    return; // the codes stay as they are
-  }
-  if (codes.some((c) => c && place(c) !== c)) drawList();
+// Household id -> its village by name, as this phone knows its households (我的联系户 keeps them).
+let places = null;
+async function placesKnown() {
+  places = places || Object.fromEntries((await store.households().catch(() => [])).filter((h) => h.roster && h.roster.place).map((h) => [h.id, h.roster.place]));
+  return (r) => places[r.household] || get(r.answers, cfg.place || '') || '';
 }
 
 async function drawList() {
-  const list = records.querySelector('ul'), rs = (await mine()).sort(newest);
+  const list = records.querySelector('ul'), rs = (await mine()).sort(newest), placeOf = await placesKnown();
   list.textContent = '';
   for (const r of rs) {
     const li = list.appendChild(document.createElement('li'));
@@ -344,8 +342,9 @@ async function drawList() {
     const tag = line.appendChild(document.createElement('span'));
     tag.className = 'tag';
     tag.textContent = r.status === 'sent' && r.corrected_by ? T.corrected : (r.corrects ? T.correction + ' · ' : '') + T[r.status];
+    if (!store.ours(r)) li.classList.add('theirs'), line.append(fmt(T.belongs, { user: r.user }) + ' ');
     line.appendChild(document.createElement('b')).textContent = headOf(r);
-    const village = place(get(r.answers, cfg.place || ''));
+    const village = placeOf(r);
     if (village) line.append(' · ' + village);
     const small = li.appendChild(document.createElement('small'));
     small.textContent = r.status === 'sent' ? fmt(T.received, { at: when(r.received) }) : when(r.saved);
@@ -357,25 +356,28 @@ async function drawList() {
     }
     const row = li.appendChild(document.createElement('div'));
     row.className = 'row';
-    if (r.status === 'draft') {
+    if (r.status === 'draft' && store.ours(r)) {
       button(row, 'resume', T.resume);
       button(row, 'discard sec', T.discard);
     } else {
       button(row, 'look sec', T.view);
-      if (r.status === 'rejected' && r.code === 'id_conflict') button(row, 'renew sec', T.renew);
+      if (r.status === 'rejected' && r.code === 'id_conflict' && store.ours(r)) button(row, 'renew sec', T.renew);
     }
   }
   if (!rs.length) list.appendChild(document.createElement('li')).textContent = T.no_records;
   records.dataset.waiting = rs.filter((r) => r.status === 'waiting').length;
-  if (view === 'list') learnVillages(rs.map((r) => get(r.answers, cfg.place || '')));
   drawBanner(rs);
 }
 
+// Offline, answers waiting, a login that ended: said at the top, with what to do about it.
 function drawBanner(rs) {
-  const waiting = rs.filter((r) => r.status === 'waiting').length;
-  net.hidden = navigator.onLine && !waiting;
-  net.querySelector('span').textContent = [navigator.onLine ? '' : T.offline, waiting ? fmt(T.unsent, { n: waiting }) : ''].filter(Boolean).join(T.sep);
-  $('send-now').hidden = !waiting;
+  const waiting = rs.filter((r) => r.status === 'waiting').length, ours = rs.filter((r) => r.status === 'waiting' && store.ours(r)).length;
+  const lost = !!store.session.lost, relogin = $('relogin');
+  net.hidden = navigator.onLine && !waiting && !lost;
+  net.querySelector('span').textContent = [navigator.onLine ? '' : T.offline, waiting ? fmt(T.unsent, { n: waiting }) : '', lost ? (isLink ? T.link_lost : T.login_needed) : ''].filter(Boolean).join(T.sep);
+  $('send-now').hidden = !ours || lost;
+  relogin.hidden = !lost || isLink;
+  relogin.href = `/login?lang=${data.lang}&next=` + encodeURIComponent(location.pathname + location.search + location.hash);
   return waiting;
 }
 
@@ -400,7 +402,12 @@ async function go(to, how = 'push') {
   if (to.list) await showList();
   else {
     const r = to.id ? await store.get(to.id) : null;
-    if (r && r.status !== 'draft') showRecord(r);
+    // A draft is typed on the page of its own household, where the roster's village is.
+    if (r && r.status === 'draft' && r.household && r.household !== household && store.ours(r)) {
+      const path = r.version === data.version ? location.pathname : `/f/${data.form}/v/${r.version}`;
+      return location.assign(`${path}?household=${encodeURIComponent(r.household)}&lang=${data.lang}#${r.id}${to.n === undefined ? '' : '/' + to.n}`);
+    }
+    if (r && (r.status !== 'draft' || !store.ours(r))) showRecord(r);
     else if (r) await editDraft(r, to.n);
     else if (draft && draft.id === to.id) showPage(to.n || 0);
     else await startNew();
@@ -442,14 +449,15 @@ function forward() {
 // Edit draft `r` in this tab, at page `n` (where it was left when none), if no other tab
 // edits it; else say so and offer to take it over or to start a new household.
 async function editDraft(r, n, take = false) {
-  if (r.version !== data.version) return location.assign(`/f/${data.form}/v/${r.version}?lang=${data.lang}#${r.id}`);
+  if (r.version !== data.version) return location.assign(`/f/${data.form}/v/${r.version}?household=${encodeURIComponent(r.household || '')}&lang=${data.lang}#${r.id}`);
   if (!draft || draft.id !== r.id) {
-    if (!(await tabs.hold(r.id, taken, take))) return showHeld(r);
+    if (!(await store.hold(r.id, taken, take))) return showHeld(r);
     releaseDraft();
     draft = r;
     shown = null;
     lock(false);
     fill(r.answers);
+    if (r.household) lockPlace((await known(r.household)).roster);
     freshChecks();
   }
   showPage(n === undefined ? r.page || 0 : n);
@@ -457,29 +465,32 @@ async function editDraft(r, n, take = false) {
 }
 
 function releaseDraft() {
-  if (draft) tabs.release(draft.id);
+  if (draft) store.release(draft.id);
   draft = null;
   dirty = false;
 }
 
-// A new household: the surveyor and village of the last one, today's date.
+// A new survey of this page's household: who surveys (as for the last household), today's
+// date, and what its roster entry and last answer already say. Without a household, none:
+// the cadre picks one on 我的联系户 first.
 async function startNew() {
   releaseDraft();
-  const last = (await mine()).sort(newest)[0], start = {};
-  const put = (path, v) => {
-    const parts = path.split('/').slice(1);
-    let at = start;
-    for (const p of parts.slice(0, -1)) at = at[p] = at[p] || {};
-    at[parts[parts.length - 1]] = v;
-  };
-  for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(path, get(last.answers, path));
-  for (const path of cfg.today || []) put(path, today());
-  const r = { id: store.newId(), form: data.form, version: data.version, household, status: 'draft', answers: start, saved: new Date().toISOString() };
-  await tabs.hold(r.id, taken);
+  if (!household) {
+    await showList();
+    return tell(T.pick_household);
+  }
+  const last = (await mine()).filter(store.ours).sort(newest)[0], start = {};
+  for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(start, path, get(last.answers, path));
+  for (const path of cfg.today || []) put(start, path, today());
+  const facts = await known(household);
+  prefill(start, facts);
+  const r = { id: store.newId(), form: data.form, version: data.version, household, user: store.session.user, status: 'draft', answers: start, saved: new Date().toISOString() };
+  await store.hold(r.id, taken);
   draft = r;
   shown = null;
   lock(false);
   fill(start);
+  lockPlace(facts.roster);
   freshChecks();
   showPage(0);
 }
@@ -548,16 +559,16 @@ async function takeOver() {
 
 async function discard(r) {
   if (!confirm(fmt(T.discard_confirm, { head: headOf(r) }))) return;
-  if (!(await tabs.hold(r.id, () => {}))) return go({ id: r.id });
+  if (!(await store.hold(r.id, () => {}))) return go({ id: r.id });
   await store.discard(r.id);
-  tabs.release(r.id);
+  store.release(r.id);
 }
 
 // 更正: a copy of a sent answer, as a new draft naming the answer it replaces. One at a time.
 async function correct(r) {
   const open = (await mine()).find((x) => x.corrects === r.id && x.status === 'draft');
   if (open) return go({ id: open.id, n: 0 });
-  const copy = { id: store.newId(), form: data.form, version: data.version, household: r.household, status: 'draft', corrects: r.id, answers: JSON.parse(JSON.stringify(r.answers)), saved: new Date().toISOString() };
+  const copy = { id: store.newId(), form: data.form, version: data.version, household: r.household, user: store.session.user, status: 'draft', corrects: r.id, answers: JSON.parse(JSON.stringify(r.answers)), saved: new Date().toISOString() };
   await store.saveDraft(copy);
   go({ id: copy.id, n: 0 });
 }
@@ -579,8 +590,9 @@ function retryLater() {
 async function flush() {
   clearTimeout(retryTimer);
   const after = await store.flush(data.lang);
-  if (after.some((r) => r.status === 'waiting')) retryLater();
+  if (after.some((r) => r.status === 'waiting' && store.ours(r)) && !store.session.lost) retryLater();
   else retries = 0;
+  drawList();
 }
 
 // Send, from the review only: the answers as they are now become a frozen copy in the outbox,
@@ -595,7 +607,7 @@ async function submit() {
     return listIssues(found.filter((i) => pageOf(i.path) === current));
   }
   await writeNow();
-  const record = { id: draft.id, form: data.form, version: data.version, household: draft.household || household, status: 'waiting', answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString() };
+  const record = { id: draft.id, form: data.form, version: data.version, household: draft.household || household, user: draft.user || store.session.user, status: 'waiting', answers: JSON.parse(JSON.stringify(given)), saved: new Date().toISOString() };
   if (draft.corrects) record.corrects = draft.corrects;
   const queued = await store.queue(record);
   if (!queued.ok) return moved(queued.record);
@@ -603,7 +615,7 @@ async function submit() {
   const sending = store.send(queued.record, data.lang);
   await go({ id: record.id }, 'replace');
   const result = await sending;
-  if (result.status === 'waiting') retryLater();
+  if (result.status === 'waiting' && !store.session.lost) retryLater();
   if (fixable(result) && view === 'record' && shown && shown.id === result.id) {
     // Nothing was stored under this id (422): the person fixes these answers.
     await reopen(result.id);
@@ -623,7 +635,7 @@ async function reopen(id) {
 async function renew(id) {
   const r = await store.get(id);
   if (!r || r.status !== 'rejected') return;
-  const copy = { id: store.newId(), form: r.form, version: r.version, household: r.household, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
+  const copy = { id: store.newId(), form: r.form, version: r.version, household: r.household, user: r.user, answers: r.answers, status: 'waiting', saved: new Date().toISOString() };
   if (r.corrects) copy.corrects = r.corrects;
   await store.replace(r.id, copy);
   if (view === 'record') await go({ id: copy.id }, 'replace');
@@ -681,7 +693,7 @@ document.addEventListener('click', async (e) => {
   calm(); // what follows changes the page, after a look at the phone's storage
   const li = b.closest('li'), r = li ? await store.get(li.dataset.id) : shown;
   const c = b.classList;
-  if (c.contains('fresh')) go({ id: null });
+  if (c.contains('fresh')) isLink ? go({ id: null }) : home();
   else if (!r) drawList();
   else if (c.contains('resume') || c.contains('look')) go({ id: r.id });
   else if (c.contains('discard')) discard(r);
@@ -707,6 +719,7 @@ store.onChange(async ({ id, status, here: mine }) => {
 });
 
 addEventListener('online', flush);
+addEventListener('storage', (e) => e.key === 'ms-me' && flush()); // logged in again, in another tab
 addEventListener('offline', drawList);
 addEventListener('beforeunload', (e) => {
   if (+records.dataset.waiting > 0 && !persisted) {
@@ -721,8 +734,9 @@ async function start() {
   setup();
   $('to-records').hidden = false;
   let to = parse(location.hash);
+  for (const b of document.querySelectorAll('button.fresh')) b.textContent = freshText;
   if (!to) {
-    const drafts = (await mine()).filter((r) => r.status === 'draft' && r.version === data.version).sort(newest);
+    const drafts = (await mine()).filter((r) => r.status === 'draft' && r.version === data.version && r.household === household && store.ours(r)).sort(newest);
     to = { id: drafts.length ? drafts[0].id : null };
   }
   await go(to, 'replace');

@@ -1,6 +1,7 @@
 // The form's fields on the phone: answers read from them and written back, questions shown
 // only sometimes, repeat groups (each item folds to one line; a removed one can be brought
-// back), and codes such as ID numbers read as they are written on paper. Field names are
+// back), codes such as ID numbers read as they are written on paper, and what is known of
+// a household already (its roster entry, its last answer) filled in. Field names are
 // the JSON pointers of the answers, as forms/render.py names them.
 import { convert, prune, holds, normalizeCode, checkDigit, isDate } from './check.js';
 
@@ -337,10 +338,72 @@ function xKeys(root) {
   }
 }
 
+// ---------------------------------------------------------------- what is known already
+
+// What the household's last answer and its roster entry already say is filled in, so
+// nothing is typed twice; its village comes from the roster only: shown, never typed.
+// put(answers, '/a/b', v): answers.a.b = v.
+export function put(at, path, value) {
+  const parts = path.split('/').slice(1);
+  for (const p of parts.slice(0, -1)) at = at[p] = at[p] || {};
+  at[parts[parts.length - 1]] = value;
+}
+
+// The answers a new survey of a household starts from: `start` (what carries over from the
+// last household), then what its last answer said of it, then what the roster says of it.
+export function prefill(start, { roster, last }) {
+  const cfg = data.record, r = cfg.roster || {};
+  for (const path of last ? cfg.known || [] : []) {
+    if (get(last.answers, path) !== undefined) put(start, path, JSON.parse(JSON.stringify(get(last.answers, path))));
+  }
+  if (!roster) return start;
+  put(start, cfg.place, roster.village_code);
+  for (const [from, to] of Object.entries(r.fields || {})) if (roster[from]) put(start, to, roster[from]);
+  const [path, value] = (r.category || {})[roster.category] || [];
+  if (path && get(start, path) === undefined) put(start, path, value);
+  if (r.members && roster.members && roster.members.length) {
+    const members = get(start, r.members) || [];
+    for (const m of roster.members) {
+      const into = members.find((x) => (m.id_number && x.id_number === m.id_number) || x.name === m.name) || members[members.push({}) - 1];
+      for (const [k, v] of Object.entries(m)) if (v) into[k] = v;
+      born(into);
+    }
+    put(start, r.members, members);
+  }
+  return start;
+}
+
+// A valid ID number says when its holder was born.
+function born(member) {
+  const id = data.record.identity, v = member[id.id] || '', day = `${v.slice(6, 10)}-${v.slice(10, 12)}-${v.slice(12, 14)}`;
+  if (!member[id.birth] && /^[0-9]{17}[0-9X]$/.test(v) && checkDigit(v.slice(0, 17)) === v[17] && isDate(day)) member[id.birth] = day;
+}
+
+// The village field shows the household's village, from the roster, and cannot be changed.
+export function lockPlace(roster) {
+  const el = form.elements.namedItem(data.record.place);
+  if (!el || !roster) return;
+  el.value = roster.village_code;
+  el.readOnly = true;
+  let name = $('place-name');
+  if (!name) {
+    name = document.createElement('small');
+    name.id = 'place-name';
+    el.closest('.in').after(name);
+  }
+  name.textContent = roster.place || '';
+}
+
 // ---------------------------------------------------------------- start
 
 export function setup() {
   for (const repeat of form.querySelectorAll('.repeat')) {
+    // A fresh page sends no template where its first item, still empty, is one.
+    if (!repeat.querySelector('template')) {
+      const template = repeat.appendChild(document.createElement('template')), item = itemsOf(repeat)[0].cloneNode(true);
+      rebase(item, repeat.dataset.path + '/0', repeat.dataset.path + '/__i__');
+      template.content.appendChild(item);
+    }
     for (const item of itemsOf(repeat)) foldable(item);
     renumber(repeat);
   }

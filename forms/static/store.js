@@ -1,12 +1,14 @@
-// Answers kept on the phone (IndexedDB): drafts, the outbox, and what was sent.
-// A record is {id (the submission UUID), form, version, answers, status, saved, received?,
-// errors?, corrects?}; status is draft, waiting, sent or rejected. Sending is idempotent on
+// Answers kept on the phone (IndexedDB): drafts, the outbox, and what was sent; and what is
+// known of the households they are about (their roster entry, their last answer, households
+// proposed here and not yet sent), for use offline.
+// A record is {id (the submission UUID), form, version, household, user, answers, status,
+// saved, received?, errors?, corrects?}; status is draft, waiting, sent or rejected; `user` is
+// who made it on this phone, and only their login ever sends it. Sending is idempotent on
 // the server, so a record may be sent again safely until the phone hears back -- as long as
 // its answers never change once it leaves the draft state. Every write that could undo that
 // (a draft typed in a stale tab, an old send's outcome) reads the stored status inside the
 // same readwrite transaction and gives up when the record has moved on.
 const STORE = 'answers';
-let opening;
 // Other tabs of this phone hear of every change, to redraw their lists and views.
 const channel = 'BroadcastChannel' in self ? new BroadcastChannel('minsheng') : null;
 const listeners = [];
@@ -19,22 +21,23 @@ function told(id, status) {
   setTimeout(() => listeners.forEach((f) => f({ id, status, here: true })));
 }
 
-function db() {
-  opening = opening || new Promise((resolve, reject) => {
-    const req = indexedDB.open('minsheng', 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'id' });
+const opened = {};
+function db(name = 'minsheng', kind = STORE) {
+  opened[name] = opened[name] || new Promise((resolve, reject) => {
+    const req = indexedDB.open(name, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(kind, { keyPath: 'id' });
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
-  return opening;
+  return opened[name];
 }
 
 // work(store) issues the requests and returns a function giving the result once committed.
-async function run(mode, work) {
-  const conn = await db();
+async function run(mode, work, name, kind = STORE) {
+  const conn = await db(name, kind);
   return new Promise((resolve, reject) => {
-    const t = conn.transaction(STORE, mode);
-    const result = work(t.objectStore(STORE));
+    const t = conn.transaction(kind, mode);
+    const result = work(t.objectStore(kind));
     t.oncomplete = () => resolve(result());
     t.onerror = () => reject(t.error);
     t.onabort = () => reject(t.error);
@@ -92,8 +95,49 @@ export function newId() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// The logged-in session's CSRF token, which every write carries (set by the page).
-export const session = { csrf: '' };
+// ---------------------------------------------------------------- who is logged in
+
+// Who this phone's pages were last made for: {user, name, csrf, at, lost}. A page may come
+// from the offline cache, made for an earlier login, so the newest page wins (`at`: when the
+// server made it). `lost`: the server said the session ended.
+const ME = 'ms-me';
+export const session = JSON.parse(localStorage.getItem(ME) || '{}');
+const keep = () => localStorage.setItem(ME, JSON.stringify(session));
+addEventListener('storage', (e) => e.key === ME && Object.assign(session, JSON.parse(e.newValue || '{}')));
+
+// A page's visit (see server/pages.py visit): who it is for, unless a newer login was seen.
+export function visited(visit) {
+  if (visit && visit.user && !(session.at >= visit.at)) {
+    Object.assign(session, { user: visit.user, name: visit.name, csrf: visit.csrf, at: visit.at, lost: false });
+    keep();
+  }
+  return session;
+}
+// A record is sent only under the login of whoever made it (records from before records
+// named anyone go with the login there is).
+export const ours = (r) => !r.user || r.user === session.user;
+
+// The server said no (401, or 403 for a stale CSRF token): ask it who this phone is now.
+// The same person: the token the page had was stale, and the new one is kept. Someone else,
+// or nobody: the session is lost, and nothing more is sent until its person logs in again.
+export async function relearn() {
+  let me = null;
+  try {
+    const response = await fetch('/api/me', { credentials: 'same-origin' });
+    if (response.ok) me = await response.json();
+  } catch (e) {
+    return false; // no network after all: try again later
+  }
+  const user = me && (me.kind === 'link' ? 'link:' + me.household_id : me.username);
+  if (user && user === session.user) {
+    session.csrf = me.csrf_token;
+    keep();
+    return true;
+  }
+  session.lost = true;
+  keep();
+  return false;
+}
 
 const TIMEOUT = 30000; // ms; a request that hangs longer is given up and retried later
 const flying = new Map(); // id -> the send of that record now in flight
@@ -121,22 +165,18 @@ async function settle(result) {
   return record || result;
 }
 
-async function post(record, lang) {
+async function post(record, lang, again = true) {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), TIMEOUT);
   const wait = (note) => Object.assign(record, { status: 'waiting', tries: (record.tries || 0) + 1, note });
   const body = { id: record.id, version: record.version, answers: record.answers };
   if (record.household) body.household_id = record.household;
   if (record.corrects) body.corrects = record.corrects;
+  if (!ours(record) || session.lost) return wait(null);
+  const at = `/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`;
   let response, said;
   try {
-    response = await fetch(`/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
-      body: JSON.stringify(body),
-      credentials: 'same-origin',
-      signal: stop.signal,
-    });
+    response = await fetch(at, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf || '' }, body: JSON.stringify(body), credentials: 'same-origin', signal: stop.signal });
     said = await response.json().catch((e) => {
       if (stop.signal.aborted) throw e;
       return {};
@@ -147,7 +187,13 @@ async function post(record, lang) {
     clearTimeout(timer);
   }
   const detail = said.detail || `HTTP ${response.status}`;
+  // Not logged in (any more), or a stale page: kept waiting, never rejected for it.
+  if (response.status === 401 || (response.status === 403 && said.code === 'csrf')) {
+    if (again && (await relearn())) return post(record, lang, false);
+    return Object.assign(record, { status: 'waiting', code: 'login', note: detail });
+  }
   if (response.ok) return Object.assign(record, { status: 'sent', received: said.received_at, errors: null, note: null, code: null });
+  if (response.status === 422 && said.code === 'household_unknown' && record.household && (await household(record.household) || {}).pending) return wait(detail); // its proposal is not sent yet
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
     return Object.assign(record, { status: 'rejected', code: said.code || null, note: detail, errors: said.errors || null });
   }
@@ -155,12 +201,16 @@ async function post(record, lang) {
 }
 
 let sending = null;
-// Send every waiting record once, oldest first; resolves to the records after the attempt.
+// Send every waiting record of this login once, oldest first; resolves to the records after
+// the attempt. (An answer about a household proposed here waits until 我的联系户 has sent the
+// proposal: forms/static/home.js.)
 export function flush(lang) {
   sending = sending || (async () => {
     try {
-      const waiting = (await all()).filter((r) => r.status === 'waiting').sort((a, b) => (a.saved < b.saved ? -1 : 1));
+      Object.assign(session, JSON.parse(localStorage.getItem(ME) || '{}'));
+      const waiting = (await all()).filter((r) => r.status === 'waiting' && ours(r)).sort((a, b) => (a.saved < b.saved ? -1 : 1));
       for (const record of waiting) {
+        if (session.lost) break;
         // one in flight is joined; one another tab settled since the list was read is left alone
         if (flying.has(record.id) || ((await get(record.id)) || {}).status === 'waiting') await send(record, lang);
       }
@@ -170,4 +220,70 @@ export function flush(lang) {
     }
   })();
   return sending;
+}
+
+// ---------------------------------------------------------------- households
+
+// {roster, last} of household `id`, as well as this phone knows it; `page`, the roster entry
+// the page came with (the freshest), is kept for when the offline cache serves this page
+// for another household.
+export async function known(id, page) {
+  const kept = (id && (await household(id).catch(() => null))) || {};
+  const roster = page && page.head_name ? { ...kept.roster, ...page } : kept.roster || page || null;
+  if (page && page.head_name) learn({ id, roster }).catch(() => {});
+  return { roster, last: kept.last || null };
+}
+
+// What this phone knows of a household, kept for use offline: {id, line (its line of
+// 我的联系户), roster (as the roster has it), last ({id, answers} of its last answer),
+// pending (a household proposed here, not yet sent: the body to send), error}.
+const HOUSEHOLDS = ['minsheng-households', 'households'];
+export const household = (id) => run('readonly', (s) => { const q = s.get(id); return () => q.result || null; }, ...HOUSEHOLDS);
+export const households = () => run('readonly', (s) => { const q = s.getAll(); return () => q.result; }, ...HOUSEHOLDS);
+// Merge `facts` into what is known of household facts.id.
+export const learn = (facts) => run('readwrite', (s) => {
+  const q = s.get(facts.id);
+  q.onsuccess = () => s.put({ ...(q.result || {}), ...facts });
+  return () => null;
+}, ...HOUSEHOLDS);
+
+// ---------------------------------------------------------------- drafts held by a tab
+
+// Two tabs never edit one draft blindly: a tab holds a Web Lock named after the draft it
+// edits for as long as it edits it. Another tab that opens the same draft finds the lock
+// taken and offers to take it over (stealing the lock, which tells the first tab at once)
+// or to start a new household. Where Web Locks are missing, the writes above still refuse
+// any draft written over an answer that was queued or sent.
+const locks = navigator.locks;
+const holding = new Map(); // draft id -> the function that lets its lock go
+const name = (id) => 'minsheng-draft-' + id;
+
+// Hold the lock of draft `id` (taking it from another tab when `take`); false when another
+// tab holds it. `lost(id)` is called if another tab takes it later.
+export function hold(id, lost, take = false) {
+  if (!locks || holding.has(id)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const options = take ? { steal: true } : { ifAvailable: true };
+    locks.request(name(id), options, (lock) => {
+      if (!lock) return resolve(false);
+      resolve(true);
+      return new Promise((release) => holding.set(id, release));
+    }).catch(() => {
+      // stolen: another tab took this draft over
+      if (holding.delete(id)) lost(id);
+    });
+  });
+}
+
+export function release(id) {
+  const release = holding.get(id);
+  holding.delete(id);
+  if (release) release();
+}
+
+// The drafts other tabs hold now.
+export async function heldElsewhere() {
+  if (!locks) return new Set();
+  const { held: now } = await locks.query();
+  return new Set(now.map((l) => l.name).filter((n) => n.startsWith(name(''))).map((n) => n.slice(name('').length)).filter((id) => !holding.has(id)));
 }

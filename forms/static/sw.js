@@ -38,7 +38,8 @@ async function page(request) {
   const cache = await caches.open(PAGES);
   try {
     const response = await fetch(request);
-    if (response.ok) await cache.put(request.url.split('#')[0], response.clone());
+    // Not a page for nobody (the front page before logging in): it would hide the one kept.
+    if (response.ok && !response.headers.has('x-not-offline')) await cache.put(request.url.split('#')[0], response.clone());
     return response;
   } catch (e) {
     return cached(cache, request);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,19 +11,38 @@ import pytest
 
 from forms.demo import demo_households, demo_villages
 from server.testing import CHROMIUM, CHROMIUM_ARGS, live_server
-from tests.world import PASSWORD, World, seed_file
+from tests.world import PASSWORD, VILLAGE_A, World, seed_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
+# A household of cadre_a's whose roster entry says little (no members, no phone, no
+# answer yet): what the form tests type into, as a cadre would the first time.
+BARE = "0b1a4e5f-0000-4000-8000-00000000b0b1"
 
 
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
-    """The browser tests' database: the test world (tests/world.py), A1 answered by seed 7."""
+    """The browser tests' database: the test world (tests/world.py), A1 answered by seed 7,
+    and BARE."""
     db_path = tmp_path_factory.mktemp("server") / "minsheng.db"
     a1 = next(demo_households(7, demo_villages(), per_village=1))
     world, _ = seed_file(db_path, a1)
+    asyncio.run(_bare(db_path, world))
     return db_path, world
+
+
+async def _bare(db_path: Path, world: World) -> None:
+    from server.db import Database
+    from server.households import upsert_households
+    from tests.world import _pair
+
+    db = await Database.open(db_path)
+    try:
+        row = {"id": BARE, "village_code": VILLAGE_A, "head_name": "新户", "category": "not_out"}
+        await upsert_households(db, "test", [row])
+        await _pair(db, world.user_ids["cadre_a"], [BARE])
+    finally:
+        await db.close()
 
 
 @pytest.fixture(scope="session")

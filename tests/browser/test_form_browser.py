@@ -12,9 +12,8 @@ import pytest
 
 from forms.demo import demo_households, demo_villages
 from forms.rules import id_number_check_digit
-from tests.browser.conftest import shot
+from tests.browser.conftest import BARE, shot
 from tests.conftest import form_pairs
-from tests.world import A1
 
 pytestmark = pytest.mark.browser
 READY = "html[data-ready=yes]"
@@ -28,7 +27,9 @@ FAST_FILL = """([pairs, counts]) => {
   const form = document.getElementById('form');
   for (const [path, n] of Object.entries(counts)) {
     const repeat = form.querySelector(`.repeat[data-path="${path}"]`);
-    while (repeat.querySelector('.items').children.length < n) repeat.querySelector('.add').click();
+    const items = repeat.querySelector('.items');
+    while (items.children.length < n) repeat.querySelector('.add').click();
+    while (items.children.length > n) items.lastElementChild.querySelector('.remove').click();
   }
   for (let pass = 0; pass < 2; pass++) for (const [name, value] of pairs) {
     for (const el of form.querySelectorAll(`[name="${name}"]`)) {
@@ -73,7 +74,7 @@ def wait_until(page: Any, expression: str, timeout: float = 10) -> None:
         page.wait_for_timeout(100)
 
 
-FORM = f"/f/household?household={A1}"
+FORM = f"/f/household?household={BARE}"  # a household the roster says little of
 
 
 def open_form(page: Any, path: str = FORM) -> None:
@@ -85,6 +86,21 @@ def fast_fill(page: Any, answers: dict[str, Any]) -> None:
     pairs = [(k, v) for k, v in form_pairs(answers) if v != ""]
     counts = {f"/{k}": len(answers[k]) for k in ("members", "needs") if k in answers}
     page.evaluate(FAST_FILL, [pairs, counts])
+
+
+HOME_READY = "#mine-list"
+
+
+def next_household(page: Any, household: str = BARE, button: str = "#state .fresh") -> None:
+    """下一户: back to 我的联系户 (from the offline cache, offline), then a household's line,
+    whose new survey opens (its roster entry and last answer filled in)."""
+    page.wait_for_selector(CALM)
+    page.click(button)
+    page.wait_for_url("**/?lang=*")
+    page.wait_for_selector("html[data-ready=yes] " + HOME_READY)
+    page.click(f'#mine-list li[data-id="{household}"] .go')
+    page.wait_for_url(f"**household={household}**")
+    page.wait_for_selector(CALM)
 
 
 def tap(page: Any, selector: str) -> None:
@@ -124,8 +140,8 @@ def test_fill_household_with_3_members_and_2_needs_and_send(page, server, househ
                 repeat.locator(".add").click()
         pairs = [(k, v) for k, v in form_pairs({section: answers[section]}) if v != ""]
         for name, value in pairs:
-            field = page.locator(f'[name="{name}"]:not([type=hidden])').first
-            if not field.count():
+            field = page.locator(f'[name="{name}"]:not([type=hidden]):not([readonly])').first
+            if not field.count():  # hidden, or read-only: the village, from the roster
                 continue
             reveal(page, name)
             kind = field.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
@@ -343,22 +359,32 @@ def test_server_422_is_shown_at_its_field(page, server, household) -> None:
     shot(page, "server-422")
 
 
-def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, household) -> None:
+def test_offline_answers_wait_survive_a_reload_and_arrive_once(
+    page, server, household, world
+) -> None:
+    """A day without signal: 我的联系户 and each household's form open offline, three answers
+    wait through a reload, and each arrives once, filed under its own household."""
     open_form(page)
     page.evaluate("navigator.serviceWorker.ready")
     wait_until(page, "caches.has('ms-pages-1')")
-    page.reload()
-    page.wait_for_selector(READY)
+    page.goto("/")  # in town: 我的联系户 once, which keeps what is known of each household
+    page.wait_for_selector("html[data-ready=yes] #mine-list")
+    open_form(page)
     before = stored_count(server)
     page.context.set_offline(True)
-    for n in range(3):
-        answers = copy.deepcopy(household)
+    day = [
+        (BARE, household),
+        (world.households["A1"], world.answer("A1")),
+        (world.households["A2"], world.answer("A2")),
+    ]
+    for n, (household_id, answers) in enumerate(day):
+        if n:
+            next_household(page, household_id)
         answers["household"]["group"] = f"{n + 1}组"
         fast_fill(page, answers)
         to_summary(page)
         tap(page, "#send")
         wait_until(page, f"document.querySelectorAll('#records li.waiting').length === {n + 1}")
-        tap(page, "#state .fresh")  # the sent answer is shown until the person starts a new one
     page.reload()
     page.wait_for_selector(READY)
     assert page.locator("#records li.waiting").count() == 3
@@ -371,6 +397,9 @@ def test_offline_answers_wait_survive_a_reload_and_arrive_once(page, server, hou
     page.evaluate("document.getElementById('send-now').click()")  # sending again adds nothing
     page.wait_for_timeout(300)
     assert stored_count(server) == before + 3
+    items = api(server, "/api/forms/household/submissions?limit=500")["items"][-3:]
+    filed = {s["answers"]["household"]["group"]: s["household_id"] for s in items}
+    assert filed == {f"{n + 1}组": household_id for n, (household_id, _) in enumerate(day)}
     shot(page, "online-sent")
 
 

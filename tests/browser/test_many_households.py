@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import BARE, shot
 from tests.browser.test_form_browser import (
+    CALM,
     READY,
     fast_fill,
+    next_household,
     open_form,
     tap,
     to_summary,
@@ -38,32 +39,29 @@ def first_two_pages(household: dict[str, Any], head: str) -> dict[str, Any]:
     return answers
 
 
-def test_list_resumes_discards_and_shows_a_sent_answer_read_only(page, household) -> None:
-    village = household["household"]["village_code"]
-    page.route(
-        "**/api/villages",
-        lambda route: route.fulfill(
-            content_type="application/json",
-            body=json.dumps([{"code": village, "name": "陇西村"}]),
-        ),
-    )
+def test_list_resumes_discards_and_shows_a_sent_answer_read_only(page, household, world) -> None:
     open_form(page)
     fast_fill(page, first_two_pages(household, "张甲"))
     tap(page, "#next")
     tap(page, "#to-records")
-    wait_until(page, "document.querySelector('#records li.draft').textContent.includes('陇西村')")
+    # Named by its village as the roster has it.
+    wait_until(page, "document.querySelector('#records li.draft').textContent.includes('石家窑村')")
     assert "张甲" in page.inner_text("#records li.draft")
 
-    # A new household: who surveys, their unit and the village carry over; the date is today.
-    tap(page, "#records .fresh")
+    # The next household is picked on 我的联系户: who surveys and their unit carry over, the
+    # date is today, and its roster entry says where it lives and who heads it.
+    a2 = world.households["A2"]
+    next_household(page, a2, "#records .fresh")
     assert shown_page(page) == 0
     assert page.input_value('[name="/survey/surveyor"]') == household["survey"]["surveyor"]
     assert (
         page.input_value('[name="/survey/surveyor_unit"]') == household["survey"]["surveyor_unit"]
     )
     assert page.input_value('[name="/survey/date"]') == page.evaluate(TODAY)
-    assert page.input_value('[name="/household/village_code"]') == village
-    assert page.input_value(HEAD) == ""
+    a2_answers = world.answers["A2"]["household"]
+    assert page.input_value('[name="/household/village_code"]') == a2_answers["village_code"]
+    assert page.get_attribute('[name="/household/village_code"]', "readonly") is not None
+    assert page.input_value(HEAD) == a2_answers["head_name"]
     tap(page, "#next")
     page.fill(HEAD, "李乙")
     tap(page, "#to-records")
@@ -86,8 +84,11 @@ def test_list_resumes_discards_and_shows_a_sent_answer_read_only(page, household
     wait_until(page, "document.querySelectorAll('#records li.draft').length === 1")
     assert "李乙" in asked[0]
 
-    # Resumed where it was left: the household page, as typed.
-    tap(page, "#records li.draft .resume")
+    # Resumed where it was left: the household page, as typed, on its own household's page.
+    page.wait_for_selector(CALM)
+    page.click("#records li.draft .resume")
+    page.wait_for_url(f"**household={BARE}**")
+    page.wait_for_selector(CALM)
     assert shown_page(page) == 1 and page.input_value(HEAD) == "张甲"
     fast_fill(page, {**household, "household": {**household["household"], "head_name": "张甲"}})
     to_summary(page)
@@ -126,11 +127,14 @@ def test_reload_and_back_keep_the_page(page, household) -> None:
     tap(page, "#send")
     wait_until(page, "document.querySelector('#state').textContent.includes('已发送')")
     sent = page.evaluate("location.hash")
-    tap(page, "#state .fresh")
+    next_household(page)
     page.fill('[name="/survey/surveyor"]', "下一户的人")
-    page.go_back()  # from the next household's first page: the answer just sent
+    page.go_back()  # from the next survey: 我的联系户, then the answer just sent
+    page.wait_for_url("**/?lang=*")
+    page.go_back()
     page.wait_for_selector("#state:not([hidden])")
     assert page.evaluate("location.hash") == sent and "已发送" in page.inner_text("#state")
+    page.go_forward()
     page.go_forward()
     page.wait_for_selector("#page-0:not([hidden])")
     assert page.input_value('[name="/survey/surveyor"]') == "下一户的人"

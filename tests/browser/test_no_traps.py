@@ -151,7 +151,7 @@ def test_next_with_errors_lists_them_with_links_and_scrolls_to_the_first(page) -
     open_form(page)
     page.fill('[name="/survey/surveyor"]', "李明")
     tap(page, "#next")
-    page.fill('[name="/household/village_code"]', "620523102201")
+    assert page.input_value('[name="/household/village_code"]') == "620523102201"  # the roster's
     page.fill('[name="/household/head_name"]', "王芳")
     page.fill('[name="/household/phone"]', "123")
     tap(page, "#next")

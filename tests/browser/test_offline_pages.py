@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import BARE, shot
 from tests.browser.test_form_browser import FORM, READY, open_form, wait_until
 
 pytestmark = pytest.mark.browser
@@ -27,8 +27,10 @@ def test_front_page_and_english_form_open_offline(page) -> None:
     page.goto(FORM + "&lang=zh")
     page.wait_for_selector(READY)
     assert page.locator("section.page h2").first.inner_text() == "调查信息"
-    page.goto("/")
-    assert page.locator("a.button", has_text="双联入户需求调查表").count() == 1
+    page.goto("/")  # 我的联系户, as kept
+    page.wait_for_selector("html[data-ready=yes]")
+    assert page.locator(f'#mine-list li[data-id="{BARE}"]').count() == 1
+    assert page.is_visible("#stale")  # no network: the list as kept, and when
     shot(page, "offline-front-page")
     assert all("ERR_INTERNET_DISCONNECTED" in e for e in page.console_errors), page.console_errors
 

@@ -13,6 +13,7 @@ from tests.browser.conftest import shot
 from tests.browser.test_form_browser import (
     api,
     fast_fill,
+    next_household,
     open_form,
     stored_count,
     tap,
@@ -96,7 +97,7 @@ def test_typing_and_send_again_while_sending_store_the_first_answers_once(
     assert "已发送" in page.inner_text("#state")
     shot(page, "sent-once")
 
-    tap(page, "#state .fresh")  # a fresh answer under a new id
+    next_household(page)  # a fresh answer under a new id
     assert page.is_visible('section.page[id="page-0"]')
     assert page.input_value(SURVEYOR) == "周一发"  # the surveyor carries over
     page.fill(SURVEYOR, "下一份")

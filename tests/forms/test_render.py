@@ -76,8 +76,15 @@ def test_page_renders_with_autoescape(schema) -> None:
         switch_url="/f/household?lang=en",
     )
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
-    assert 'name="/members/__i__/name"' in html and "<template>" in html
+    assert 'name="/members/__i__/name"' in html and "<template>" in html  # shown again
     assert 'data-if="' in html
+
+
+def test_a_fresh_page_sends_no_template_its_first_item_can_stand_for(schema) -> None:
+    page = build_page(schema)
+    fields = {f.name: f for p in page.pages for f in _fields(p)}
+    assert fields["/members"].template is None and len(fields["/members"].items) == 1
+    assert fields["/needs"].template is not None and not fields["/needs"].items
 
 
 def test_numbers_are_text_boxes_so_what_a_browser_cannot_read_is_not_dropped(schema) -> None:

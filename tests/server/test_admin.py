@@ -294,7 +294,7 @@ async def test_the_audit_api_pages_by_keyset(client, world) -> None:
     assert [e["target"] for e in rest.json()["items"]] == ["n:1", "n:0"]
     assert rest.json()["next_before"] is None
     bad = await client.get("/api/audit?from=2026-05-02&to=2026-05-01", headers=admin)
-    assert bad.status_code == 400 and bad.json()["code"] == "bad_period"
+    assert bad.status_code == 422 and bad.json()["code"] == "bad_period"
 
 
 async def test_the_people_api(client, world) -> None:

@@ -42,14 +42,18 @@ from forms.demo import demo_households, demo_villages
 from forms.schema import shipped_forms
 from server import roster_pages, users
 from server.app import create_app
+from server.audit import Actor
 from server.auth import Principal, link_csrf
 from server.db import Database
+from server.form_design import create_preview, save_draft, set_status
 from server.form_versions import publish
 from server.households import HouseholdCreate, propose_household
+from server.links import create_link
 from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
 from tests.conftest import form_pairs
+from tests.forms.small_forms import form, group, text
 from tests.roster_files import places_file
 from tests.world import (
     COUNTY,
@@ -144,22 +148,68 @@ async def _previewed(ctx: Ctx) -> str:
     return roster_pages._keep("admin", "places", "places.csv", places_file())
 
 
-async def _name(ctx: Ctx) -> str:
-    return f"t-{uuid.uuid4().hex[:8]}"
+async def _link(ctx: Ctx, key: str) -> str:
+    record, _ = await create_link(ctx.db, "test", ctx.ids[key], "household")
+    return str(record.id)
 
 
 async def _uuid(ctx: Ctx) -> str:
     return str(uuid.uuid4())
 
 
+async def _name(ctx: Ctx) -> str:
+    return f"t-{uuid.uuid4().hex[:8]}"
+
+
+def _small_form() -> dict[str, Any]:
+    return form(s=group(q=text()))
+
+
+async def _drafted(ctx: Ctx) -> str:
+    """A new form with a draft and no version yet."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await save_draft(ctx.db, Actor("test"), form_id, json.dumps(_small_form()))
+    return form_id
+
+
+async def _published(ctx: Ctx) -> str:
+    """A new form at version 1."""
+    form_id = f"t_{uuid.uuid4().hex[:8]}"
+    await publish(ctx.db, form_id, _small_form(), actor="test")
+    return form_id
+
+
+async def _preview_token(ctx: Ctx) -> str:
+    """A QR code's token for a new form's draft."""
+    token, _ = await create_preview(ctx.db, Actor("test"), await _drafted(ctx))
+    return token
+
+
+def _small_form_text(ctx: Ctx) -> list[tuple[str, str]]:
+    return [("text", json.dumps(_small_form()))]
+
+
+async def _retired(ctx: Ctx) -> str:
+    """A new form whose version 1 is retired."""
+    form_id = await _published(ctx)
+    await set_status(ctx.db, Actor("test"), form_id, 1, "retired")
+    return form_id
+
+
 FRESH: dict[str, Callable[[Ctx], Awaitable[str]]] = {
     "name": _name,
-    "uuid": _uuid,
+    "drafted": _drafted,
+    "published": _published,
+    "retired": _retired,
+    "preview_token": _preview_token,
     "previewed": _previewed,
     "proposed_in": lambda ctx: _proposal(ctx, VILLAGE_A),
     "proposed_out": lambda ctx: _proposal(ctx, VILLAGE_C),
     "pairing": _pairing,
     "token": _token,
+    "uuid": _uuid,
+    "link_in": lambda ctx: _link(ctx, "A1"),
+    "link_out": lambda ctx: _link(ctx, "C1"),
 }
 
 
@@ -171,6 +221,9 @@ class StubReports:
 
     async def get(self, wanted: Any) -> Path:
         return self.path
+
+    async def run(self, fn: Any, *args: Any) -> bytes:
+        return self.path.read_bytes()
 
 
 def _private(answers: dict[str, Any]) -> set[str]:
@@ -391,6 +444,7 @@ def PUBLIC(
 
 
 ADMIN_ONLY = expect("401 200 403 403 403 403 403 403")
+DESIGNERS = expect("401 200 200 403 403 403 403 403")
 STAFF = expect("401 200 200 200 200 200 200 403")  # anyone with an account; not a link
 AREA_LIST = expect("401 200 403 200 200 200 200 403")  # narrowed to one's area
 SUB = "/api/submissions/{submission_id:str}"
@@ -458,6 +512,11 @@ ROWS: list[Row] = [
     Row("GET", "/api/forms/{form_id:str}/submissions",
         at("/api/forms/household/submissions?village_code={vA}"), AREA_LIST,
         at("/api/forms/household/submissions?village_code={vC}"), AREA_LIST),
+    # Exports: admins, and officials for their area; not cadres (server/exports.py says why).
+    Row("GET", "/api/forms/{form_id:str}/export", at("/api/forms/household/export?county_code={county}"),
+        expect("401 200 403 200 403 403 403 403"),
+        at("/api/forms/household/export?county_code={other_county}"),
+        expect("401 200 403 403 200 403 403 403")),
     # The receipt of a form sent without JavaScript: whoever may read the answer.
     Row("GET", "/f/{form_id:str}/done/{submission_id:uuid}", at("/f/household/done/{a1}"),
         expect("401 200 404 200 404 200 404 200"),
@@ -512,6 +571,41 @@ ROWS: list[Row] = [
         with_form("/answers/{c1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
         expect("401 303 404 404 303 404 404 404")),
 
+    # ---- the publish cycle: designers and administrators only
+    Row("GET", "/api/forms/{form_id:str}/draft", at("/api/forms/{drafted}/draft"), DESIGNERS),
+    Row("PUT", "/api/forms/{form_id:str}/draft",
+        with_json("/api/forms/{drafted}/draft", {"text": "work in progress"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/draft/check",
+        with_json("/api/forms/{drafted}/draft/check", {}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/publish",
+        with_json("/api/forms/{drafted}/publish", {"acknowledge": True}),
+        expect("401 201 201 403 403 403 403 403")),
+    Row("GET", "/api/forms/{form_id:str}/versions", at("/api/forms/household/versions"), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/retire",
+        with_json("/api/forms/{published}/versions/1/retire", {"reason": "test"}), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/versions/{version:int}/restore",
+        with_json("/api/forms/{retired}/versions/1/restore", {}), DESIGNERS),
+    Row("GET", "/api/forms/{form_id:str}/diff", at("/api/forms/household/diff?from=1&to=1"), DESIGNERS),
+    Row("GET", "/design", at("/design"), DESIGNERS),
+    Row("GET", "/design/{form_id:str}", at("/design/household?from=1&to=1"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/draft", with_form("/design/{drafted}/draft", [("text", "x")]),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/check", with_form("/design/{drafted}/check", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/publish", with_form("/design/{drafted}/publish", _small_form_text),
+        expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/retire",
+        with_form("/design/{published}/versions/1/retire"), expect("401 303 303 403 403 403 403 403")),
+    Row("POST", "/design/{form_id:str}/versions/{version:int}/restore",
+        with_form("/design/{retired}/versions/1/restore"), expect("401 303 303 403 403 403 403 403")),
+    Row("GET", "/design/{form_id:str}/preview", at("/design/household/preview"), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/preview", with_form("/design/household/preview", [("text", "x")]),
+        DESIGNERS),
+    Row("POST", "/design/{form_id:str}/qr", with_form("/design/{drafted}/qr"), DESIGNERS),
+    # A QR code's link shows one draft (no one's data) for a while, to a phone not logged in.
+    PUBLIC("GET", "/preview/{token:str}", at("/preview/{preview_token}"), 200,
+           at("/preview/p_not_a_token"), 404),
+
     # ---- places and the roster
     Row("GET", "/api/places", at("/api/places"), STAFF),
     Row("GET", "/api/villages", at("/api/villages"), STAFF),
@@ -530,11 +624,46 @@ ROWS: list[Row] = [
         with_json("/api/households/{proposed_out}/review", {"decision": "confirm"}),
         expect("401 200 404 404 200 404 404 404")),
     Row("GET", "/households/proposed", at("/households/proposed"), AREA_LIST),
+    # 我的联系户's form without JavaScript: propose, then survey it
+    Row("POST", "/households",
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vA}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 303 403 303 403 403"),
+        with_form("/households", [("id", "{uuid}"), ("village_code", "{vC}"), ("head_name", "新户丁"), ("category", "general")]),
+        expect("401 303 403 403 303 403 403 403")),
     Row("POST", "/households/{household_id:str}/review",
         with_form("/households/{proposed_in}/review", [("decision", "confirm")]),
         expect("401 303 404 303 404 404 404 404"),
         with_form("/households/{proposed_out}/review", [("decision", "confirm")]),
         expect("401 303 404 404 303 404 404 404")),
+
+    # ---- a household's own links: officials of the area, the household's cadres
+    Row("GET", "/api/households/{household_id:str}/links", at("/api/households/{A1}/links"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/api/households/{C1}/links"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/api/households/{household_id:str}/links",
+        with_json("/api/households/{A1}/links", {"days": 30}),
+        expect("401 201 404 201 404 201 404 404"),
+        with_json("/api/households/{C1}/links", {"days": 30}),
+        expect("401 201 404 404 201 404 404 404")),
+    Row("DELETE", "/api/households/{household_id:str}/links/{link_id:int}",
+        at("/api/households/{A1}/links/{link_in}"), expect("401 200 404 200 404 200 404 404"),
+        at("/api/households/{C1}/links/{link_out}"), expect("401 200 404 404 200 404 404 404")),
+    Row("GET", "/households/{household_id:str}", at("/households/{A1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/households/{C1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/households/{household_id:str}/links", with_form("/households/{A1}/links"),
+        expect("401 200 404 200 404 200 404 404"),
+        with_form("/households/{C1}/links"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/households/{household_id:str}/links/{link_id:int}/revoke",
+        with_form("/households/{A1}/links/{link_in}/revoke"),
+        expect("401 303 404 303 404 303 404 404"),
+        with_form("/households/{C1}/links/{link_out}/revoke"),
+        expect("401 303 404 404 303 404 404 404")),
+    # a village's QR sheet: officials of the area, cadres working in the village (cadre_a
+    # through A1 and A2, whose codes alone it prints)
+    Row("GET", "/reports/village/{code:str}/qr.pdf", at("/reports/village/{vA}/qr.pdf"),
+        expect("401 200 403 200 403 200 403 403"),
+        at("/reports/village/{vC}/qr.pdf"), expect("401 200 403 403 200 403 403 403")),
 
     # ---- reports: an official's area; a cadre only for villages paired whole (cadre_b: B)
     *[

@@ -222,3 +222,64 @@ def test_a_damaged_database_is_found_at_start(tmp_path) -> None:
     assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
     # Refused before anything was written: not even the switch to WAL.
     assert path.read_bytes() == bytes(data)
+
+
+def _insert_form_now(conn: sqlite3.Connection, form_id: str) -> str:
+    conn.execute(
+        "INSERT INTO forms (id, title, created_at) VALUES (?, 't', '2026-01-01')", (form_id,)
+    )
+    return form_id
+
+
+async def test_plain_function_writes_commit_together_and_fail_alone(settings) -> None:
+    db = await Database.open(settings.db_path)
+
+    def half(conn: sqlite3.Connection) -> None:
+        _insert_form_now(conn, "bad")
+        raise RuntimeError("boom")
+
+    try:
+        before = db.batches
+        outcomes = await asyncio.gather(
+            *(db.write_now(partial(_insert_form_now, form_id=f"f{i}")) for i in range(20)),
+            db.write_now(half),
+            db.write(partial(_insert_form, form_id="mixed")),  # an async write among them
+            return_exceptions=True,
+        )
+        assert outcomes[:20] == [f"f{i}" for i in range(20)]
+        assert isinstance(outcomes[20], RuntimeError) and outcomes[21] == "mixed"
+        stored = {r[0] for r in await db.fetch_all("SELECT id FROM forms")}
+        assert stored == {f"f{i}" for i in range(20)} | {"mixed"}
+        assert db.batches - before < 20
+    finally:
+        await db.close()
+
+
+async def test_a_full_disk_fails_every_plain_write_of_the_group(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+        pages = (await db.fetch_one("PRAGMA page_count"))[0]
+        await db.write_now(lambda conn: conn.execute(f"PRAGMA max_page_count = {pages}"))
+
+        def big(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, target) VALUES ('t', 'a', 'x', ?)",
+                ("x" * 200_000,),
+            )
+
+        outcomes = await asyncio.gather(
+            db.write_now(big),
+            db.write_now(partial(_insert_form_now, form_id="small")),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[0], AppError) and outcomes[0].status == 507, outcomes
+        # Committed together with the failed one: failed with it, nothing of it kept.
+        together = isinstance(outcomes[1], AppError)
+        assert not isinstance(outcomes[1], AppError) or outcomes[1].status == 507
+        kept = (await db.fetch_one("SELECT count(*) FROM forms WHERE id = 'small'"))[0]
+        assert kept == (0 if together else 1)
+        await db.write_now(lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))
+        assert await db.write_now(partial(_insert_form_now, form_id="after")) == "after"
+        assert db.health.state == "ok"
+    finally:
+        await db.close()

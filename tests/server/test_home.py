@@ -31,10 +31,11 @@ async def test_admin_home_links_the_surveys_every_report_and_the_admin_pages(cli
         assert f'href="{page}?lang=zh"' in html
 
 
-async def test_home_speaks_english_when_asked(client) -> None:
+async def test_home_speaks_english_when_asked(client, world) -> None:
     response = await client.get("/", headers={"Accept-Language": "en"})
-    assert "Surveys" in response.text
-    assert "Household needs assessment" in response.text
+    assert "My households" in response.text and "Propose and survey it" in response.text
+    anonymous = await client.get("/", headers={"Accept-Language": "en", **world.as_("anonymous")})
+    assert "Household needs assessment" in anonymous.text
 
 
 async def test_anonymous_home_is_the_way_to_log_in_and_nothing_else(client, world) -> None:
@@ -80,6 +81,51 @@ async def test_cadre_home_lists_their_households_and_the_survey(client, world) -
     assert _reports(village_cadre) == {f"village/{VILLAGE_B}"}
 
 
+async def test_cadre_home_groups_households_by_village_with_its_qr_sheet(client, world) -> None:
+    html = (await client.get("/", headers=world.as_("cadre_a"))).text
+    assert html.count('class="village"') == 1  # A1 and A2 are both of village A
+    assert f'href="/reports/village/{VILLAGE_A}/qr.pdf?lang=zh"' in html
+    assert f'href="/households/{world.households["A1"]}?lang=zh"' in html
+    assert 'href="/f/household?lang=zh"' not in html  # a survey is of a household
+    # What the phone's script keeps it with: who the page is for, and the words it speaks.
+    assert '"user": "cadre_a"' in html and 'id="ms-words"' in html
+    # Proposing a household the roster lacks: in a village the cadre works in.
+    assert 'action="/households?lang=zh"' in html
+    assert f'<option value="{VILLAGE_A}"' in html and VILLAGE_B not in html
+
+
+async def test_cadre_proposes_a_household_without_javascript_and_surveys_it(client, world) -> None:
+    new_id = str(uuid.uuid4())
+    fields = {"id": new_id, "village_code": VILLAGE_A, "head_name": "新户戊", "category": "general"}
+    for _ in range(2):  # sent twice (a double tap, a resend): proposed once
+        response = await client.post(
+            "/households",
+            data={**fields, "head_id_number": "", "group_name": "五组"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == f"/f/household?household={new_id}&lang=zh"
+    found = await client.get(f"/api/households/{new_id}")
+    assert found.json()["status"] == "proposed" and found.json()["group_name"] == "五组"
+    assert (await client.get(response.headers["location"])).status_code == 200
+    mine = (await client.get("/api/me/households")).json()
+    assert [h["status"] for h in mine if h["id"] == new_id] == ["proposed"]
+
+
+async def test_a_wrong_proposal_is_shown_again_with_what_was_wrong(client, world) -> None:
+    fields = {"id": str(uuid.uuid4()), "village_code": VILLAGE_A, "category": "general"}
+    response = await client.post(
+        "/households", data={**fields, "head_name": "新户己", "head_id_number": "6205 23"}
+    )
+    assert response.status_code == 422
+    assert "身份证号应为 18 位" in response.text and 'value="新户己"' in response.text
+    assert f'value="{fields["id"]}"' in response.text  # sent again, still proposed once
+    elsewhere = await client.post(
+        "/households", data={**fields, "village_code": VILLAGE_B, "head_name": "新户庚"}
+    )
+    assert elsewhere.status_code == 403  # not a village cadre_a works in
+
+
 async def test_designer_home_lists_the_forms_and_no_report(client, world) -> None:
     html = (await client.get("/", headers=world.as_("designer"))).text
     assert 'href="/f/household?lang=zh"' in html and 'href="/api/forms/household"' in html
@@ -91,3 +137,12 @@ async def test_a_households_link_home_leads_to_its_form(client, world) -> None:
     html = (await client.get("/", headers=world.as_("household"))).text
     assert 'href="/f/household?lang=zh"' in html
     assert not _reports(html)
+
+
+async def test_admins_and_officials_find_the_exports_and_cadres_do_not(client, world) -> None:
+    for persona in ("admin", "official"):
+        html = (await client.get("/", headers=world.as_(persona))).text
+        for format in ("xlsx", "csv", "jsonl"):
+            assert f'href="/api/forms/household/export?lang=zh&amp;format={format}"' in html
+    for persona in ("cadre_a", "designer"):
+        assert "/export?" not in (await client.get("/", headers=world.as_(persona))).text

@@ -14,7 +14,7 @@ import pytest
 
 from forms.demo import demo_households, demo_villages, roster_entry
 from forms.schema import shipped_forms
-from server import db as server_db
+from server import migrate as server_migrate
 from server.db import Database, now_iso
 from server.form_versions import publish
 from server.households import upsert_households
@@ -50,9 +50,9 @@ def _answer(template: dict[str, Any], needs: list[dict[str, Any]], day: str) -> 
 async def _old_world(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A database as it was before 0010: answers (re-surveys, a correction, one not on the
     roster) and follow-ups keyed by (answer, need index)."""
-    shipped = server_db.migrations()
+    shipped = server_migrate.migrations()
     with monkeypatch.context() as patch:
-        patch.setattr(server_db, "migrations", lambda: [m for m in shipped if m[0] < 10])
+        patch.setattr(server_migrate, "migrations", lambda: [m for m in shipped if m[0] < 10])
         db = await Database.open(path)
     try:
         await publish(db, "household", shipped_forms()["household"], actor="test")

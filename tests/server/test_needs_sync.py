@@ -9,7 +9,7 @@ from typing import Any
 from forms.needs import ListedNeed
 from reports.draw import Period, Scope
 from reports.figures import build_report
-from server.needs_sync import Held, match
+from server.needs_sync import Held, match, sync_needs
 from tests.conftest import new_id
 from tests.server.test_needs import days_ago, items_of, store
 from tests.world import A1, VILLAGE_A
@@ -332,3 +332,30 @@ def _ledger(client: Any) -> dict[str, Any]:
     )
     needs: dict[str, Any] = report.figures.needs
     return needs
+
+
+async def test_an_answer_and_its_needs_commit_together_or_not_at_all(
+    client, household, settings, monkeypatch
+) -> None:
+    """The ledger is kept by the answer's own write: when keeping it fails after the
+    items were written, the answer is not stored either, and resending it stores both."""
+    from server import submissions
+
+    def failing(conn: sqlite3.Connection, *args: Any) -> None:
+        sync_needs(conn, *args)  # items and listings written ...
+        raise sqlite3.IntegrityError("the ledger refused")  # ... then the write fails
+
+    answers = survey(household, [WATER, ROAD], days_ago(3))
+    sid = new_id()
+    body = {"id": sid, "version": 1, "answers": answers, "household_id": A1}
+    monkeypatch.setattr(submissions, "sync_needs", failing)
+    failed = await client.post("/api/forms/household/submissions", json=body)
+    assert failed.status_code == 500
+    with sqlite3.connect(settings.db_path) as conn:
+        for table in ("submissions", "needs", "need_listings"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+    monkeypatch.setattr(submissions, "sync_needs", sync_needs)
+    response = await client.post("/api/forms/household/submissions", json=body)
+    assert response.status_code == 201, response.text
+    assert len(await items_of(client, sid)) == 2

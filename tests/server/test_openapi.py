@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import json
 import re
+import uuid
+from typing import Any
+
+from tests.world import VILLAGE_A
 
 
 async def test_openapi_describes_the_submission_api(client) -> None:
@@ -44,3 +49,90 @@ async def test_api_docs_load_swagger_ui_from_this_server(client) -> None:
     assert b"SwaggerUIBundle" in (await client.get(sources[1])).content
     assert (await client.get("/api-docs/app.py")).status_code == 404
     assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "put", "post", "delete", "patch", "head")
+    ]
+
+
+async def test_every_error_is_documented_as_error_body(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    for path, method, operation in _operations(doc):
+        for status, response in operation["responses"].items():
+            text = json.dumps(response)
+            assert "status_code" not in text, (path, method, status)
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+
+
+async def test_every_json_body_refuses_extra_fields_and_says_so(client, world) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    bodies = 0
+    for path, method, operation in _operations(doc):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" not in content:
+            continue
+        bodies += 1
+        assert content["application/json"]["schema"]["additionalProperties"] is False, path
+        assert {"400", "413", "415"} <= set(operation["responses"]), (path, method)
+    assert bodies >= 10
+    extra = await client.post(
+        "/api/pairings", json={"cadre": "cadre_c", "village_code": VILLAGE_A, "colour": "red"},
+        headers=world.as_("admin"),
+    )  # fmt: skip
+    assert extra.status_code == 400 and "colour" in extra.json()["detail"]
+
+
+async def test_a_resend_of_an_answer_is_documented_and_whole_numbers_may_be_written_1_0(
+    client, world
+) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    create = doc["paths"]["/api/forms/{form_id}/submissions"]["post"]["responses"]
+    assert create["200"]["content"]["application/json"]["schema"] == create["201"]["content"][
+        "application/json"
+    ]["schema"]
+    body = {
+        "id": str(uuid.uuid4()),
+        "version": 1.0,  # JSON Schema's integer 1
+        "answers": world.answer("A1"),
+        "household_id": world.households["A1"],
+    }
+    first = await client.post("/api/forms/household/submissions", json=body)
+    again = await client.post("/api/forms/household/submissions", json=body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    body["version"] = 1.5
+    assert (await client.post("/api/forms/household/submissions", json=body)).status_code == 400
+
+
+async def test_files_are_last_modified_as_http_dates_and_204_has_no_body(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    pdf = doc["paths"]["/reports/village/{filename}"]["get"]["responses"]["200"]
+    last_modified = pdf["headers"]["last-modified"]["schema"]
+    assert "format" not in last_modified
+    assert re.fullmatch(last_modified["pattern"], "Sun, 06 Nov 1994 08:49:37 GMT")
+    assert "content" not in doc["paths"]["/api/session"]["delete"]["responses"]["204"]
+
+
+async def test_options_allows_every_method_of_the_path(client) -> None:
+    for path, methods in (
+        ("/api/forms/household/submissions", "GET, OPTIONS, POST"),
+        ("/api/users", "GET, OPTIONS, POST"),
+        ("/api/users/1", "GET, OPTIONS, PATCH"),
+        ("/api/session", "DELETE, OPTIONS, POST"),
+    ):
+        response = await client.options(path)
+        assert (response.status_code, response.headers["allow"]) == (204, methods), path
+
+
+async def test_an_id_past_sqlites_integers_is_not_found(client, world) -> None:
+    huge = "/api/users/20318183225732964926531567616/tokens"
+    response = await client.get(huge, headers=world.as_("admin"))
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    doc = (await client.get("/schema/openapi.json")).json()
+    assert "404" in doc["paths"]["/api/users/{user_id}/tokens"]["get"]["responses"]

@@ -445,3 +445,30 @@ async def test_same_id_claiming_another_correction_is_a_conflict(client, househo
     )
     assert response.status_code == 409
     assert response.json()["code"] == "id_conflict"
+
+
+async def test_an_answer_hashed_the_old_way_is_still_recognised_on_resend(
+    client, household, settings
+) -> None:
+    import hashlib
+    import sqlite3
+
+    from forms.schema import canonical_json
+    from server.submissions import body_material
+
+    # json and msgspec spell this float differently (1e-07 and 1e-7)
+    household["production"]["cultivated_land"] = 1e-07
+    household["production"].pop("irrigated_land", None)
+    body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
+    assert (await client.post(URL, json=body)).status_code == 201
+    old = hashlib.sha256(
+        canonical_json(body_material(1, household, household_id=A1)).encode()
+    ).hexdigest()
+    with sqlite3.connect(settings.db_path) as conn:  # as stored before msgspec hashed bodies
+        conn.execute("UPDATE submissions SET body_hash = ? WHERE id = ?", (old, body["id"]))
+    conn.close()
+    again = await client.post(URL, json=body)
+    assert again.status_code == 200, again.text
+    household["production"]["cultivated_land"] = 2e-07
+    other = await client.post(URL, json=body)
+    assert other.status_code == 409
