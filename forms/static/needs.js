@@ -192,6 +192,24 @@ for (const form of document.querySelectorAll('form.step')) {
   });
 }
 
+// The page may come from the service worker's copy, kept days ago (forms/static/sw.js): its
+// forms' UUIDs may name steps sent since, and its today is that day's. Each form takes a new
+// UUID (a step keeps the one it was queued with) and the phone's today as the latest day.
+function freshen() {
+  const now = new Date();
+  const today = new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+  for (const form of document.querySelectorAll('form.step')) {
+    form.elements._id.value = newId();
+    const day = form.elements.happened_on;
+    if (day.max && day.max < today) {
+      if (day.value === day.max) day.value = today;
+      day.max = today;
+    }
+  }
+}
+
+freshen();
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
 addEventListener('online', send);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) send(); });
 setInterval(send, 30000);

@@ -180,3 +180,37 @@ def test_the_pages_read_at_360_pixels(browser, server, world) -> None:
     finally:
         cadre.close()
         official.close()
+
+
+def test_the_needs_list_opens_offline_from_the_phones_copy(browser, server, world) -> None:
+    """Opened once online (the front page keeps it), /needs/mine opens with no network; a
+    step recorded on that copy takes a new UUID, waits on the phone and is sent once."""
+    need = _a_need(server, world, "housing_renovation")
+    context = new_phone(browser, server)
+    page = new_tab(context)
+    try:
+        page.goto("/?lang=zh")
+        page.wait_for_selector("html[data-ready=yes] #mine-list")
+        page.evaluate("navigator.serviceWorker.ready")
+        kept = "caches.open('ms-pages-1').then((c) => c.match('/needs/mine?lang=zh'))"
+        wait_until(page, f"{kept}.then((r) => !!r)")
+        rendered = page.evaluate(
+            f"{kept}.then((r) => r.text()).then((t) => t.match(/name=\"_id\" value=\"([^\"]+)\"/)[1])"
+        )
+        page.click("a[href^='/needs/mine']")
+        page.wait_for_selector(f"#need-{need}")
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_selector(f"#need-{need}")
+        assert page.input_value(f"#need-{need} input[name=_id]") != rendered
+        _record(page, need, "in_progress")
+        wait_until(page, "!document.getElementById('queue').hidden")
+        assert "保存在手机上" in page.inner_text("#queue")
+        shot(page, "needs-mine-opened-offline")
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        wait_until(page, "document.getElementById('queue').textContent.includes('全部发送')")
+        assert [s["status"] for s in _steps(server, need)] == ["in_progress"]
+        assert [e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+    finally:
+        context.close()
