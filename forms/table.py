@@ -82,6 +82,12 @@ def form_table(schema: dict[str, Any], lang: str = "zh") -> Table:
     return Table(tuple(_unambiguous(s) for s in [main, *sheets]))
 
 
+def _item_shape(repeat: Field) -> Field | None:
+    """What one item of a repeat group holds: its template, or on a fresh page (which sends
+    no template when its first, empty item stands for one; forms/render.py) that item."""
+    return repeat.template or next(iter(repeat.items), None)
+
+
 def _walk(
     node: Field,
     path: tuple[str, ...],
@@ -95,11 +101,11 @@ def _walk(
     if node.kind == "group":
         for child in node.children:
             _walk(child, here, (*labels, node.label), columns, sheets, groups)
-    elif node.kind == "repeat" and node.template is not None:
+    elif node.kind == "repeat" and (shape := _item_shape(node)) is not None:
         inner: list[Column] = []
         within = (*groups, here)
         at = len(sheets)  # before the sheets of the groups inside it
-        for child in node.template.children:
+        for child in shape.children:
             _walk(child, (), (), inner, sheets, within)
         name = ".".join(p for g in within for p in g)
         sheets.insert(at, Sheet(name, node.label or key, within, tuple(inner)))

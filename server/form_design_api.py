@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from server.auth import Principal
@@ -39,7 +40,7 @@ from server.form_design import (
     save_draft,
     set_status,
 )
-from server.http import json_body, request_lang
+from server.http import documented_body, json_body, request_lang
 
 T = TypeVar("T")
 
@@ -62,6 +63,8 @@ async def optional_body(request: Request[Any, Any, Any], shape: type[T]) -> T:
     return await json_body(request, shape)
 
 
+# What schema_at reads: a version number (at most ten digits) or "draft".
+VERSION_OR_DRAFT = "^(draft|[0-9]{1,10})$"
 _WHO = {401: "not logged in", 403: "not a designer or administrator"}
 
 
@@ -82,13 +85,17 @@ class FormDesignController(Controller):
 
     @put(
         "/draft",
-        responses=documented_errors(
-            {
-                **_WHO,
-                400: "a body of the wrong shape",
-                422: "a bad form id, or not one of schema and text",
-            }
-        ),
+        operation_class=documented_body(DraftUpdate),
+        responses={
+            201: ResponseSpec(Draft, description="a new draft (200: a draft replaced)"),
+            **documented_errors(
+                {
+                    **_WHO,
+                    400: "a body of the wrong shape",
+                    422: "a bad form id, or not one of schema and text",
+                }
+            ),
+        },
     )
     async def save(
         self,
@@ -233,8 +240,8 @@ class FormDesignController(Controller):
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         form_id: FromPath[str],
-        old: Annotated[str, QueryParameter(name="from", max_length=12)],
-        new: Annotated[str, QueryParameter(name="to", max_length=12)] = "draft",
+        old: Annotated[str, QueryParameter(name="from", pattern=VERSION_OR_DRAFT)],
+        new: Annotated[str, QueryParameter(name="to", pattern=VERSION_OR_DRAFT)] = "draft",
     ) -> DiffReport:
         """What changed from version `from` to version `to` (a number, or `draft`):
         each question added, removed or changed, with its pointer and labels."""

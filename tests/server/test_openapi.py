@@ -5,6 +5,7 @@ import re
 import uuid
 from typing import Any
 
+from server.exports_api import MEDIA_TYPES
 from tests.world import VILLAGE_A
 
 
@@ -136,3 +137,16 @@ async def test_an_id_past_sqlites_integers_is_not_found(client, world) -> None:
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     doc = (await client.get("/schema/openapi.json")).json()
     assert "404" in doc["paths"]["/api/users/{user_id}/tokens"]["get"]["responses"]
+
+
+async def test_openapi_says_what_the_designer_and_export_routes_answer(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    save = doc["paths"]["/api/forms/{form_id}/draft"]["put"]
+    assert {"200", "201", "400", "413", "415"} <= set(save["responses"])
+    assert "application/json" in save["requestBody"]["content"]
+    diff = doc["paths"]["/api/forms/{form_id}/diff"]["get"]
+    patterns = {p["name"]: p["schema"].get("pattern") for p in diff["parameters"]}
+    assert re.fullmatch(patterns["from"], "12") and re.fullmatch(patterns["to"], "draft")
+    assert not re.fullmatch(patterns["from"], "00000000000")
+    export = doc["paths"]["/api/forms/{form_id}/export"]["get"]["responses"]["200"]
+    assert set(export["content"]) == set(MEDIA_TYPES.values())
