@@ -194,9 +194,8 @@ def test_the_needs_list_opens_offline_from_the_phones_copy(browser, server, worl
         page.evaluate("navigator.serviceWorker.ready")
         kept = "caches.open('ms-pages-1').then((c) => c.match('/needs/mine?lang=zh'))"
         wait_until(page, f"{kept}.then((r) => !!r)")
-        rendered = page.evaluate(
-            f"{kept}.then((r) => r.text()).then((t) => t.match(/name=\"_id\" value=\"([^\"]+)\"/)[1])"
-        )
+        uuid_in = r"(t) => t.match(/name=\"_id\" value=\"([^\"]+)\"/)[1]"
+        rendered = page.evaluate(f"{kept}.then((r) => r.text()).then({uuid_in})")
         page.click("a[href^='/needs/mine']")
         page.wait_for_selector(f"#need-{need}")
         context.set_offline(True)
