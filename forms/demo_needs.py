@@ -1,4 +1,4 @@
-"""Demo needs and their follow-ups, written the way cadres write them.
+"""Demo needs and the steps taken on them, written the way cadres write them.
 
 Split from forms/demo.py: the households come from there; this module makes
 what a visit records (needs with descriptions that fit the household) and what
@@ -258,7 +258,7 @@ def demo_followup_id(seed: int, index: int, need: int, step: int) -> str:
 def demo_followups(
     seed: int, index: int, survey_date: str, needs: list[dict[str, Any]], today: date
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Follow-up steps for the needs of demo household `index`, as (need index, body).
+    """Steps taken on the needs of demo household `index`, as (need index, body).
 
     About 70% of needs get steps, each after the survey (or on its day, when solved
     on the spot); steps that would fall after `today` have not happened yet and are
@@ -292,11 +292,11 @@ def demo_followups(
             if status != "solved_on_spot":
                 body["responsible_unit"] = unit or "乡镇人民政府"
             if status in ("solved", "solved_on_spot"):
-                body["result"] = _RESULTS.get(need.get("item", ""), "已按群众诉求办结。")
+                body["note"] = _RESULTS.get(need.get("item", ""), "已按群众诉求办结。")
             elif status == "cannot_solve":
-                body["result"] = _CANNOT
+                body["note"] = _CANNOT
             elif status == "in_progress":
-                body["result"] = "已受理，正在办理。"
+                body["note"] = "已受理，正在办理。"
             if status in ("solved", "solved_on_spot", "cannot_solve"):
                 body["satisfaction"] = weighted(rng, _SATISFACTION)
             steps.append((need_index, body))

@@ -2,10 +2,18 @@
 
 Every figure of a report comes from the same drawn set, so a person recounting
 the raw answers gets the same numbers: for each roster household (its id,
-whoever its head is) the current answer (one not corrected since) with the
-latest survey date (then the latest received) among those in the scope and
-date range. Every stored submission passed the schema and the form's rules
-when it arrived, so all of them are accepted.
+whoever its head is) the current answer (one not corrected since, and not
+rejected by an official's review) with the latest survey date (then the latest
+received) among those in the scope and date range. Every stored submission
+passed the schema and the form's rules when it arrived; an answer an official
+rejected is left out, and its household counts its latest answer that is not.
+
+A household's needs are the items of its ledger (server/needs_sync.py), not the
+list in one answer: an item outlives the answers that listed it, so surveying a
+household again does not reopen what was solved. The drawn households' items
+live in the period -- raised by its end, and not closed before its start and left
+alone since -- are drawn with their status on the period's last day, from their
+steps up to that day.
 
 `per_capita` is the stored per-capita income, rounded to 0.01 yuan as it is
 shown; `income` is the same unrounded (net income / members), which is what
@@ -81,13 +89,6 @@ MEMBER_FIELDS = (
     ("dibao", "$.dibao"),
 )
 
-NEED_FIELDS = (
-    ("category", "$.category"),
-    ("item", "$.item"),
-    ("description", "$.description"),
-    ("urgency", "$.urgency"),
-)
-
 
 @dataclass(frozen=True)
 class Period:
@@ -134,10 +135,12 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     """The WHERE clause selecting every submission of a scope and period."""
     p = f"{alias}." if alias else ""
     start, end = period.params()
-    # Each household's current answers only: linked to the roster, not corrected since.
+    # Each household's current answers only: linked to the roster, not corrected since,
+    # not rejected.
     sql = (
         f"{p}form_id = ? AND {p}{scope.column} = ?"
         f" AND {p}household_id IS NOT NULL AND {p}corrected_by IS NULL"
+        f" AND {p}id NOT IN (SELECT submission_id FROM rejected_answers)"
     )
     params: list[object] = [FORM_ID, scope.code]
     # Only the ends that are set: "(? IS NULL OR survey_date >= ?)" kept SQLite from
@@ -151,26 +154,40 @@ def scope_where(scope: Scope, period: Period, alias: str = "") -> tuple[str, lis
     return sql, params
 
 
+def place_range(scope: Scope) -> tuple[str, str]:
+    """The village codes of a scope, as a range: code >= low AND code < high."""
+    return scope.code, scope.code + ":"  # ':' sorts just after '9'
+
+
 def fingerprint_row(conn: sqlite3.Connection, scope: Scope, period: Period) -> tuple[object, ...]:
-    """What a cached report is keyed by: its submissions, their follow-ups and the day.
+    """What a cached report is keyed by: its submissions, their needs, reviews and the day.
 
     (count, max received_at, sum of rowids) of the scope's submissions, from the
     index; any new, resent-but-different or removed submission changes it, and so
-    does a new follow-up or a new day, so a cached report keyed by it is never stale.
+    does a new step on a need, a need's changed item, a review, or a new day, so a
+    cached report keyed by it is never stale.
     """
     where, params = scope_where(scope, period)
     row = conn.execute(
         f"SELECT count(*), max(received_at), total(rowid) FROM submissions WHERE {where}", params
     ).fetchone()
-    # Follow-ups are only ever added, so their count and newest id show any change.
-    where, params = scope_where(scope, period, "s")
-    steps = conn.execute(
-        "SELECT count(*), max(f.id) FROM need_followups f"
-        f" JOIN submissions s ON s.id = f.submission_id WHERE {where}",
-        params,
+    # Steps and reviews are only ever added, so their count and newest id show any
+    # change; an item changes with the answers that list it (updated_at).
+    low, high = place_range(scope)
+    needs = conn.execute(
+        "SELECT count(*), max(n.updated_at),"
+        " (SELECT count(*) FROM need_steps s JOIN needs i ON i.id = s.need_id"
+        "  WHERE i.village_code >= :low AND i.village_code < :high),"
+        " (SELECT max(s.id) FROM need_steps s JOIN needs i ON i.id = s.need_id"
+        "  WHERE i.village_code >= :low AND i.village_code < :high),"
+        " (SELECT count(*) || ':' || max(r.id) FROM answer_reviews r"
+        "  JOIN submissions s ON s.id = r.submission_id"
+        "  WHERE s.village_code >= :low AND s.village_code < :high)"
+        " FROM needs n WHERE n.village_code >= :low AND n.village_code < :high",
+        {"low": low, "high": high},
     ).fetchone()
     # Days open and overdue needs are counted to this day.
-    return (*row, *steps, as_of(period).isoformat())
+    return (*row, *needs, as_of(period).isoformat())
 
 
 def as_of(period: Period, today: date | None = None) -> date:
@@ -250,8 +267,35 @@ def draw_households(
     return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+# Each drawn need's description and urgency as last listed by the period's end (by a
+# current answer), its status then (its latest step up to that day; NULL: none yet),
+# the unit it was last referred to, the first day a step closed it, and the
+# satisfaction of the latest closing step: recounted from listings and steps ...
+_STEPS = "FROM need_steps s WHERE s.need_id = n.id AND s.happened_on <= :end"
+_LATEST = "ORDER BY s.happened_on DESC, s.id DESC LIMIT 1"
+_LISTED = (
+    "FROM need_listings l JOIN submissions a ON a.id = l.submission_id"
+    " WHERE l.need_id = n.id AND a.corrected_by IS NULL AND l.listed_on <= :end"
+    " ORDER BY l.listed_on DESC, a.received_at DESC, a.rowid DESC LIMIT 1"
+)
+_AS_OF = f"""
+    (SELECT l.description {_LISTED}) AS description, (SELECT l.urgency {_LISTED}) AS urgency,
+    (SELECT s.status {_STEPS} {_LATEST}) AS status,
+    (SELECT s.happened_on {_STEPS} {_LATEST}) AS status_on,
+    (SELECT s.responsible_unit {_STEPS} AND s.responsible_unit IS NOT NULL {_LATEST}) AS unit,
+    (SELECT min(s.happened_on) {_STEPS} AND s.status IN {CLOSING_SQL}) AS closed_on,
+    (SELECT s.satisfaction {_STEPS} AND s.status IN {CLOSING_SQL} {_LATEST}) AS satisfaction"""
+# ... or, for a period without an end, read from the item, which the code storing each
+# step and answer keeps equal to the same recount up to today (server/needs.py standing,
+# server/needs_sync.py; tests/reports recount both ways): a county reads 50,000 needs.
+_NOW = """
+    n.description, n.urgency, CASE WHEN n.steps > 0 THEN n.status END AS status,
+    n.status_on, n.responsible_unit AS unit, n.closed_on, n.satisfaction"""
+
+
 def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
-    """Fill TEMP tables h, m, n with the scope's drawn households; returns how many."""
+    """Fill TEMP tables h, m, n with the scope's drawn households and their needs;
+    returns how many households."""
     for table in ("m", "n"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
     drawn = draw_households(conn, scope, period)
@@ -268,23 +312,17 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
                  - (strftime('%m-%d', survey_date) < strftime('%m-%d', {birth_date})) AS age
         FROM staged"""
     )
-    n_extract, n_columns = _split("j.value", NEED_FIELDS)
-    # A need's status on the period's last day is its latest follow-up up to that day
-    # (`status` NULL: none yet); `closed_on` is the first day a step closed it.
-    steps = "FROM need_followups f WHERE f.submission_id = sid AND f.need_index = idx"
-    until = "(:end IS NULL OR f.happened_on <= :end)"
     conn.execute(
         f"""CREATE TEMP TABLE n AS
-        WITH staged AS MATERIALIZED (
-            SELECT h.rid, s.id AS sid, j.key AS idx, {n_extract} AS x
-            FROM h JOIN submissions s ON s.rowid = h.rid, json_each(s.answers, '$.needs') j)
-        SELECT rid, idx, {n_columns},
-               (SELECT f.status {steps} AND {until}
-                ORDER BY f.happened_on DESC, f.id DESC LIMIT 1) AS status,
-               (SELECT min(f.happened_on) {steps} AND {until}
-                AND f.status IN {CLOSING_SQL}) AS closed_on
-        FROM staged""",
-        {"end": period.params()[1]},
+        WITH i AS MATERIALIZED (
+            SELECT h.rid, n.id AS need_id, n.category, n.item, n.raised_on, n.cadre_id,
+                   {_AS_OF if period.end else _NOW}
+            FROM h JOIN needs n ON n.household_id = h.household_id
+            WHERE n.withdrawn_by IS NULL AND (:end IS NULL OR n.raised_on <= :end))
+        SELECT i.*, u.name AS cadre_name FROM i LEFT JOIN users u ON u.id = i.cadre_id
+        -- closed before the period began, and nothing done since: not the period's
+        WHERE NOT (:start IS NOT NULL AND i.status IN {CLOSING_SQL} AND i.status_on < :start)""",
+        {"start": period.params()[0], "end": period.params()[1]},
     )
     conn.execute("CREATE INDEX temp.m_rid ON m(rid)")
     conn.execute("CREATE INDEX temp.n_rid ON n(rid)")

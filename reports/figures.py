@@ -28,7 +28,7 @@ from reports.draw import (
     scope_where,
 )
 from reports.labels import Labels, labels_from_schema, with_followups
-from reports.ledger import ledger, overdue_needs
+from reports.ledger import URGENT_LIST_LIMIT, ledger, overdue_needs, urgent_needs
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
@@ -362,7 +362,9 @@ def _living(conn: sqlite3.Connection, labels: Labels) -> dict[str, Any]:
     }
 
 
-def _needs(conn: sqlite3.Connection, labels: Labels, as_of: str) -> dict[str, Any]:
+def _needs(
+    conn: sqlite3.Connection, labels: Labels, as_of: str, overdue_days: dict[str, int] | None
+) -> dict[str, Any]:
     matrix = {
         (c, u): k
         for c, u, k in conn.execute(
@@ -372,7 +374,7 @@ def _needs(conn: sqlite3.Connection, labels: Labels, as_of: str) -> dict[str, An
     categories = labels.codes("needs.category")
     urgencies = labels.codes("needs.urgency")
     table = [(c, [matrix.get((c, u), 0) for u in urgencies]) for c in categories]
-    followed = ledger(conn, labels, as_of)
+    followed = ledger(conn, labels, as_of, overdue_days)
     return {
         "total": _one(conn, "SELECT count(*) FROM n"),
         "households_with_needs": _one(conn, "SELECT count(DISTINCT rid) FROM n"),
@@ -381,6 +383,11 @@ def _needs(conn: sqlite3.Connection, labels: Labels, as_of: str) -> dict[str, An
         "by_urgency": _breakdown(conn, labels, "needs.urgency", "n", "urgency"),
         "items": _breakdown(conn, labels, "needs.item", "n", "item"),
         "urgent": _one(conn, "SELECT count(*) FROM n WHERE urgency = 'urgent'"),
+        "urgent_open": _one(
+            conn,
+            "SELECT count(*) FROM n WHERE urgency = 'urgent'"
+            f" AND coalesce(status, 'open') NOT IN {CLOSING_SQL}",
+        ),
         **followed,
         "resolution_rate": Share(*followed["resolution_rate"]),
     }
@@ -395,6 +402,7 @@ def indicators(
     as_of: str,
     population_registered: int | None = None,
     population_missing: str | int | None = None,
+    overdue_days: dict[str, int] | None = None,
 ) -> Indicators:
     """Indicators over the drawn TEMP tables h, m, n; needs' days open counted to `as_of`."""
     households = _one(conn, "SELECT count(*) FROM h")
@@ -477,7 +485,7 @@ def indicators(
             for name in ("medical_insurance", "critical_insurance", "pension", "dibao")
         },
         people=people,
-        needs=_needs(conn, labels, as_of),
+        needs=_needs(conn, labels, as_of, overdue_days),
         pairing={
             "paired": Share(
                 _one(conn, "SELECT count(*) FROM h WHERE length(trim(surveyor)) > 0"), households
@@ -611,19 +619,6 @@ def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: group_order(r["grp"]))
 
 
-def _urgent_needs(conn: sqlite3.Connection, limit: int | None) -> list[dict[str, Any]]:
-    return _rows(
-        conn,
-        f"""
-        SELECT h.village_code, h.grp, h.head_name, h.surveyor, h.survey_date,
-               n.category, n.item, n.description
-        FROM n JOIN h ON h.rid = n.rid
-        WHERE n.urgency = 'urgent' AND coalesce(n.status, 'open') NOT IN {CLOSING_SQL}
-        ORDER BY h.survey_date, h.grp, h.head_name, n.idx
-        {"LIMIT " + str(int(limit)) if limit else ""}""",
-    )
-
-
 def _village_rows(conn: sqlite3.Connection, county: str, line: float) -> list[dict[str, Any]]:
     rows = _rows(
         conn,
@@ -707,9 +702,16 @@ def _place(conn: sqlite3.Connection, scope: Scope) -> dict[str, Any] | None:
 
 
 def build_report(
-    db_path: Path, scope: Scope, period: Period, poverty_line: float, *, today: date | None = None
+    db_path: Path,
+    scope: Scope,
+    period: Period,
+    poverty_line: float,
+    *,
+    today: date | None = None,
+    overdue_days: dict[str, int] | None = None,
 ) -> Report:
-    """The figures of a village report or county roll-up.
+    """The figures of a village report or county roll-up; needs are overdue after
+    `overdue_days` by urgency (reports.ledger.OVERDUE_DAYS unless given).
 
     Raises UnknownScope when the villages table does not know the code.
     """
@@ -737,7 +739,15 @@ def build_report(
             population, missing = None, int(place["population_unknown"])
         counted_to = as_of(period, today).isoformat()
         figures = indicators(
-            conn, labels, poverty_line, registered, in_period, counted_to, population, missing
+            conn,
+            labels,
+            poverty_line,
+            registered,
+            in_period,
+            counted_to,
+            population_registered=population,
+            population_missing=missing,
+            overdue_days=overdue_days,
         )
         span = conn.execute("SELECT min(survey_date), max(survey_date) FROM h").fetchone()
         report = Report(
@@ -762,14 +772,15 @@ def build_report(
             )
             report.previous = headline(conn, poverty_line, registered, population, "hp")
         today_iso = (today or date.today()).isoformat()
+        report.overdue_needs = overdue_needs(conn, counted_to, overdue_days=overdue_days)
         if scope.kind == "village":
             report.households = _household_rows(conn)
-            report.urgent_needs = _urgent_needs(conn, None)
-            report.overdue_needs = overdue_needs(conn, counted_to)
+            report.urgent_needs = urgent_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
             report.red_flags = _red_flags(conn, poverty_line, None)
         else:
             report.red_flags = _red_flags(conn, poverty_line, COUNTY_RED_FLAG_LIMIT)
+            report.urgent_needs = urgent_needs(conn, counted_to, URGENT_LIST_LIMIT)
             report.villages = _village_rows(conn, scope.code, poverty_line)
             report.townships = _township_rows(conn, scope.code)
             report.quality = _quality(conn, today_iso)

@@ -28,7 +28,7 @@ STATIC = PACKAGE / "static"
 TEMPLATES = PACKAGE / "templates"
 # Bumped whenever the templates or stylesheet change what a report shows, so
 # cached PDFs made by older templates are not served.
-TEMPLATE_VERSION = "6"
+TEMPLATE_VERSION = "7"
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN")
 QUALITY_LIMIT = 300
 

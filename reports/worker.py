@@ -137,7 +137,12 @@ def _peak_rss_mb() -> float:
 
 
 def render_to_file(
-    db_path: Path, request: ReportRequest, poverty_line: float, out: Path, generated_by: str
+    db_path: Path,
+    request: ReportRequest,
+    poverty_line: float,
+    out: Path,
+    generated_by: str,
+    overdue_days: dict[str, int] | None = None,
 ) -> RenderResult:
     """Compute the figures and write the PDF to `out` atomically. Runs in a worker."""
     from reports.figures import build_report
@@ -151,7 +156,9 @@ def render_to_file(
     gc.freeze()
     gc.disable()
     try:
-        report = build_report(db_path, request.scope, request.period, poverty_line)
+        report = build_report(
+            db_path, request.scope, request.period, poverty_line, overdue_days=overdue_days
+        )
         pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
     finally:
         gc.enable()
@@ -169,7 +176,11 @@ def render_to_file(
 
 
 def cache_key(
-    db_path: Path, request: ReportRequest, poverty_line: float, template_version: str
+    db_path: Path,
+    request: ReportRequest,
+    poverty_line: float,
+    template_version: str,
+    overdue_days: dict[str, int] | None = None,
 ) -> str:
     """A hash of everything the PDF is made from; cheap (index-only reads)."""
     conn = connect_readonly(db_path)
@@ -195,6 +206,7 @@ def cache_key(
             request.generated_by,
             poverty_line,
             template_version,
+            sorted((overdue_days or {}).items()),
         ],
         default=str,
     )
@@ -248,8 +260,10 @@ class ReportService:
         workers: int = 1,
         cache_bytes: int = CACHE_BYTES,
         queue_limit: int = QUEUE_LIMIT,
+        overdue_days: dict[str, int] | None = None,
     ):
         self.db_path = db_path
+        self.overdue_days = overdue_days  # needs overdue after so many days, by urgency
         self.cache_dir = cache_dir
         self.poverty_line = poverty_line
         self.workers = workers
@@ -326,7 +340,12 @@ class ReportService:
 
         await asyncio.to_thread(find_cjk_font)
         key = await asyncio.to_thread(
-            cache_key, self.db_path, request, self.poverty_line, TEMPLATE_VERSION
+            cache_key,
+            self.db_path,
+            request,
+            self.poverty_line,
+            TEMPLATE_VERSION,
+            self.overdue_days,
         )
         path = self.cache_dir / f"{key}.pdf"
         if touch(path):  # served from the cache: now its most recent use
@@ -408,6 +427,7 @@ class ReportService:
                     self.poverty_line,
                     path,
                     generated_by,
+                    self.overdue_days,
                 )
                 return result.path
             except BrokenProcessPool:

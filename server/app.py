@@ -18,6 +18,7 @@ from litestar.types import Message, Scope
 from forms.schema import check_surveys
 from server.accounts import AccountController
 from server.admin import AdminController, ProposalController
+from server.answer_pages import AnswerPages
 from server.api_docs import api_docs_file, swagger
 from server.assets import PRECOMPRESSED
 from server.audit_log import AuditController
@@ -26,7 +27,6 @@ from server.db import Database
 from server.designer import DesignerController, phone_preview_by_token
 from server.errors import EXCEPTION_HANDLERS, documented_errors
 from server.exports_api import ExportController
-from server.followups import FollowupController
 from server.form_design_api import FormDesignController
 from server.form_versions import FormController, publish_shipped
 from server.home import home
@@ -34,12 +34,15 @@ from server.household_pages import HouseholdPageController
 from server.households import HouseholdController
 from server.link_sheet import LinkSheetController
 from server.links import LinkController
+from server.needs_api import NeedController
+from server.needs_pages import NeedPages
 from server.openapi import tell_the_truth
 from server.pages import pages_router
 from server.pairings import PairingController
 from server.people import UserController
 from server.places import PlaceController
 from server.reports_api import ReportController, reports_lifespan
+from server.reviews import ReviewController
 from server.roster_pages import RosterImportController
 from server.settings import Settings
 from server.submissions import SubmissionController
@@ -149,8 +152,11 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             DesignerController,
             phone_preview_by_token,
             SubmissionController,
+            NeedController,
+            NeedPages,
+            AnswerPages,
+            ReviewController,
             ExportController,
-            FollowupController,
             PlaceController,
             HouseholdController,
             LinkController,

@@ -37,14 +37,16 @@ STATIC_FILES = (
     "fields.js",
     "app.js",
 )
-# The phone's other pages (我的联系户, a household's page, proposing a household): not
-# loaded by the form page, but kept by the service worker with its files, since the
-# front page opens offline too. Some import the form's modules, so they come after them.
-PHONE_FILES = ("home.css", "places.js", "home.js")
-# Styles of the pages for staff (admin, the front page once logged in) and the designer's
-# page and phone preview: served like the others, but not kept by the service worker,
-# which keeps what the phone needs. After STATIC_FILES: preview.js imports fields.js.
-OTHER_FILES = ("admin.css", "designer.css", "designer.js", "preview.js")
+# The phone's other pages (我的联系户, a household's page, proposing a household, the
+# cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
+# worker with its files, since those pages open offline too. Some import the form's
+# modules, so they come after them. /needs/mine is styled as the staff pages are, so
+# admin.css is kept too; needs.js keeps the cadre's steps on the phone until sent.
+PHONE_FILES = ("home.css", "places.js", "home.js", "admin.css", "needs.css", "needs.js")
+# The designer's page and phone preview: served like the others, but not kept by the
+# service worker, which keeps what the phone needs. After STATIC_FILES: preview.js
+# imports fields.js.
+OTHER_FILES = ("designer.css", "designer.js", "preview.js")
 _IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"

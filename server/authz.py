@@ -6,11 +6,11 @@
   build village choice lists.
 - official: reads answers, needs, households and reports of one place of the tree
   and everything under it, and exports its answers; confirms households cadres
-  propose there.
+  propose there; reviews the answers made there (approved, has issues, rejected).
 - cadre: fills and reads for the households paired with them and for every
-  household of a village paired with them; records those needs' follow-ups;
-  reads the reports of villages paired with them; makes and revokes those
-  households' own links, and prints their QR sheet.
+  household of a village paired with them; records the steps taken on those
+  households' needs; reads the reports of villages paired with them; makes and
+  revokes those households' own links, and prints their QR sheet.
 - household (a personal link): fills its own form for itself, nothing else.
 
 Anonymous requests are refused with 401. Out of scope is 403, or 404 where
@@ -58,11 +58,20 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Need:
+    """A need of the ledger, by the household (or village) it is about."""
+
+    id: int
+    household_id: str | None
+    village_code: str | None
+
+
+@dataclass(frozen=True)
 class Form:
     id: str
 
 
-Resource = Place | Household | Answer | Form | None
+Resource = Place | Household | Answer | Need | Form | None
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,8 @@ async def require(db: Database, p: Principal, verb: str, resource: Resource = No
         raise not_found(f"答案 {resource.id!r}", f"submission {resource.id!r}")
     if isinstance(resource, Household):
         raise not_found(f"户 {resource.id!r}", f"household {resource.id!r}")
+    if isinstance(resource, Need):
+        raise not_found(f"需求 {resource.id}", f"need {resource.id}")
     raise AppError(403, "forbidden", zh_en("无权进行此操作", "you may not do this"))
 
 
@@ -166,7 +177,7 @@ async def _form_read(db: Database, p: Principal, r: Resource) -> bool:
 def _where(r: Resource) -> tuple[str | None, str | None]:
     if isinstance(r, Household):
         return r.id, r.village_code
-    if isinstance(r, Answer):
+    if isinstance(r, Answer | Need):
         return r.household_id, r.village_code
     if isinstance(r, Place):
         return None, r.village_code
@@ -266,8 +277,10 @@ RULES: dict[str, Any] = {
     "submission.create": _fill,
     "submission.read": _read,
     "submission.list": _list,
-    "followup.create": _follow_up,
-    "needs.read": _read,
+    "submission.review": _review,
+    "need.read": _read,
+    "need.list": _list,
+    "need.step": _follow_up,
     "report.read": _report,
     "export.read": _export,
     "household.read": _read,

@@ -134,7 +134,7 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     print(
         f"{settings.db_path}: {loaded.villages} villages, {loaded.households} roster households,"
         f" {loaded.answers_stored} answers stored, {loaded.answers_there} already there,"
-        f" {loaded.steps} need follow-ups (seed {args.seed})"
+        f" {loaded.steps} steps taken on needs (seed {args.seed})"
     )
     print("demo accounts (demo only: these passwords are public):")
     for username, role, password in loaded.accounts:
@@ -181,7 +181,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 2
     try:
         report = build_report(
-            settings.db_path, Scope(args.kind, args.code), period, settings.poverty_line
+            settings.db_path,
+            Scope(args.kind, args.code),
+            period,
+            settings.poverty_line,
+            overdue_days=settings.overdue_days,
         )
         pdf = render_pdf(report, args.lang, generated_by="cli")
     except UnknownScope as exc:

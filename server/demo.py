@@ -3,7 +3,7 @@
 Loads places, roster households, one account per role (admin, designer, an
 official of the county, a cadre), the cadres who made the demo surveys paired
 with the households they surveyed, the answers (through the same checks as any
-answer) and follow-up steps on their needs. Everything is fixed by the seed, so
+answer) and the steps taken on the needs they raised. Everything is fixed by the seed, so
 a second run stores nothing new. Demo only: the printed passwords are public.
 """
 
@@ -26,10 +26,11 @@ from forms.demo_needs import demo_followups
 from forms.schema import shipped_forms
 from server.auth import Principal, system_principal
 from server.db import Database
-from server.followups import FollowupCreate, create_followup
 from server.form_versions import publish_shipped
 from server.households import upsert_households
 from server.links import create_link
+from server.need_steps import NeedStepCreate, create_step
+from server.needs import Overdue
 from server.pairings import pair
 from server.places import upsert_villages
 from server.submissions import SubmissionCreate, create_submission
@@ -103,21 +104,30 @@ async def load_demo(db: Database, seed: int = 1, today: date | None = None) -> D
         stored, new = await create_submission(db, "household", body, principal=cli, today=today)
         loaded.answers_stored += new
         loaded.answers_there += not new
-        for need_index, step in demo_followups(
+        steps = demo_followups(
             seed, index, answer["survey"]["date"], answer.get("needs") or [], today
-        ):
-            _, new = await create_followup(
+        )
+        items = await _items(db, stored.id) if steps else {}
+        for need_index, step in steps:
+            _, new = await create_step(
                 db,
-                stored.id,
-                need_index,
-                msgspec.convert(step, FollowupCreate),
+                items[f"/needs/{need_index}"],
+                msgspec.convert(step, NeedStepCreate),
                 principal=cli,
-                today=today,
+                overdue=Overdue(30, 90, today),
             )
             loaded.steps += new
     _, token = await create_link(db, cli.actor, roster[0]["id"], "household")
     loaded.household_link = f"/h/{token}"
     return loaded
+
+
+async def _items(db: Database, submission_id: str) -> dict[str, int]:
+    """The items the needs of an answer became, by their place in it (/needs/0)."""
+    rows = await db.fetch_all(
+        "SELECT path, need_id FROM need_listings WHERE submission_id = ?", (submission_id,)
+    )
+    return {r["path"]: r["need_id"] for r in rows}
 
 
 async def _cadre(db: Database, cli: Principal, name: str, unit: str | None, index: int) -> int:

@@ -25,6 +25,7 @@ import aiosqlite
 
 from server import audit
 from server.db import Database, query
+from server.needs_sync import link_needs
 
 FORM_ID = "household"  # the form whose fields household_facts knows
 BATCH = 500
@@ -206,6 +207,7 @@ async def _store(
 ) -> int:
     linked = 0
     for link in links:
+        assert link.household_id is not None  # only links are stored
         rows = await query(
             conn,
             "UPDATE submissions SET household_id = ? WHERE id = ? AND household_id IS NULL"
@@ -214,6 +216,7 @@ async def _store(
         )
         if rows:
             linked += 1
+            await link_needs(conn, link.submission_id, link.household_id)
             await audit.record(
                 conn,
                 actor,

@@ -248,7 +248,7 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
             SELECT h.id FROM pairings p JOIN households h ON h.village_code = p.village_code
             WHERE p.cadre_id = :cadre AND p.until IS NULL AND h.status = 'active'),
         last AS (
-            SELECT household_id, id, survey_date, answers ->> '$.needs' AS needs,
+            SELECT household_id, id, survey_date,
                    row_number() OVER (PARTITION BY household_id
                                       ORDER BY survey_date DESC, received_at DESC) AS n
             FROM submissions
@@ -257,13 +257,11 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
                v.township_name, h.group_name, h.category, h.member_count, h.status,
                h.updated_at,
                l.id AS last_answer_id, l.survey_date AS last_survey_date,
-               coalesce(json_array_length(l.needs), 0) AS needs,
-               (SELECT count(DISTINCT f.need_index) FROM need_followups f
-                WHERE f.submission_id = l.id AND f.status IN
-                  ('solved_on_spot', 'solved', 'cannot_solve')) AS closed,
-               (SELECT max(f.happened_on) FROM need_followups f
-                WHERE f.submission_id IN (SELECT id FROM submissions s
-                                          WHERE s.household_id = h.id)) AS last_step
+               (SELECT count(*) FROM needs n WHERE n.household_id = h.id
+                AND n.withdrawn_by IS NULL
+                AND n.status NOT IN ('solved_on_spot', 'solved', 'cannot_solve')) AS open_needs,
+               (SELECT max(s.happened_on) FROM needs n JOIN need_steps s ON s.need_id = n.id
+                WHERE n.household_id = h.id) AS last_step
         FROM mine JOIN households h ON h.id = mine.id
         JOIN villages v ON v.code = h.village_code
         LEFT JOIN last l ON l.household_id = h.id AND l.n = 1
@@ -288,7 +286,7 @@ async def my_households(db: Database, cadre_id: int, round_start: str) -> list[M
             last_answer_id=r["last_answer_id"],
             last_survey_date=r["last_survey_date"],
             last_visit=max(filter(None, (r["last_survey_date"], r["last_step"])), default=None),
-            open_needs=max(0, r["needs"] - r["closed"]),
+            open_needs=r["open_needs"],
             status=r["status"],
             updated_at=r["updated_at"],
         )

@@ -53,6 +53,7 @@ def reports_lifespan(settings: Settings) -> Any:
             settings.report_workers,
             cache_bytes=settings.report_cache_mb * 1024 * 1024,
             queue_limit=settings.report_queue,
+            overdue_days=settings.overdue_days,
         )
         service.start()
         app.state.reports = service

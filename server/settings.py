@@ -97,6 +97,20 @@ class Settings:
         _positive_float,
         "per-capita net income (元/year) under which a household counts as poor in reports",
     )
+    overdue_urgent_days: int = _setting(
+        "MINSHENG_OVERDUE_URGENT_DAYS",
+        30,
+        _positive_int,
+        "days an urgent (急需) need may stay open after the survey that raised it before it is"
+        " overdue, on the needs pages and in reports",
+    )
+    overdue_normal_days: int = _setting(
+        "MINSHENG_OVERDUE_NORMAL_DAYS",
+        90,
+        _positive_int,
+        "days a normal (一般) need may stay open before it is overdue; long-term (长期) needs"
+        " are never overdue",
+    )
     report_workers: int = _setting(
         "MINSHENG_REPORT_WORKERS", 1, _positive_int, "PDF reports rendered at the same time"
     )
@@ -156,6 +170,11 @@ class Settings:
     def round_start(self) -> date:
         """The first day of the current survey round (a household surveyed since is done)."""
         return self.round_start_day or self.today().replace(month=1, day=1)
+
+    @property
+    def overdue_days(self) -> dict[str, int]:
+        """Days a need may stay open, by urgency; an urgency not named is never overdue."""
+        return {"urgent": self.overdue_urgent_days, "normal": self.overdue_normal_days}
 
     @property
     def link_key_path(self) -> Path:

@@ -38,7 +38,9 @@ from server.db import Database, now_iso, query, rows
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
+from server.needs_sync import sync_needs
 from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
+from server.reviews import Review, latest_review
 from server.settings import Settings
 from server.subjects import Subject, subject_of
 
@@ -64,6 +66,7 @@ class Submission(msgspec.Struct):
     corrects: str | None = None
     corrected_by: str | None = None
     submitted_by: str | None = None
+    review: Review | None = None  # an official's latest word on it (GET of one answer)
 
 
 class SubmissionPage(msgspec.Struct):
@@ -155,6 +158,7 @@ async def get_submission(
     found = _submission(row)
     if not await _may_see(db, principal, found, receipt):
         await require(db, principal, "submission.read", answer_of(found))
+    found.review = await latest_review(db, submission_id)
     return found
 
 
@@ -273,7 +277,7 @@ async def create_submission(
     )
     digest = _hash(material)
     try:
-        subject = await _checked(db, form_id, body, principal, lang, today)
+        form, subject = await _checked(db, form_id, body, principal, lang, today)
     except AppError:
         # An answer stored already is acknowledged whatever the checks say today (its
         # version retired since, its household moved, a rule tightened): they are only
@@ -327,6 +331,8 @@ async def create_submission(
             household_id=subject.household_id,
             **({"corrects": corrects} if corrects else {}),
         )
+        # The household's needs ledger, in the answer's own transaction: both or neither.
+        sync_needs(conn, form, inserted[0], principal.actor)
         return _submission(inserted[0], body.answers, derived), True
 
     return await db.write_now(work)
@@ -339,8 +345,9 @@ async def _checked(
     principal: Principal,
     lang: str,
     today: date | None,
-) -> Subject:
-    """What a new answer that passed every check is about; AppError if it fails one."""
+) -> tuple[FormVersion, Subject]:
+    """The version a new answer that passed every check answers, and what it is about;
+    AppError if it fails one."""
     # A household's link fills one form only: asked before the form is looked up.
     await require(db, principal, "form.read", Form(form_id))
     form = await get_version(db, form_id, body.version)
@@ -356,7 +363,7 @@ async def _checked(
             zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
             localize(issues, lang),
         )
-    return subject
+    return form, subject
 
 
 async def retired_error(db: Database, form_id: str, version: int) -> AppError:

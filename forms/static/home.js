@@ -211,14 +211,15 @@ if (proposing) {
   });
 }
 
-// The service worker keeps this page and the form's for use offline (forms/static/sw.js). Before
-// it runs (the first visit) they are asked for once more, so the cache has them; any page of
-// the form will do offline, for any household: its script reads the household from the address.
+// The service worker keeps this page, the form's and the needs list's for use offline
+// (forms/static/sw.js). Before it runs (the first visit) they are asked for once more, so the
+// cache has them; any page of the form will do offline, for any household: its script reads
+// the household from the address.
 async function offline() {
   if (!('serviceWorker' in navigator)) return;
   await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   const cache = await caches.open('ms-pages-1');
-  const want = [[location.href.split('#')[0], false], [`/f/household?lang=${lang}`, true]];
+  const want = [[location.href.split('#')[0], false], [`/f/household?lang=${lang}`, true], [`/needs/mine?lang=${lang}`, true]];
   for (const [url, any] of want) {
     if (!(await cache.match(url, { ignoreVary: true, ignoreSearch: any }))) await cache.add(url).catch(() => {});
   }

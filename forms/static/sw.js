@@ -6,7 +6,8 @@ const VERSION = '__VERSION__';
 const ASSETS = "__ASSETS__";
 const STATIC = 'ms-static-' + VERSION;
 const PAGES = 'ms-pages-1';
-const PAGE = /^\/(f\/[^/]+(\/v\/[0-9]+)?)?$/; // the front page, a form, a form's version
+// The front page, a form, a form's version, and the cadre's needs (steps recorded offline).
+const PAGE = /^\/(f\/[^/]+(\/v\/[0-9]+)?|needs\/mine)?$/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));

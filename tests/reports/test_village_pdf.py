@@ -22,6 +22,7 @@ from server.auth import system_principal
 from server.db import Database
 from server.form_versions import publish
 from server.households import upsert_households
+from server.needs import Overdue
 from server.places import upsert_villages
 from server.submissions import SubmissionCreate, create_submission
 from tests.conftest import new_id
@@ -33,6 +34,7 @@ INJECTION = (
 )
 LINE = 2952.0
 TESTER = system_principal("test")
+LATER = Overdue(30, 90, date.today())  # steps may be recorded up to today
 
 
 def _village() -> dict[str, Any]:
@@ -346,9 +348,19 @@ LEDGER_HOUSEHOLDS = [
 ]
 
 
+async def need_ids(db: Database, submission_id: str) -> list[int]:
+    """The items an answer's needs became, in the order it lists them."""
+    rows = await db.fetch_all(
+        "SELECT need_id FROM need_listings WHERE submission_id = ?"
+        " ORDER BY CAST(substr(path, 8) AS INTEGER)",
+        (submission_id,),
+    )
+    return [r["need_id"] for r in rows]
+
+
 async def _store_ledger(db_path: Path) -> None:
     from forms.schema import shipped_forms
-    from server.followups import FollowupCreate, create_followup
+    from server.need_steps import NeedStepCreate, create_step
 
     db = await Database.open(db_path)
     try:
@@ -372,16 +384,17 @@ async def _store_ledger(db_path: Path) -> None:
                 household_id=entry["id"],
             )
             await create_submission(db, "household", body, principal=TESTER)
+            items = await need_ids(db, sid)
             for (h, need), steps in STEPS.items():
                 for status, day, satisfaction in steps if h == index else []:
-                    step = FollowupCreate(
+                    step = NeedStepCreate(
                         id=new_id(),  # type: ignore[arg-type]
                         status=status,
                         happened_on=day,
                         satisfaction=satisfaction,
                         responsible_unit="甘谷县水务局" if status == "referred" else None,
                     )
-                    await create_followup(db, sid, need, step, principal=TESTER)
+                    await create_step(db, items[need], step, principal=TESTER, overdue=LATER)
     finally:
         await db.close()
 
@@ -454,7 +467,7 @@ def test_a_step_after_the_period_end_does_not_count(ledger_pdf) -> None:
     needs = ledger_pdf["report"].figures.needs
     # Household 2's urgent need was solved on 2026-09-15, after the period: still referred.
     overdue = ledger_pdf["report"].overdue_needs
-    listed = [(n["survey_date"], n["status"], n["days_open"]) for n in overdue]
+    listed = [(n["raised_on"], n["status"], n["days_open"]) for n in overdue]
     assert ("2026-04-03", "referred", (LEDGER_END - date(2026, 4, 3)).days) in listed
     assert needs["solved"] == _recount()["solved"]
     # Long-term needs are never overdue; the overdue list is longest-open first.
@@ -469,13 +482,13 @@ def test_without_a_period_end_the_late_step_counts(ledger_pdf) -> None:
 
 
 def test_urgent_needs_list_leaves_out_closed_needs(ledger_pdf) -> None:
-    listed = {n["survey_date"] for n in ledger_pdf["report"].urgent_needs}
+    listed = {n["raised_on"] for n in ledger_pdf["report"].urgent_needs}
     # Household 0's first urgent need is solved, its second is open; household 1's is closed.
     assert "2026-04-01" in listed and "2026-04-02" not in listed
 
 
-def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
-    from server.followups import FollowupCreate, create_followup
+def test_a_new_step_changes_the_cache_fingerprint(ledger_pdf) -> None:
+    from server.need_steps import NeedStepCreate, create_step
 
     scope, period = Scope("village", _village()["code"]), Period()
     conn = report_draw.connect_readonly(ledger_pdf["db"])
@@ -488,8 +501,9 @@ def test_a_new_follow_up_changes_the_cache_fingerprint(ledger_pdf) -> None:
     async def add() -> None:
         db = await Database.open(ledger_pdf["db"])
         try:
-            step = FollowupCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
-            await create_followup(db, sid[0], 0, step, principal=TESTER)
+            step = NeedStepCreate(id=new_id(), status="in_progress", happened_on="2026-09-01")  # type: ignore[arg-type]
+            items = await need_ids(db, sid[0])
+            await create_step(db, items[0], step, principal=TESTER, overdue=LATER)
         finally:
             await db.close()
 
@@ -517,3 +531,76 @@ def test_appendix_rows_count_each_households_solved_needs(ledger_pdf) -> None:
     rows = re.findall(r"(\d+) ?/ ?(\d+) ?/ ?(\d+)\s*$", appendix, re.M)
     found = [tuple(map(int, row)) for row in rows]
     assert sorted(found) == sorted(expected)
+
+
+def _open_needs(kind: str) -> list[tuple[Any, ...]]:
+    """Needs not closed on LEDGER_END, recounted from STEPS: (raised, urgency, status,
+    unit, days open), for `kind` "urgent" (every open urgent need) or "overdue"."""
+    end = LEDGER_END.isoformat()
+    found = []
+    for h, (surveyed, urgencies) in enumerate(LEDGER_HOUSEHOLDS):
+        for need, urgency in enumerate(urgencies):
+            steps = sorted(
+                enumerate(s for s in STEPS.get((h, need), []) if s[1] <= end),
+                key=lambda p: (p[1][1], p[0]),
+            )
+            status = steps[-1][1][0] if steps else "open"
+            if status in ("solved", "solved_on_spot", "cannot_solve"):
+                continue
+            days = (LEDGER_END - date.fromisoformat(surveyed)).days
+            unit = "甘谷县水务局" if any(s[0] == "referred" for _, s in steps) else None
+            overdue = urgency != "long_term" and days > {"urgent": 30, "normal": 90}[urgency]
+            if (kind == "urgent" and urgency == "urgent") or (kind == "overdue" and overdue):
+                found.append((surveyed, urgency, status, unit, days))
+    return found
+
+
+def _listed(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(r["raised_on"], r["urgency"], r["status"], r["unit"], r["days_open"]) for r in rows]
+
+
+def test_village_lists_give_unit_status_and_days_recounted(ledger_pdf) -> None:
+    report = ledger_pdf["report"]
+    assert sorted(_listed(report.urgent_needs)) == sorted(_open_needs("urgent"))
+    assert sorted(_listed(report.overdue_needs)) == sorted(_open_needs("overdue"))
+    assert all(r["village_code"] == _village()["code"] for r in report.urgent_needs)
+    urgent = ledger_pdf["text"][ledger_pdf["text"].index("急需事项清单（未办结）") :]
+    assert "已转办 · 甘谷县水务局" in " ".join(urgent.split())
+
+
+@pytest.fixture(scope="module")
+def county_ledger(ledger_pdf, tmp_path_factory) -> dict[str, Any]:
+    county = _village()["code"][:6]
+    report = build_report(ledger_pdf["db"], Scope("county", county), Period(end=LEDGER_END), LINE)
+    out = tmp_path_factory.mktemp("county") / "county.pdf"
+    out.write_bytes(report_pdf.render_pdf(report, "zh"))
+    return {"report": report, "text": _text(out, "-layout")}
+
+
+def test_county_lists_open_urgent_and_longest_overdue_needs_recounted(county_ledger) -> None:
+    report = county_ledger["report"]
+    urgent, overdue = _open_needs("urgent"), _open_needs("overdue")
+    assert sorted(_listed(report.urgent_needs)) == sorted(urgent)
+    assert sorted(_listed(report.overdue_needs)) == sorted(overdue)
+    # Open longest first, each with its village.
+    for rows in (report.urgent_needs, report.overdue_needs):
+        days_open = [r["days_open"] for r in rows]
+        assert days_open == sorted(days_open, reverse=True)
+        assert {r["village_name"] for r in rows} == {_village()["name"]}
+    assert report.figures.needs["urgent_open"] == len(urgent)
+    text = " ".join(county_ledger["text"].split())
+    assert "未办结的急需事项" in text and "逾期未办结需求" in text
+    days = max(d for *_, d in overdue)
+    assert f"{_village()['name']} · " in text and f" {days} " in text
+
+
+def test_needs_read_from_items_equal_needs_recounted_from_steps(ledger_pdf) -> None:
+    """Without a period end a report reads each need's status from its item; up to today
+    it recounts it from the steps. Both must say the same."""
+    scope, today = Scope("village", _village()["code"]), date.today()
+    now = build_report(ledger_pdf["db"], scope, Period(), LINE, today=today)
+    recounted = build_report(ledger_pdf["db"], scope, Period(end=today), LINE, today=today)
+    assert now.figures.needs == recounted.figures.needs
+    assert now.overdue_needs == recounted.overdue_needs
+    assert now.urgent_needs == recounted.urgent_needs
+    assert now.households == recounted.households

@@ -260,7 +260,9 @@ async def test_responses_with_personal_data_are_not_stored(client, world) -> Non
     session = _as_session(_cookie_of(login))
     for url in (
         f"/api/submissions/{sid}",
-        f"/api/submissions/{sid}/needs",
+        "/api/needs",
+        "/api/needs/1",
+        "/api/me/needs",
         f"/api/households/{world.households['A1']}",
         "/api/households",
         f"{URL}?village_code={VILLAGE_A}",

@@ -90,6 +90,12 @@ SEES = {
     "household": {"A1"},
 }
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+NEED = {
+    "category": "infrastructure_housing",
+    "item": "road",
+    "description": "入户路是土路，希望硬化。",
+    "urgency": "normal",
+}
 
 
 # ---------------------------------------------------------------- the world of the table
@@ -250,6 +256,8 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
                 "link": world.link_token,
             }
             for key in ("A1", "C1"):
+                if not world.answers[key].get("needs"):  # the needs rows need a need
+                    world.answers[key]["needs"] = [NEED]
                 answer_id = str(uuid.uuid4())
                 response = await client.post(
                     "/api/forms/household/submissions",
@@ -263,6 +271,10 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
                 )
                 assert response.status_code == 201, response.text
                 ctx.ids[key.lower()] = answer_id
+                need = await ctx.db.fetch_one(
+                    "SELECT need_id FROM need_listings WHERE submission_id = ?", (answer_id,)
+                )
+                ctx.ids[f"n_{key.lower()}"] = str(need["need_id"])
             # What each household keeps private; a name that also appears in another
             # household's answers (a common name) cannot tell a leak apart.
             private = {key: _private(world.answers[key]) for key in world.answers}
@@ -346,12 +358,19 @@ def _answer_form(key: str) -> Callable[[Ctx], list[tuple[str, str]]]:
     return pairs
 
 
-def _followup(key: str) -> Callable[[Ctx], dict[str, Any]]:
+def _step(key: str) -> Callable[[Ctx], dict[str, Any]]:
     return lambda ctx: {
         "id": str(uuid.uuid4()),
         "status": "in_progress",
         "happened_on": ctx.world.answers[key]["survey"]["date"],
     }
+
+
+def _step_form(key: str) -> Callable[[Ctx], list[tuple[str, str]]]:
+    return lambda ctx: (
+        [(k, str(v)) for k, v in _step(key)(ctx).items() if k != "id"]
+        + [("_id", str(uuid.uuid4()))]
+    )
 
 
 def _new_person_json(ctx: Ctx) -> dict[str, Any]:
@@ -504,15 +523,53 @@ ROWS: list[Row] = [
         at("/f/household/done/{c1}"), expect("401 200 404 404 200 404 404 404")),
     Row("GET", SUB, at("/api/submissions/{a1}"), expect("401 200 404 200 404 200 404 404"),
         at("/api/submissions/{c1}"), expect("401 200 404 404 200 404 404 404")),
-    Row("GET", SUB + "/needs", at("/api/submissions/{a1}/needs"),
+
+    # ---- the needs ledger: officials read their area's, paired cadres read and step on
+    # their households' (steps are the paired cadre's work, not the official's)
+    Row("GET", "/api/needs", at("/api/needs?village={vA}"), AREA_LIST,
+        at("/api/needs?village={vC}"), AREA_LIST),
+    Row("GET", "/api/needs/workload", at("/api/needs/workload?by=cadre&under={vA}"), AREA_LIST,
+        at("/api/needs/workload?by=unit&under={vC}"), AREA_LIST),
+    Row("GET", "/api/needs/{need_id:int}", at("/api/needs/{n_a1}"),
         expect("401 200 404 200 404 200 404 404"),
-        at("/api/submissions/{c1}/needs"), expect("401 200 404 404 200 404 404 404")),
-    # Officials read needs but record no follow-up: that is the paired cadre's work.
-    Row("POST", SUB + "/needs/{index:int}/followups",
-        with_json("/api/submissions/{a1}/needs/0/followups", _followup("A1")),
+        at("/api/needs/{n_c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/api/needs/{need_id:int}/steps",
+        with_json("/api/needs/{n_a1}/steps", _step("A1")),
         expect("401 201 404 404 404 201 404 404"),
-        with_json("/api/submissions/{c1}/needs/0/followups", _followup("C1")),
+        with_json("/api/needs/{n_c1}/steps", _step("C1")),
         expect("401 201 404 404 404 404 404 404")),
+    Row("GET", "/api/me/needs", at("/api/me/needs"), STAFF),
+    Row("GET", "/needs", at("/needs?village={vA}"), AREA_LIST, at("/needs?village={vC}"), AREA_LIST),
+    Row("GET", "/needs/mine", at("/needs/mine"), STAFF),
+    Row("GET", "/needs/{need_id:int}", at("/needs/{n_a1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/needs/{n_c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/needs/{need_id:int}/steps", with_form("/needs/{n_a1}/steps", _step_form("A1")),
+        expect("401 303 404 404 404 303 404 404"),
+        with_form("/needs/{n_c1}/steps", _step_form("C1")),
+        expect("401 303 404 404 404 404 404 404")),
+
+    # ---- reviewing answers: officials of the area (and admins) review; whoever may read
+    # the answer reads its reviews
+    Row("POST", SUB + "/reviews",
+        with_json("/api/submissions/{a1}/reviews", {"id": "{uuid}", "decision": "approved"}),
+        expect("401 201 404 201 404 404 404 404"),
+        with_json("/api/submissions/{c1}/reviews", {"id": "{uuid}", "decision": "approved"}),
+        expect("401 201 404 404 201 404 404 404")),
+    Row("GET", SUB + "/reviews", at("/api/submissions/{a1}/reviews"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/api/submissions/{c1}/reviews"), expect("401 200 404 404 200 404 404 404")),
+    Row("GET", "/api/me/reviews", at("/api/me/reviews"), STAFF),
+    Row("GET", "/answers", at("/answers?village={vA}"), AREA_LIST,
+        at("/answers?village={vC}"), AREA_LIST),
+    Row("GET", "/answers/{submission_id:str}", at("/answers/{a1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/answers/{c1}"), expect("401 200 404 404 200 404 404 404")),
+    Row("POST", "/answers/{submission_id:str}/review",
+        with_form("/answers/{a1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
+        expect("401 303 404 303 404 404 404 404"),
+        with_form("/answers/{c1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
+        expect("401 303 404 404 303 404 404 404")),
 
     # ---- the publish cycle: designers and administrators only
     Row("GET", "/api/forms/{form_id:str}/draft", at("/api/forms/{drafted}/draft"), DESIGNERS),

@@ -17,7 +17,7 @@ async def test_openapi_describes_the_submission_api(client) -> None:
     assert {"201", "400", "404", "409", "413", "415", "422"} <= set(create["responses"])
     read = doc["paths"]["/api/submissions/{submission_id}"]["get"]
     assert "404" in read["responses"]
-    step = doc["paths"]["/api/submissions/{submission_id}/needs/{index}/followups"]["post"]
+    step = doc["paths"]["/api/needs/{need_id}/steps"]["post"]
     step_body = step["requestBody"]["content"]["application/json"]["schema"]
     assert step_body["required"] == ["id", "status", "happened_on"]
     assert "/f/{form_id}" not in doc["paths"]  # pages are for people, not the API

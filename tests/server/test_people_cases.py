@@ -196,21 +196,22 @@ async def test_a_form_post_from_another_site_is_refused_and_not_stored(client, w
     assert await _count(client, "submissions") == stored + 1
 
 
-async def test_an_anonymous_followup_is_refused_and_changes_nothing(client, world) -> None:
+async def test_an_anonymous_step_is_refused_and_changes_nothing(client, world) -> None:
     sid = await _store(client, world, "A2", world.answer("A2"))
     step = {"status": "solved", "happened_on": world.answers["A2"]["survey"]["date"]}
+    row = await client.app.state.db.fetch_one(
+        "SELECT need_id FROM need_listings WHERE submission_id = ? AND path = '/needs/0'", (sid,)
+    )
+    url = f"/api/needs/{row['need_id']}"
 
     anonymous = await client.post(
-        f"/api/submissions/{sid}/needs/0/followups",
+        f"{url}/steps",
         json={"id": str(uuid.uuid4()), **step, "satisfaction": "satisfied"},
         headers=world.as_("anonymous"),
     )
 
     assert anonymous.status_code == 401
-    assert await _count(client, "need_followups") == 0
-    needs = (await client.get(f"/api/submissions/{sid}/needs")).json()["needs"]
-    assert needs[0]["status"] == "open"
-    paired = await client.post(
-        f"/api/submissions/{sid}/needs/0/followups", json={"id": str(uuid.uuid4()), **step}
-    )
+    assert await _count(client, "need_steps") == 0
+    assert (await client.get(url)).json()["status"] == "open"
+    paired = await client.post(f"{url}/steps", json={"id": str(uuid.uuid4()), **step})
     assert paired.status_code == 201  # the cadre paired with the household may

@@ -232,7 +232,8 @@ async def test_submission_write_is_audited(client, household, settings) -> None:
                 "SELECT action FROM audit_log WHERE target = ?", (f"submission:{sid}",)
             )
         ]
-    assert actions == ["submission.create"]
+    # Then what the answer did to its household's needs ledger, when it lists needs.
+    assert actions == ["submission.create", "need.sync"][: 1 + bool(household.get("needs"))]
 
 
 async def test_bodies_of_the_wrong_shape_are_400_never_500(client, household) -> None:
