@@ -4,9 +4,10 @@ whether the client is still there."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -165,18 +166,27 @@ def _parse(raw: bytes) -> Any:
     return value
 
 
+@functools.cache
+def _int_fields(shape: Hashable) -> frozenset[str]:
+    """The names of a Struct's integer fields, worked out once per shape: msgspec's
+    type_info took an eighth of the server's time per answer when asked every time."""
+    try:
+        info = msgspec.inspect.type_info(shape)
+    except (TypeError, ValueError):
+        return frozenset()
+    if not isinstance(info, msgspec.inspect.StructType):
+        return frozenset()
+    return frozenset(
+        f.encode_name for f in info.fields if isinstance(f.type, msgspec.inspect.IntType)
+    )
+
+
 def _whole_numbers(value: Any, shape: type[Any]) -> Any:
     """JSON has one number type: `1.0` is the integer 1 to JSON Schema (and so to the API
     document), where msgspec refuses a float for an int field."""
     if not isinstance(value, dict) or not isinstance(shape, type):
         return value
-    try:
-        info = msgspec.inspect.type_info(shape)
-    except (TypeError, ValueError):
-        return value
-    if not isinstance(info, msgspec.inspect.StructType):
-        return value
-    whole = {f.encode_name for f in info.fields if isinstance(f.type, msgspec.inspect.IntType)}
+    whole = _int_fields(shape)
     return {
         k: int(v) if k in whole and isinstance(v, float) and v.is_integer() else v
         for k, v in value.items()
