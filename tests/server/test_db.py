@@ -313,3 +313,27 @@ def test_a_database_with_another_migration_history_is_refused(settings) -> None:
 async def _open_close(path: Path) -> None:
     db = await Database.open(path)
     await db.close()
+
+
+async def test_a_read_only_database_answers_503_and_recovers_without_restart(settings) -> None:
+    db = await Database.open(settings.db_path)
+    try:
+
+        async def note(conn):
+            await conn.execute(
+                "INSERT INTO audit_log (at, actor, action, target) VALUES ('t', 'a', 'ro', 'x')"
+            )
+
+        # A stand-in for the disk remounted read-only: SQLite answers SQLITE_READONLY the same.
+        await db._writer.execute("PRAGMA query_only = ON")
+        with pytest.raises(AppError) as caught:
+            await db.write(note)
+        assert (caught.value.status, caught.value.code) == (503, "storage_read_only")
+        assert db.health.state == "storage_read_only"
+        assert (await db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'ro'"))[0] == 0
+        await db._writer.execute("PRAGMA query_only = OFF")
+        await db.write(note)
+        assert db.health.state == "ok"
+        assert (await db.fetch_one("SELECT count(*) FROM audit_log WHERE action = 'ro'"))[0] == 1
+    finally:
+        await db.close()
