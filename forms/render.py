@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forms.issues import pointer
+from forms.media import LOCATION, PHOTO
 from forms.schema import canonical_json
 from forms.validate import validator_for
 
@@ -68,6 +69,7 @@ class Field:
     """One question, group or repeat group of the page, with its current answer and errors."""
 
     # text textarea number date email tel radio select checkboxes yesno const group repeat
+    # photo location
     kind: str
     name: str  # JSON pointer of the answer
     type: str  # the JSON type the answer converts to
@@ -250,6 +252,10 @@ def _attach_errors(node: Field, by_path: dict[str, list[str]]) -> None:
     for child in node.children + node.items:
         _attach_errors(child, by_path)
     node.errors = by_path.pop(node.name, [])
+    if node.kind == LOCATION:  # its parts are not shown: their errors are the question's
+        for part in node.children:
+            node.errors.extend(part.errors)
+            part.errors = []
     if node.kind == "repeat":  # errors inside an item's missing field show on the item
         for item in node.items:
             prefix = item.name + "/"
@@ -273,6 +279,16 @@ def _field(
     }
     if value is None and fresh and "default" in node:
         value = node["default"]
+    if widget == PHOTO:
+        return Field(kind=PHOTO, value=value, **common)
+    if widget == LOCATION and kind_type == "object":
+        # Its parts are filled by the phone's GPS, never typed: carried as hidden fields.
+        fix = value if isinstance(value, dict) else {}
+        parts = [
+            _field(sub, pointer_join(name, key), lang, fix.get(key), fresh, False)
+            for key, sub in (node.get("properties") or {}).items()
+        ]
+        return Field(kind=LOCATION, value=fix, children=parts, **common)
     if kind_type == "object":
         return _object_field(
             node, name, lang, value if isinstance(value, dict) else {}, fresh, common
@@ -512,6 +528,13 @@ UI: dict[str, dict[str, str]] = {
         "take": "在这里继续填写",
         "moved": "这一户已在另一个窗口中提交：{status}",
         "aside": "（{note}）",
+        "photo_take": "拍照或选照片",
+        "photo_drop": "删除照片",
+        "photo_kept": "已有照片",
+        "locate": "记录位置",
+        "locate_drop": "清除位置",
+        "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
+        "media_nojs": "拍照和定位需要开启 JavaScript 的浏览器",
     },
     "en": {
         "next": "Next",
@@ -576,6 +599,13 @@ UI: dict[str, dict[str, str]] = {
         "take": "Continue it here",
         "moved": "This household was sent from another window: {status}",
         "aside": " ({note})",
+        "photo_take": "Take or pick a photo",
+        "photo_drop": "Remove photo",
+        "photo_kept": "Has a photo",
+        "locate": "Record location",
+        "locate_drop": "Clear location",
+        "located": "Latitude {lat}, longitude {lon}, accurate to about {acc} m",
+        "media_nojs": "Photos and locations need a browser with JavaScript",
     },
 }
 
