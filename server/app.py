@@ -34,6 +34,7 @@ from server.household_pages import HouseholdPageController
 from server.households import HouseholdController
 from server.link_sheet import LinkSheetController
 from server.links import LinkController
+from server.media import MediaController
 from server.openapi import tell_the_truth
 from server.pages import pages_router
 from server.pairings import PairingController
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             DesignerController,
             phone_preview_by_token,
             SubmissionController,
+            MediaController,
             ExportController,
             FollowupController,
             PlaceController,

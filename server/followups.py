@@ -295,8 +295,7 @@ async def create_followup(
         )
         if not inserted:  # a racing request stored this id first: same step, or a conflict
             stored = await query(
-                conn,
-                "SELECT * FROM need_followups WHERE client_id = ?", (client_id,)
+                conn, "SELECT * FROM need_followups WHERE client_id = ?", (client_id,)
             )
             return _same_or_conflict(stored[0], client_id, digest), False
         await audit.record(
