@@ -528,13 +528,6 @@ UI: dict[str, dict[str, str]] = {
         "take": "在这里继续填写",
         "moved": "这一户已在另一个窗口中提交：{status}",
         "aside": "（{note}）",
-        "photo_take": "拍照或选照片",
-        "photo_drop": "删除照片",
-        "photo_kept": "已有照片",
-        "locate": "记录位置",
-        "locate_drop": "清除位置",
-        "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
-        "media_nojs": "拍照和定位需要开启 JavaScript 的浏览器",
     },
     "en": {
         "next": "Next",
@@ -599,13 +592,30 @@ UI: dict[str, dict[str, str]] = {
         "take": "Continue it here",
         "moved": "This household was sent from another window: {status}",
         "aside": " ({note})",
+    },
+}
+
+
+# The words of photo and location questions that only the page shows: not in the script's
+# `ui` (forms/client.py), which every form page carries; photo.js has its own.
+MEDIA_UI = {
+    "zh": {
+        "photo_take": "拍照或选照片",
+        "photo_drop": "删除照片",
+        "photo_kept": "已有照片",
+        "locate": "记录位置",
+        "locate_drop": "清除位置",
+        "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
+        "nojs": "拍照和定位需要开启 JavaScript 的浏览器",
+    },
+    "en": {
         "photo_take": "Take or pick a photo",
         "photo_drop": "Remove photo",
         "photo_kept": "Has a photo",
         "locate": "Record location",
         "locate_drop": "Clear location",
         "located": "Latitude {lat}, longitude {lon}, accurate to about {acc} m",
-        "media_nojs": "Photos and locations need a browser with JavaScript",
+        "nojs": "Photos and locations need a browser with JavaScript",
     },
 }
 
@@ -619,6 +629,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["UI"] = UI
+    env.globals["MEDIA_UI"] = MEDIA_UI
     # The page's data for its script as UTF-8 rather than \\u escapes (a Chinese character
     # is 3 bytes, not 6) and without spaces: about 0.5 KB less on a first visit, compressed.
     # `tojson` still escapes < > & and ' for a <script> element.
