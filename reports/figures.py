@@ -19,6 +19,7 @@ from typing import Any
 from reports.draw import CLOSING_SQL, Period, Scope, as_of, connect_readonly, draw, scope_where
 from reports.labels import Labels, labels_from_schema, with_followups
 from reports.ledger import ledger, overdue_needs
+from reports.photos import house_photos
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
@@ -108,6 +109,7 @@ class Report:
     urgent_needs: list[dict[str, Any]] = field(default_factory=list)
     overdue_needs: list[dict[str, Any]] = field(default_factory=list)
     quality: list[dict[str, Any]] = field(default_factory=list)
+    photos: list[dict[str, Any]] = field(default_factory=list)  # reports/photos.py
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
 
@@ -606,6 +608,7 @@ def build_report(
             report.urgent_needs = _urgent_needs(conn, None)
             report.overdue_needs = overdue_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
+            report.photos = house_photos(conn)
         else:
             report.villages = _village_rows(conn, scope.code, poverty_line)
             report.townships = _township_rows(conn, scope.code)
