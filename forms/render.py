@@ -606,7 +606,7 @@ MEDIA_UI = {
         "locate": "记录位置",
         "locate_drop": "清除位置",
         "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
-        "nojs": "拍照和定位需要开启 JavaScript 的浏览器",
+        "nojs": "需要开启 JavaScript",
     },
     "en": {
         "photo_take": "Take or pick a photo",
@@ -615,7 +615,7 @@ MEDIA_UI = {
         "locate": "Record location",
         "locate_drop": "Clear location",
         "located": "Latitude {lat}, longitude {lon}, accurate to about {acc} m",
-        "nojs": "Photos and locations need a browser with JavaScript",
+        "nojs": "Needs JavaScript",
     },
 }
 

@@ -33,6 +33,7 @@ STATIC_FILES = (
     "style.css",
     "vendor/json-schema.js",
     "check.js",
+    "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
     "photo.js",  # imported by app.js only for a form with a photo or location question

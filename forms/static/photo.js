@@ -4,6 +4,7 @@
 // (store.js) and named in the answers by its id; the outbox uploads it before the answer.
 // A location is the phone's GPS fix with its accuracy: it needs no network.
 import * as store from './store.js';
+import * as photos from './photos.js';
 import { data, form, fmt } from './fields.js';
 
 const MAX_SIDE = 1280; // px, the longest side: a house's walls and roof still read
@@ -60,7 +61,7 @@ async function drawPhoto(q) {
   const id = q.querySelector('input[type=hidden]').value, shot = q.querySelector('.shot');
   if (id) q.dataset.answer = SAY.taken; // at once: the review lists it
   else delete q.dataset.answer;
-  const kept = id ? await store.photo(id).catch(() => null) : null;
+  const kept = id ? await photos.photo(id).catch(() => null) : null;
   if (q.querySelector('input[type=hidden]').value !== id) return; // changed meanwhile
   if (urls.has(q)) URL.revokeObjectURL(urls.get(q));
   urls.delete(q);
@@ -94,7 +95,7 @@ async function took(q, file) {
     return;
   }
   const id = store.newId();
-  await store.keepPhoto({ id, blob, type: blob.type || 'image/jpeg', size: blob.size, user: store.session.user, saved: new Date().toISOString(), uploaded: false });
+  await photos.keep({ id, blob, type: blob.type || 'image/jpeg', size: blob.size, user: store.session.user, saved: new Date().toISOString(), uploaded: false });
   hidden.value = id;
   if (old) forget(old);
   await drawPhoto(q);
@@ -104,8 +105,8 @@ async function took(q, file) {
 // A photo replaced or removed in a draft is named by nothing else on this phone: once it
 // is on the server (a sent answer names it), it is not ours to delete here.
 async function forget(id) {
-  const kept = await store.photo(id).catch(() => null);
-  if (kept && !kept.uploaded) await store.dropPhoto(id);
+  const kept = await photos.photo(id).catch(() => null);
+  if (kept && !kept.uploaded) await photos.drop(id);
 }
 
 // ---------------------------------------------------------------- location questions

@@ -159,7 +159,8 @@ export function send(record, lang) {
 // sent answer back into a waiting one.
 async function settle(result) {
   const { record } = await update(result.id, (r) => !!r && r.status === 'waiting', () => result);
-  if (result.status === 'sent') await forgetPhotos(result.answers).catch(() => {}); // the server has them
+  const named = result.status === 'sent' && photos(result.answers);
+  if (named) await named.then((p) => p.forget(result.answers)).catch(() => {}); // the server has them
   if (result.status === 'sent' && result.corrects) {
     await update(result.corrects, (r) => !!r && r.status === 'sent', (r) => ({ ...r, corrected_by: result.id }));
   }
@@ -178,7 +179,8 @@ async function post(record, lang, again = true) {
   let response, said;
   try {
     // Its photos first: the server refuses an answer naming a photo it does not have.
-    response = await uploadPhotos(record.answers, lang, stop.signal);
+    const named = photos(record.answers);
+    response = named && (await (await named).upload(record.answers, session.csrf || '', lang, stop.signal));
     response = response || await fetch(at, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf || '' }, body: JSON.stringify(body), credentials: 'same-origin', signal: stop.signal });
     said = await response.json().catch((e) => {
       if (stop.signal.aborted) throw e;
@@ -227,44 +229,9 @@ export function flush(lang) {
 
 // ---------------------------------------------------------------- photos
 
-// A photo taken for an answer (forms/static/photo.js) waits here, shrunk, until the answer
-// naming it is sent: {id (the UUID the answer names), blob, type, size, user, saved,
-// uploaded}. It is uploaded before its answer (PUT, idempotent: the same bytes again are
-// fine) and let go once the answer is sent, when the server holds both.
-const PHOTOS = ['minsheng-photos', 'photos'];
-export const photo = (id) => run('readonly', (s) => { const q = s.get(id); return () => q.result || null; }, ...PHOTOS);
-export const keepPhoto = (p) => run('readwrite', (s) => (s.put(p), () => p), ...PHOTOS);
-export const dropPhoto = (id) => run('readwrite', (s) => (s.delete(id), () => null), ...PHOTOS);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-// The photos kept here that `answers` name (an answer names a photo by its UUID).
-async function photosOf(answers) {
-  const ids = new Set();
-  const walk = (v) => (typeof v === 'string' ? UUID.test(v) && ids.add(v) : v && typeof v === 'object' && Object.values(v).forEach(walk));
-  walk(answers);
-  const found = [];
-  for (const id of ids) {
-    const p = await photo(id).catch(() => null);
-    if (p) found.push(p);
-  }
-  return found;
-}
-
-// Upload the photos the answers name not uploaded yet; the server's refusal of one (a
-// Response) stands for the answer's, null when all are there.
-async function uploadPhotos(answers, lang, signal) {
-  for (const p of await photosOf(answers)) {
-    if (p.uploaded) continue;
-    const response = await fetch(`/api/media/${p.id}?lang=${lang}`, { method: 'PUT', headers: { 'Content-Type': p.type, 'X-CSRF-Token': session.csrf || '' }, body: p.blob, credentials: 'same-origin', signal });
-    if (!response.ok) return response;
-    await keepPhoto({ ...p, uploaded: true });
-  }
-  return null;
-}
-
-async function forgetPhotos(answers) {
-  for (const p of await photosOf(answers)) await dropPhoto(p.id);
-}
+// An answer names a photo taken with it by the photo's UUID: only then is the code that
+// keeps and uploads photos (photos.js) fetched.
+const photos = (answers) => (/"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}"/.test(JSON.stringify(answers)) ? import('./photos.js') : null);
 
 // ---------------------------------------------------------------- households
 
