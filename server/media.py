@@ -289,6 +289,7 @@ class MediaController(Controller):
     ) -> Response[Media]:
         """Upload a photo before the answer naming it: the image's bytes as the body, under
         the id the phone chose (201; 200 for the same bytes again; 409 for other bytes)."""
+        await require(db, principal, "media.upload")  # before a byte of the body is read
         declared = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         stored, created = await put_media(
             db, principal, str(media_id), await request.body(), declared
