@@ -600,20 +600,12 @@ UI: dict[str, dict[str, str]] = {
 # `ui` (forms/client.py), which every form page carries; photo.js has its own.
 MEDIA_UI = {
     "zh": {
-        "photo_take": "拍照或选照片",
-        "photo_drop": "删除照片",
         "photo_kept": "已有照片",
-        "locate": "记录位置",
-        "locate_drop": "清除位置",
         "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
         "nojs": "需要开启 JavaScript",
     },
     "en": {
-        "photo_take": "Take or pick a photo",
-        "photo_drop": "Remove photo",
         "photo_kept": "Has a photo",
-        "locate": "Record location",
-        "locate_drop": "Clear location",
         "located": "Latitude {lat}, longitude {lon}, accurate to about {acc} m",
         "nojs": "Needs JavaScript",
     },

@@ -10,8 +10,8 @@ import { data, form, fmt } from './fields.js';
 const MAX_SIDE = 1280; // px, the longest side: a house's walls and roof still read
 const MAX_BYTES = 200 * 1024;
 const SAY = {
-  zh: { located: '纬度 {lat}，经度 {lon}，精度约 {acc} 米', shrinking: '正在压缩照片…', kept: '照片 {kb} KB，已存在手机上', sent: '照片已在服务器上', bad: '这个文件不是照片，或手机无法读取它', taken: '已拍照片', locating: '正在定位…（在屋外更快）', denied: '没有定位权限：请在浏览器设置里允许本网站使用位置', timeout: '定位超时：请到屋外空旷处再试', failed: '无法定位：请打开手机的定位（GPS）再试' },
-  en: { located: 'Latitude {lat}, longitude {lon}, accurate to about {acc} m', shrinking: 'Shrinking the photo…', kept: 'Photo {kb} KB, kept on this phone', sent: 'The photo is on the server', bad: 'This file is not a photo, or the phone cannot read it', taken: 'Photo taken', locating: 'Finding the location… (quicker outdoors)', denied: 'No permission for the location: allow it for this site in the browser settings', timeout: 'The location took too long: try again outdoors', failed: 'No location: turn on the phone\'s location (GPS) and try again' },
+  zh: { take: '拍照或选照片', drop_photo: '删除照片', locate: '记录位置', drop_fix: '清除位置', located: '纬度 {lat}，经度 {lon}，精度约 {acc} 米', shrinking: '正在压缩照片…', kept: '照片 {kb} KB，已存在手机上', sent: '照片已在服务器上', bad: '这个文件不是照片，或手机无法读取它', taken: '已拍照片', locating: '正在定位…（在屋外更快）', denied: '没有定位权限：请在浏览器设置里允许本网站使用位置', timeout: '定位超时：请到屋外空旷处再试', failed: '无法定位：请打开手机的定位（GPS）再试' },
+  en: { take: 'Take or pick a photo', drop_photo: 'Remove photo', locate: 'Record location', drop_fix: 'Clear location', located: 'Latitude {lat}, longitude {lon}, accurate to about {acc} m', shrinking: 'Shrinking the photo…', kept: 'Photo {kb} KB, kept on this phone', sent: 'The photo is on the server', bad: 'This file is not a photo, or the phone cannot read it', taken: 'Photo taken', locating: 'Finding the location… (quicker outdoors)', denied: 'No permission for the location: allow it for this site in the browser settings', timeout: 'The location took too long: try again outdoors', failed: 'No location: turn on the phone\'s location (GPS) and try again' },
 }[data.lang === 'en' ? 'en' : 'zh'];
 
 // ---------------------------------------------------------------- shrinking
@@ -69,7 +69,7 @@ async function drawPhoto(q) {
   q.querySelector('.drop').hidden = !id;
   if (!id) return;
   const img = shot.appendChild(document.createElement('img'));
-  img.alt = q.querySelector('label').firstChild.textContent;
+  img.alt = q.querySelector('legend').firstChild.textContent;
   if (kept) {
     urls.set(q, URL.createObjectURL(kept.blob));
     img.src = urls.get(q);
@@ -149,7 +149,29 @@ function locate(q) {
 
 // ---------------------------------------------------------------- start
 
+// The buttons of a question, which work only with this script: a photo's file input (the
+// camera, on a phone) covers its button, so the whole button opens it.
+function controls(q) {
+  if (q.querySelector('.row')) return;
+  const row = document.createElement('div'), photo = q.dataset.widget === 'photo';
+  row.className = 'row';
+  if (photo) {
+    const pick = row.appendChild(document.createElement('label')), file = document.createElement('input');
+    pick.className = 'button pick';
+    Object.assign(file, { type: 'file', accept: 'image/*', id: q.id + '-file' });
+    file.setAttribute('capture', 'environment');
+    pick.append(file, SAY.take);
+  } else {
+    const locate = row.appendChild(document.createElement('button'));
+    Object.assign(locate, { type: 'button', className: 'locate sec', textContent: SAY.locate });
+  }
+  const drop = row.appendChild(document.createElement('button'));
+  Object.assign(drop, { type: 'button', className: 'drop sec', hidden: true, textContent: photo ? SAY.drop_photo : SAY.drop_fix });
+  q.querySelector('.nojs').before(row);
+}
+
 export function redraw() {
+  for (const q of form.querySelectorAll('.media')) controls(q);
   for (const q of form.querySelectorAll('.media[data-widget=photo]')) drawPhoto(q);
   for (const q of form.querySelectorAll('.media[data-widget=location]')) drawLocation(q);
 }
