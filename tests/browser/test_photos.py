@@ -154,5 +154,19 @@ def test_a_photo_and_location_taken_offline_arrive_once_with_the_answer(
     page.evaluate("document.getElementById('send-now').click()")
     page.wait_for_timeout(300)
     assert stored_count(server) == before + 1 and uploads == [201]
+
+    # 更正: the copy names the same photo, which the phone let go; the server has it, and
+    # shows it to its uploader.
+    tap(page, "#state .correct")
+    page.wait_for_selector("#page-0:not([hidden])")
+    to_page(page, "/living")
+    page.wait_for_selector(f'{PHOTO} .shot img[src="/api/media/{photo_id}"]')
+    wait_until(page, f"document.querySelector('{PHOTO} .shot img').naturalWidth > 0")
+    to_summary(page)
+    tap(page, "#send")
+    wait_until(page, "document.querySelectorAll('#records li.sent').length === 2", timeout=20)
+    correction = api(server, "/api/forms/household/submissions?limit=500")["items"][-1]
+    assert correction["corrects"] == newest["id"]
+    assert correction["answers"]["living"]["house_photo"] == photo_id and uploads == [201]
     errors = [e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
     assert not errors, json.dumps(errors)
