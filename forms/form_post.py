@@ -47,9 +47,13 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
             for branch in (then, else_):
                 for key, sub in (branch.get("properties") or {}).items():
                     props.setdefault(key, sub)
+        required = set(node.get("required") or [])
         for key, sub in props.items():
             converted = _convert(sub, pointer_join(name, key), values)
-            if converted is not _MISSING:
+            # An optional group left empty whose parts are required (a location) is no answer.
+            if converted is not _MISSING and not (
+                key not in required and _unanswered(sub, converted)
+            ):
                 result[key] = converted
         return result
     if kind == "array" and (node.get("items") or {}).get("type") == "object":
@@ -67,6 +71,10 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
     if not raw:
         return _MISSING
     return raw if kind == "array" else typed(node, raw[-1])
+
+
+def _unanswered(node: Mapping[str, Any], value: Any) -> bool:
+    return node.get("type") == "object" and bool(node.get("required")) and value == {}
 
 
 def typed(node: Mapping[str, Any], raw: str) -> Any:

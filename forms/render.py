@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forms.issues import pointer
+from forms.media import LOCATION, PHOTO
 from forms.schema import canonical_json
 from forms.validate import validator_for
 
@@ -68,6 +69,7 @@ class Field:
     """One question, group or repeat group of the page, with its current answer and errors."""
 
     # text textarea number date email tel radio select checkboxes yesno const group repeat
+    # photo location
     kind: str
     name: str  # JSON pointer of the answer
     type: str  # the JSON type the answer converts to
@@ -250,6 +252,10 @@ def _attach_errors(node: Field, by_path: dict[str, list[str]]) -> None:
     for child in node.children + node.items:
         _attach_errors(child, by_path)
     node.errors = by_path.pop(node.name, [])
+    if node.kind == LOCATION:  # its parts are not shown: their errors are the question's
+        for part in node.children:
+            node.errors.extend(part.errors)
+            part.errors = []
     if node.kind == "repeat":  # errors inside an item's missing field show on the item
         for item in node.items:
             prefix = item.name + "/"
@@ -273,6 +279,16 @@ def _field(
     }
     if value is None and fresh and "default" in node:
         value = node["default"]
+    if widget == PHOTO:
+        return Field(kind=PHOTO, value=value, **common)
+    if widget == LOCATION and kind_type == "object":
+        # Its parts are filled by the phone's GPS, never typed: carried as hidden fields.
+        fix = value if isinstance(value, dict) else {}
+        parts = [
+            _field(sub, pointer_join(name, key), lang, fix.get(key), fresh, False)
+            for key, sub in (node.get("properties") or {}).items()
+        ]
+        return Field(kind=LOCATION, value=fix, children=parts, **common)
     if kind_type == "object":
         return _object_field(
             node, name, lang, value if isinstance(value, dict) else {}, fresh, common
@@ -580,6 +596,22 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+# The words of photo and location questions that only the page shows: not in the script's
+# `ui` (forms/client.py), which every form page carries; photo.js has its own.
+MEDIA_UI = {
+    "zh": {
+        "photo_kept": "已有照片",
+        "located": "纬度 {lat}，经度 {lon}，精度约 {acc} 米",
+        "nojs": "需要开启 JavaScript",
+    },
+    "en": {
+        "photo_kept": "Has a photo",
+        "located": "Latitude {lat}, longitude {lon}, accurate to about {acc} m",
+        "nojs": "Needs JavaScript",
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -589,6 +621,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["UI"] = UI
+    env.globals["MEDIA_UI"] = MEDIA_UI
     # The page's data for its script as UTF-8 rather than \\u escapes (a Chinese character
     # is 3 bytes, not 6) and without spaces: about 0.5 KB less on a first visit, compressed.
     # `tojson` still escapes < > & and ' for a <script> element.

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from forms.issues import pointer
+from forms.media import LOCATION, PHOTO, widget_problems
 
-WIDGETS = {"radio", "select", "checkboxes", "textarea", "yesno"}
+WIDGETS = {"radio", "select", "checkboxes", "textarea", "yesno", PHOTO, LOCATION}
 FORMATS = {"date", "email"}  # the only formats both the server and the phone check
 SCALARS = {"string", "integer", "number", "boolean"}
 # Keywords that only constrain an answer; the validators enforce them, nothing to show.
@@ -85,6 +86,11 @@ def _question(
     if not isinstance(kind, str):
         found.append((pointer(*at, "type"), "each question needs one type (a string, not a list)"))
         return
+    if widget in (PHOTO, LOCATION):
+        problems = widget_problems(node)
+        found.extend((pointer(*at, *where), problem) for where, problem in problems)
+        if widget == LOCATION or problems:
+            return  # a location's parts are not questions of their own
     if "oneOf" in node and not _is_choice(node["oneOf"]):
         found.append(
             (

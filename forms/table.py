@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from forms.media import LOCATION
 from forms.render import Field, build_page
 
 Cell = str | int | float | bool | date | None
@@ -98,7 +99,7 @@ def _walk(
 ) -> None:
     key = node.name.rsplit("/", 1)[-1]
     here = (*path, key)
-    if node.kind == "group":
+    if node.kind in ("group", LOCATION):  # a location's parts are columns of their own
         for child in node.children:
             _walk(child, here, (*labels, node.label), columns, sheets, groups)
     elif node.kind == "repeat" and (shape := _item_shape(node)) is not None:

@@ -29,6 +29,7 @@ from reports.draw import (
 )
 from reports.labels import Labels, labels_from_schema, with_followups
 from reports.ledger import URGENT_LIST_LIMIT, ledger, overdue_needs, urgent_needs
+from reports.photos import house_photos
 
 POOR = ("ordinary_poor", "dibao_poor", "tekun_poor")
 _POOR_SQL = "('ordinary_poor', 'dibao_poor', 'tekun_poor')"
@@ -210,6 +211,7 @@ class Report:
     # when the period has no start or no end, so there is nothing of equal length.
     previous_period: Period | None = None
     previous: Headline | None = None
+    photos: list[dict[str, Any]] = field(default_factory=list)  # reports/photos.py
     villages: list[dict[str, Any]] = field(default_factory=list)
     townships: list[dict[str, Any]] = field(default_factory=list)
 
@@ -778,6 +780,7 @@ def build_report(
             report.urgent_needs = urgent_needs(conn, counted_to)
             report.quality = _quality(conn, today_iso)
             report.red_flags = _red_flags(conn, poverty_line, None)
+            report.photos = house_photos(conn)
         else:
             report.red_flags = _red_flags(conn, poverty_line, COUNTY_RED_FLAG_LIMIT)
             report.urgent_needs = urgent_needs(conn, counted_to, URGENT_LIST_LIMIT)

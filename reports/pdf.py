@@ -64,8 +64,12 @@ def find_cjk_font() -> str:
     )
 
 
-def asset_fetcher(root: Path = STATIC) -> Any:
-    """A WeasyPrint url_fetcher that serves files under `root` (reports/static) and nothing else.
+PHOTOS = "photos/"  # where a report's thumbnails appear to be, under `root`
+
+
+def asset_fetcher(root: Path = STATIC, photos: list[bytes] | None = None) -> Any:
+    """A WeasyPrint url_fetcher that serves files under `root` (reports/static) and nothing else,
+    and the report's own thumbnails (`photos`, JPEG bytes) as `photos/<n>.jpg` under it.
 
     Refused URLs are kept in `.refused`, served ones in `.served`, so a test can
     show that typed text reached neither.
@@ -83,6 +87,11 @@ def asset_fetcher(root: Path = STATIC) -> Any:
             parts = urlsplit(url)
             if parts.scheme == "file" and not parts.netloc:
                 path = Path(unquote(parts.path)).resolve()
+                photo = _photo_number(path, self.root / PHOTOS, len(photos or ()))
+                if photo is not None:
+                    self.served.append(url)
+                    data = (photos or [])[photo]
+                    return URLFetcherResponse(url, data, {"Content-Type": "image/jpeg"})
                 if path.is_relative_to(self.root) and path.is_file():
                     self.served.append(url)
                     mime = "text/css" if path.suffix == ".css" else "application/octet-stream"
@@ -91,6 +100,14 @@ def asset_fetcher(root: Path = STATIC) -> Any:
             raise ValueError(f"report assets only; refused {url[:80]!r}")
 
     return AssetFetcher()
+
+
+def _photo_number(path: Path, folder: Path, count: int) -> int | None:
+    """n for `folder`/<n>.jpg with n < count, else None."""
+    if path.parent != folder or path.suffix != ".jpg" or not path.stem.isdigit():
+        return None
+    number = int(path.stem)
+    return number if number < count else None
 
 
 @cache
@@ -305,6 +322,8 @@ def _context(report: Report, lang: str, generated_by: str, sort: str) -> dict[st
     ]
     if report.kind == "village":
         sections = [*common, *chapters, ("households", "户明细", "Household appendix")]
+        if report.photos:
+            sections.append(("photos", "附录：住房照片", "Appendix: photos of the houses"))
     else:
         sections = [*common, ("villages", "分村情况", "Villages"), *chapters]
     sections.append(("quality", "数据质量", "Data quality"))
@@ -365,6 +384,8 @@ def render_pdf(
     find_cjk_font()
     html = render_html(report, lang, generated_by, sort)
     document = HTML(
-        string=html, base_url=STATIC.as_uri() + "/", url_fetcher=url_fetcher or asset_fetcher()
+        string=html,
+        base_url=STATIC.as_uri() + "/",
+        url_fetcher=url_fetcher or asset_fetcher(photos=[p["jpeg"] for p in report.photos]),
     )
     return bytes(document.write_pdf())

@@ -34,6 +34,7 @@ from server.household_pages import HouseholdPageController
 from server.households import HouseholdController
 from server.link_sheet import LinkSheetController
 from server.links import LinkController
+from server.media import MediaController
 from server.needs_api import NeedController
 from server.needs_pages import NeedPages
 from server.openapi import tell_the_truth
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             NeedPages,
             AnswerPages,
             ReviewController,
+            MediaController,
             ExportController,
             PlaceController,
             HouseholdController,

@@ -33,8 +33,10 @@ STATIC_FILES = (
     "style.css",
     "vendor/json-schema.js",
     "check.js",
+    "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
+    "photo.js",  # imported by app.js only for a form with a photo or location question
     "app.js",
 )
 # The phone's other pages (我的联系户, a household's page, proposing a household, the
@@ -47,7 +49,8 @@ PHONE_FILES = ("home.css", "places.js", "home.js", "admin.css", "needs.css", "ne
 # service worker, which keeps what the phone needs. After STATIC_FILES: preview.js
 # imports fields.js.
 OTHER_FILES = ("designer.css", "designer.js", "preview.js")
-_IMPORT = re.compile(r"""from '\./([\w/.-]+\.js)'""")
+# A module's imports, static (`from './x.js'`) or dynamic (`import('./x.js')`).
+_IMPORT = re.compile(r"""(from |import\()'\./([\w/.-]+\.js)'""")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/\s*", re.S)
 YEAR = "public, max-age=31536000, immutable"
 # Set on routes whose responses are compressed here, so the middleware leaves them alone.
@@ -95,7 +98,7 @@ def assets() -> dict[str, Asset]:
         if not name.startswith("vendor/"):
             text = _lean(name, text)
         if name.endswith(".js"):  # versioned imports, cached for a year like the page's own
-            text = _IMPORT.sub(lambda m: f"from './{m[1]}?v={found[m[1]].version}'", text)
+            text = _IMPORT.sub(lambda m: f"{m[1]}'./{m[2]}?v={found[m[2]].version}'", text)
         media_type = "text/javascript" if name.endswith(".js") else mimetypes.guess_type(name)[0]
         found[name] = packed(text.encode(), media_type or "application/octet-stream")
     return found

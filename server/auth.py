@@ -75,6 +75,7 @@ def system_principal(name: str) -> Principal:
     """The command line and start-up: an administrator with no account (`cli:load-demo`)."""
     return Principal("user", via="system", username=name, name=name, role="admin")
 
+
 # token hash -> (monotonic time looked up, principal or None); per process.
 _cache: dict[str, tuple[float, Principal | None]] = {}
 

@@ -12,6 +12,8 @@
   households' needs; reads the reports of villages paired with them; makes and
   revokes those households' own links, and prints their QR sheet.
 - household (a personal link): fills its own form for itself, nothing else.
+- photos (server/media.py): uploaded by whoever fills forms, read as the answer naming
+  them is read (before one does, by their uploader only).
 
 Anonymous requests are refused with 401. Out of scope is 403, or 404 where
 knowing that a household or an answer exists would already say too much.
@@ -265,6 +267,12 @@ async def _export(db: Database, p: Principal, r: Resource) -> bool:
     return r is None
 
 
+async def _uploads(db: Database, p: Principal, r: Resource) -> bool:
+    """media.upload: whoever fills forms (a cadre, a household's link) may send photos;
+    which answer may name a photo is checked when the answer arrives (server/media.py)."""
+    return p.kind == "link" or p.role == "cadre"
+
+
 async def _admin_only(db: Database, p: Principal, r: Resource) -> bool:
     return False  # admins pass before any rule is asked
 
@@ -290,6 +298,9 @@ RULES: dict[str, Any] = {
     "link.manage": _link,
     # a village's printed QR sheet; it lists only the households one may make links for
     "link.sheet": _works_in,
+    # a photo is read as the answer naming it is: checked photo by photo (server/media.py)
+    "media.read": _anyone,
+    "media.upload": _uploads,
     "account.self": _staff,
     "roster.import": _admin_only,
     "user.manage": _admin_only,

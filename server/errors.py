@@ -165,9 +165,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     )
 
 
-def too_large_number_handler(
-    request: Request[Any, Any, Any], exc: OverflowError
-) -> Response[Any]:
+def too_large_number_handler(request: Request[Any, Any, Any], exc: OverflowError) -> Response[Any]:
     """An id past SQLite's 64-bit integers (`/api/users/99999999999999999999`) names no row:
     404 as for any id not stored. Any other overflow is a bug, answered as one."""
     if "SQLite INTEGER" not in str(exc):

@@ -47,8 +47,9 @@ from server.places import place_names
 from server.settings import Settings
 from server.submissions import SubmissionCreate, create_submission, get_submission
 
+# blob: images are the thumbnails of photos taken on the phone (forms/static/photo.js).
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )

@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from forms.issues import Issue
+from forms.media import photo_refs
 from forms.rules import derive
 from forms.schema import canonical_json
 from forms.validate import check_answers, localize, quickly_valid, rule_issues
@@ -38,6 +39,7 @@ from server.db import Database, now_iso, query, rows
 from server.errors import AppError, documented_errors, not_found, zh_en
 from server.form_versions import MAX_VERSION, FormVersion, get_version
 from server.http import documented_body, json_body, request_lang
+from server.media import attach_media
 from server.needs_sync import sync_needs
 from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
 from server.reviews import Review, latest_review
@@ -277,7 +279,7 @@ async def create_submission(
     )
     digest = _hash(material)
     try:
-        form, subject = await _checked(db, form_id, body, principal, lang, today)
+        form, subject, photos = await _checked(db, form_id, body, principal, lang, today)
     except AppError:
         # An answer stored already is acknowledged whatever the checks say today (its
         # version retired since, its household moved, a rule tightened): they are only
@@ -317,6 +319,8 @@ async def create_submission(
         if not inserted:  # another request stored this UUID after our first look
             stored = rows(conn, "SELECT * FROM submissions WHERE id = ?", (submission_id,))
             return _same_or_conflict(stored[0], form_id, submission_id, material, digest), False
+        if photos:  # uploaded before the answer, by its sender; else nothing is stored
+            attach_media(conn, submission_id, photos, subject, principal.actor.name, lang)
         if corrects is not None:
             conn.execute(
                 "UPDATE submissions SET corrected_by = ? WHERE id = ?", (submission_id, corrects)
@@ -345,9 +349,9 @@ async def _checked(
     principal: Principal,
     lang: str,
     today: date | None,
-) -> tuple[FormVersion, Subject]:
-    """The version a new answer that passed every check answers, and what it is about;
-    AppError if it fails one."""
+) -> tuple[FormVersion, Subject, list[tuple[str, str]]]:
+    """The version a new answer that passed every check answers, what it is about, and
+    the photos it names ((pointer, id) pairs); AppError if it fails a check."""
     # A household's link fills one form only: asked before the form is looked up.
     await require(db, principal, "form.read", Form(form_id))
     form = await get_version(db, form_id, body.version)
@@ -363,7 +367,7 @@ async def _checked(
             zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
             localize(issues, lang),
         )
-    return form, subject
+    return form, subject, photo_refs(form.schema, body.answers)
 
 
 async def retired_error(db: Database, form_id: str, version: int) -> AppError:
@@ -512,7 +516,8 @@ _CREATE_ERRORS = documented_errors(
         422: "no roster household or village named (`household_required`,"
         " `household_unknown`, `village_required`, `village_unknown`), invalid answers"
         " (`invalid_answers`: `errors` lists path, code and message of each), or"
-        " `corrects` names no answer of this household (`corrects_unknown`)",
+        " `corrects` names no answer of this household (`corrects_unknown`), or a photo it"
+        " names was not uploaded first by its sender (`photo_missing`, `errors` at each)",
         503: "the database is busy or its storage failed; nothing stored, retry later",
         507: "the server's storage is full; nothing stored, retry later",
     }
@@ -532,8 +537,9 @@ class SubmissionController(Controller):
         responses={
             **_CREATE_ERRORS,
             200: ResponseSpec(
-                Submission, description="this id was already stored with this same body (a"
-                " resend); nothing new is stored"
+                Submission,
+                description="this id was already stored with this same body (a"
+                " resend); nothing new is stored",
             ),
         },
     )

@@ -214,6 +214,7 @@ function showPage(n) {
   pages.forEach((p, i) => (p.hidden = i !== current));
   intro.hidden = current !== 0;
   if (current < REVIEW) refreshLines(pages[current]);
+  if (current < REVIEW && pages[current].querySelector('.media')) media();
   summary.hidden = current !== REVIEW;
   back.hidden = current === 0;
   next.hidden = current === REVIEW;
@@ -227,7 +228,13 @@ function showPage(n) {
   if (draft && draft.stored) saveSoon(); // the page it is on, for its next opening
 }
 
+// The code of photo and location questions (photo.js), fetched only once a page or a summary
+// shows one: the first visit stays small.
+let mediaCode = null;
+const media = () => (mediaCode = mediaCode || import('./photo.js'));
+
 function buildSummary(editable) {
+  if (!mediaCode && form.querySelector('.media')) media().then(() => summary.hidden || buildSummary(editable));
   const list = summary.querySelector('dl');
   list.textContent = '';
   pages.forEach((page, n) => {

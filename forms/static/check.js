@@ -62,10 +62,11 @@ export function convert(node, name, values) {
     for (const [, then, els] of conditions(node)) {
       for (const b of [then, els]) for (const k in b.properties || {}) if (!(k in props)) props[k] = b.properties[k];
     }
-    const out = {};
+    const out = {}, need = node.required || [];
     for (const k in props) {
       const v = convert(props[k], name + esc(k), values);
-      if (v !== undefined) out[k] = v;
+      // An optional group left empty whose parts are required (a location) is no answer.
+      if (v !== undefined && !(unanswered(props[k], v) && !need.includes(k))) out[k] = v;
     }
     return out;
   }
@@ -82,6 +83,8 @@ export function convert(node, name, values) {
   if (!raw.length) return undefined;
   return t === 'array' ? raw : typed(node, raw[raw.length - 1]);
 }
+
+const unanswered = (node, v) => node.type === 'object' && (node.required || []).length > 0 && !Object.keys(v).length;
 
 export function prune(node, answers) {
   if (node.type === 'array' && Array.isArray(answers)) {

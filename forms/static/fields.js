@@ -68,6 +68,7 @@ export function lock(on) {
 
 // What a question's answer reads as (option labels, numbers with their unit); '' if none.
 export function answerText(q) {
+  if (q.dataset.answer !== undefined) return q.dataset.answer; // a photo or location says it (photo.js)
   const bits = [];
   for (const el of q.querySelectorAll('input:not([type=hidden]),select,textarea')) {
     if (el.disabled && !el._locked) continue;
@@ -250,7 +251,8 @@ export function fill(saved) {
     while (itemsOf(repeat).length > want) removeItem(itemsOf(repeat).pop());
   }
   for (const el of form.elements) {
-    if (!el.name || el.name[0] !== '/' || el.type === 'hidden') continue;
+    // hidden: a repeat item's marker, left alone; a photo's or location's answer, filled
+    if (!el.name || el.name[0] !== '/' || (el.type === 'hidden' && !el.closest('.media'))) continue;
     const v = get(saved, el.name);
     if (el.type === 'radio' || el.type === 'checkbox') {
       el.checked = Array.isArray(v) ? v.includes(el.value) : v !== undefined && String(v) === el.value;
@@ -260,6 +262,7 @@ export function fill(saved) {
   }
   applyConditions();
   for (const repeat of form.querySelectorAll('.repeat')) foldAll(repeat, itemsOf(repeat).pop());
+  form.dispatchEvent(new Event('ms-filled')); // photos and locations redrawn (photo.js)
 }
 
 // ---------------------------------------------------------------- codes

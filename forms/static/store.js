@@ -159,6 +159,8 @@ export function send(record, lang) {
 // sent answer back into a waiting one.
 async function settle(result) {
   const { record } = await update(result.id, (r) => !!r && r.status === 'waiting', () => result);
+  const named = result.status === 'sent' && photos(result.answers);
+  if (named) await named.then((p) => p.forget(result.answers)).catch(() => {}); // the server has them
   if (result.status === 'sent' && result.corrects) {
     await update(result.corrects, (r) => !!r && r.status === 'sent', (r) => ({ ...r, corrected_by: result.id }));
   }
@@ -176,7 +178,10 @@ async function post(record, lang, again = true) {
   const at = `/api/forms/${encodeURIComponent(record.form)}/submissions?lang=${lang}`;
   let response, said;
   try {
-    response = await fetch(at, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf || '' }, body: JSON.stringify(body), credentials: 'same-origin', signal: stop.signal });
+    // Its photos first: the server refuses an answer naming a photo it does not have.
+    const named = photos(record.answers);
+    response = named && (await (await named).upload(record.answers, session.csrf || '', lang, stop.signal));
+    response = response || await fetch(at, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf || '' }, body: JSON.stringify(body), credentials: 'same-origin', signal: stop.signal });
     said = await response.json().catch((e) => {
       if (stop.signal.aborted) throw e;
       return {};
@@ -221,6 +226,12 @@ export function flush(lang) {
   })();
   return sending;
 }
+
+// ---------------------------------------------------------------- photos
+
+// An answer names a photo taken with it by the photo's UUID: only then is the code that
+// keeps and uploads photos (photos.js) fetched.
+const photos = (answers) => (/"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}"/.test(JSON.stringify(answers)) ? import('./photos.js') : null);
 
 // ---------------------------------------------------------------- households
 

@@ -23,6 +23,7 @@ checked before it is asked).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import string
@@ -37,6 +38,7 @@ import pytest
 import pytest_asyncio
 from argon2 import PasswordHasher
 from litestar.testing import AsyncTestClient
+from PIL import Image
 
 from forms.demo import demo_households, demo_villages
 from forms.schema import shipped_forms
@@ -67,6 +69,15 @@ from tests.world import (
 )
 
 ON_ONE_APP = pytest.mark.asyncio(loop_scope="module")  # the tests sharing `ctx`
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), "gray").save(out, "JPEG")
+    return out.getvalue()
+
+
+PHOTO = _jpeg()  # the house's photo in A1's and C1's answers; uploaded by each persona too
 
 PERSONAS = (
     "anonymous",
@@ -258,13 +269,21 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
             for key in ("A1", "C1"):
                 if not world.answers[key].get("needs"):  # the needs rows need a need
                     world.answers[key]["needs"] = [NEED]
-                answer_id = str(uuid.uuid4())
+                answer_id, photo_id = str(uuid.uuid4()), str(uuid.uuid4())
+                response = await client.put(
+                    f"/api/media/{photo_id}",
+                    content=PHOTO,
+                    headers={**world.as_("admin"), "Content-Type": "image/jpeg"},
+                )
+                assert response.status_code == 201, response.text
+                answers = world.answer(key)
+                answers["living"]["house_photo"] = photo_id
                 response = await client.post(
                     "/api/forms/household/submissions",
                     json={
                         "id": answer_id,
                         "version": 1,
-                        "answers": world.answer(key),
+                        "answers": answers,
                         "household_id": world.households[key],
                     },
                     headers=world.as_("admin"),
@@ -275,6 +294,7 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
                     "SELECT need_id FROM need_listings WHERE submission_id = ?", (answer_id,)
                 )
                 ctx.ids[f"n_{key.lower()}"] = str(need["need_id"])
+                ctx.ids["photo_" + key.lower()] = photo_id
             # What each household keeps private; a name that also appears in another
             # household's answers (a common name) cannot tell a leak apart.
             private = {key: _private(world.answers[key]) for key in world.answers}
@@ -570,6 +590,13 @@ ROWS: list[Row] = [
         expect("401 303 404 303 404 404 404 404"),
         with_form("/answers/{c1}/review", [("_id", "{uuid}"), ("decision", "approved")]),
         expect("401 303 404 404 303 404 404 404")),
+
+    # ---- photos: sent by whoever fills forms; read as the answer naming them is
+    Row("PUT", "/api/media/{media_id:uuid}", with_body("/api/media/{uuid}", PHOTO, "image/jpeg"),
+        expect("401 201 403 403 403 201 201 201")),
+    Row("GET", "/api/media/{media_id:uuid}", at("/api/media/{photo_a1}"),
+        expect("401 200 404 200 404 200 404 404"),
+        at("/api/media/{photo_c1}"), expect("401 200 404 404 200 404 404 404")),
 
     # ---- the publish cycle: designers and administrators only
     Row("GET", "/api/forms/{form_id:str}/draft", at("/api/forms/{drafted}/draft"), DESIGNERS),
