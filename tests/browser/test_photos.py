@@ -95,10 +95,12 @@ def test_a_photo_and_location_taken_offline_arrive_once_with_the_answer(
     big = camera_photo(tmp_path / "IMG_0001.jpg")
     assert big.stat().st_size > 1_500_000
     uploads: list[int] = []
-    page.on(
-        "response",
-        lambda r: r.request.method == "PUT" and "/api/media/" in r.url and uploads.append(r.status),
-    )
+
+    def count_upload(r: Any) -> None:
+        if r.request.method == "PUT" and "/api/media/" in r.url:
+            uploads.append(r.status)
+
+    page.on("response", count_upload)
     open_form(page)
     page.evaluate("navigator.serviceWorker.ready")
     wait_until(page, "caches.has('ms-pages-1')")

@@ -54,7 +54,7 @@ async def _store(db_path: Path) -> dict[str, Any]:
         earlier["survey"]["date"] = (
             date.fromisoformat(answers[0]["survey"]["date"]) - timedelta(days=30)
         ).isoformat()
-        stored = [(earlier, roster[0]["id"], "black")]
+        stored: list[tuple[dict[str, Any], Any, str | None]] = [(earlier, roster[0]["id"], "black")]
         stored += [
             (a, r["id"], c)
             for a, r, c in zip(answers[:3], roster[:3], ("red", "lime", "blue"), strict=True)
@@ -96,8 +96,10 @@ def test_the_village_report_shows_each_households_latest_house_photo(stored, tmp
     db_path, found = stored
     report, path = _pdf(db_path, found["village"], tmp_path / "village.pdf")
     assert [(p["grp"], p["head_name"]) for p in report.photos] == found["heads"]
-    colours = {Image.open(io.BytesIO(p["jpeg"])).getpixel((5, 5)) for p in report.photos}
-    assert all(max(c) > 200 for c in colours)  # red, lime, blue: not the earlier black
+    colours = [Image.open(io.BytesIO(p["jpeg"])).getpixel((5, 5)) for p in report.photos]
+    assert all(
+        isinstance(c, tuple) and max(c) > 200 for c in colours
+    )  # red, lime, blue: not the earlier black
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
