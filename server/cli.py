@@ -252,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
 
+    from server.cli_db import add_parsers as add_db_parsers
     from server.cli_export import add_parsers as add_export_parsers
     from server.cli_forms import add_parsers as add_form_parsers
     from server.cli_people import add_parsers
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub, with_db)
     add_roster_parsers(sub, with_db)
     add_export_parsers(sub, with_db)
+    add_db_parsers(sub, with_db)
     return parser
 
 
