@@ -1,5 +1,6 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check (the publish cycle, people,
-roster and export commands in cli_forms, cli_people, cli_roster and cli_export)."""
+"""The `minsheng` command: serve, init-db, load-demo, form check, report (the publish cycle,
+people, roster, export, report batch and db commands in cli_forms, cli_people, cli_roster,
+cli_export, cli_batch and cli_db)."""
 
 from __future__ import annotations
 
@@ -242,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--to", dest="end", metavar="DATE", help="last survey date YYYY-MM-DD")
         p.add_argument("--lang", choices=("zh", "en"), default="zh")
         p.set_defaults(func=cmd_report)
+    from server.cli_batch import add_parser as add_batch_parser
+
+    add_batch_parser(report_sub, with_db)
 
     form = sub.add_parser("form", help="work with survey schemas")
     form_sub = form.add_subparsers(dest="form_command", required=True)
