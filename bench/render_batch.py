@@ -8,9 +8,15 @@ empty cache so every village is rendered. Prints the total seconds, the mean per
 village, and the speed-up of two workers over one.
 
 Households per village default to 60, not report_bench's 300, to keep the run
-within about five minutes on a 2-core machine; a village report's time is
-mostly layout that does not grow with its households (report_bench: a
-300-household village takes about 2.7-3 s). The output says which was used.
+short: still about ten minutes on a shared 2-core machine (385 s with one
+worker, 187 s with two, measured), because a village report's time is mostly
+fixed (starting and warming its worker process, laying the pages out), not its
+households (report_bench: a 300-household village takes about 2.7-3 s). The
+output says which was used.
+
+With one worker the speed-up can exceed 2: each render has a fresh process, and
+with one worker the successor's start and warm-up wait between renders, while
+with two it overlaps the other worker's render.
 
 Run: .venv/bin/python -m bench.render_batch [--villages 100] [--per-village 60]
 """
