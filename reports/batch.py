@@ -19,12 +19,14 @@ import os
 import shutil
 import signal
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reports.cache import prune, touch
 from reports.draw import Period, Scope, connect_readonly
@@ -38,6 +40,8 @@ from reports.worker import (
     render_to_file,
     worker_context,
 )
+
+STOP_CHECK = 0.2  # seconds between looks at the stop flag while renders run
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,17 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def render_county(batch: Batch, villages: list[Village] | None = None) -> Iterator[VillageDone]:
+def render_county(
+    batch: Batch, villages: list[Village] | None = None, stop: threading.Event | None = None
+) -> Iterator[VillageDone]:
     """Render every village of the county, yielding each as it is done (in the order
     they finish). At most `batch.workers` renders run at once; the rest wait their
     turn here rather than in the pool, so stopping the batch drops them at once.
+
+    Setting `stop` (from a signal handler, say) ends the batch within STOP_CHECK
+    seconds: the renders in hand are killed and the iteration ends. A KeyboardInterrupt
+    raised inside concurrent.futures' locks was seen to hang the pool's shutdown, so
+    a command should catch Ctrl-C itself and set `stop`.
 
     Raises NoSuchCounty, and reports.pdf.CJKFontMissing before any work.
     """
@@ -174,7 +185,10 @@ def render_county(batch: Batch, villages: list[Village] | None = None) -> Iterat
                     batch.overdue_days,
                 )
                 running[future] = (pool, village, attempt, cached, out, started)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=STOP_CHECK, return_when=FIRST_COMPLETED)
+            if stop is not None and stop.is_set():
+                _kill_workers(pool)
+                return
             for future in finished:
                 owner, village, attempt, cached, out, started = running.pop(future)
                 try:
@@ -196,10 +210,24 @@ def render_county(batch: Batch, villages: list[Village] | None = None) -> Iterat
                     continue
                 kept.append(cached)
                 yield VillageDone(village, out, time.perf_counter() - started)
+    except BaseException:  # the caller gave up on the batch: so do its renders
+        _kill_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
         with contextlib.suppress(OSError):
             prune(batch.cache_dir, batch.cache_bytes, kept)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End the renders in hand now, rather than wait for them at exit.
+
+    A worker killed while writing leaves only a `.part` in the cache, which the
+    cache's pruning removes once stale; nothing is copied into the output folder.
+    """
+    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:

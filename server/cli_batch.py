@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -56,6 +58,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     villages = []
     done = failed = cached = 0
+    # Ctrl-C sets a flag the batch looks at, instead of raising wherever the main thread
+    # happens to be (inside the process pool's locks, a KeyboardInterrupt hung the exit).
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         villages = county_villages(settings.db_path, args.code)
         print(
@@ -63,7 +69,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             f" {args.workers} workers, into {args.output}",
             flush=True,
         )
-        for result in render_county(batch, villages):
+        for result in render_county(batch, villages, stop):
             done += 1
             where = f"[{done}/{len(villages)}] {result.village.code} {result.village.name}"
             if result.error:
@@ -79,7 +85,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except CJKFontMissing as exc:
         print(f"minsheng: {exc}", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
         print(f"minsheng: stopped after {done} of {len(villages)} villages", file=sys.stderr)
         return 130
     seconds = time.perf_counter() - started

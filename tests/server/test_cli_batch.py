@@ -141,26 +141,28 @@ def test_an_unknown_county_is_one_line(county_db, tmp_path, capsys) -> None:
 def test_a_stopped_batch_leaves_only_whole_pdfs(county_db, tmp_path) -> None:
     out = tmp_path / "out"
     env = {**os.environ, "MINSHENG_REPORT_CACHE": str(tmp_path / "cache")}
-    batch = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "server.cli", *_batch(county_db, out, "--workers", "1")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
-    )
-    assert batch.stdout is not None
-    try:
-        assert batch.stdout.readline().startswith(f"county {COUNTY}: 3 villages")
-        assert batch.stdout.readline().startswith("[1/3] ")
-        batch.send_signal(signal.SIGINT)  # Ctrl-C while the second village renders
-        rest, err = batch.communicate(timeout=120)
-    finally:
-        if batch.poll() is None:
-            batch.kill()
+    ) as batch:
+        assert batch.stdout is not None
+        try:
+            assert batch.stdout.readline().startswith(f"county {COUNTY}: 3 villages")
+            assert batch.stdout.readline().startswith("[1/3] ")
+            batch.send_signal(signal.SIGINT)  # Ctrl-C while the second village renders
+            rest, err = batch.communicate(timeout=60)
+        finally:
+            if batch.poll() is None:
+                batch.kill()
     assert batch.returncode == 130, err
     assert "stopped after 1 of 3 villages" in err
     assert "[3/3]" not in rest
     written = list(out.iterdir())
     assert len(written) == 1 and written[0].suffix == ".pdf"
     assert _pages(written[0]) > 0
-    assert not [p for p in tmp_path.rglob("*") if ".part" in p.name]
+    assert not [p for p in out.iterdir() if ".part" in p.name]
+    for cached in (tmp_path / "cache").glob("*.pdf"):  # a stopped render left no PDF there
+        assert _pages(cached) > 0

@@ -16,7 +16,8 @@ import pytest
 from forms.demo import demo_villages
 from server.backup import backup
 from server.cli import main
-from tests.world import answers_for, put_on_roster
+from server.testing import live_server
+from tests.world import answers_for, put_on_roster, seed_file
 
 
 def _answer_ids(path: Path) -> set[str]:
@@ -188,3 +189,17 @@ def test_backup_names_a_missing_database(tmp_path, capsys) -> None:
     missing = tmp_path / "none.db"
     assert main(["db", "backup", str(tmp_path / "b.db"), "--db", str(missing)]) == 1
     assert capsys.readouterr().err.strip() == f"minsheng: {missing}: no such database file"
+
+
+@pytest.mark.e2e
+def test_restore_refuses_while_the_real_server_runs(tmp_path, household, capsys) -> None:
+    db = tmp_path / "served.db"
+    seed_file(db, household)
+    copy = tmp_path / "copy.db"
+    with live_server(db):
+        assert main(["db", "backup", str(copy), "--db", str(db)]) == 0
+        capsys.readouterr()
+        assert main(["db", "restore", str(copy), "--db", str(db)]) == 1
+        assert capsys.readouterr().err.startswith(f"minsheng: {db}: in use (")
+        assert not list(tmp_path.glob("served.db.before-restore-*"))
+    assert main(["db", "restore", str(copy), "--db", str(db)]) == 0
