@@ -1,5 +1,6 @@
-"""The `minsheng` command: serve, init-db, load-demo, form check (the publish cycle, people,
-roster and export commands in cli_forms, cli_people, cli_roster and cli_export)."""
+"""The `minsheng` command: serve, init-db, load-demo, form check, report (the publish cycle,
+people, roster, export, report batch and db commands in cli_forms, cli_people, cli_roster,
+cli_export, cli_batch and cli_db)."""
 
 from __future__ import annotations
 
@@ -242,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--to", dest="end", metavar="DATE", help="last survey date YYYY-MM-DD")
         p.add_argument("--lang", choices=("zh", "en"), default="zh")
         p.set_defaults(func=cmd_report)
+    from server.cli_batch import add_parser as add_batch_parser
+
+    add_batch_parser(report_sub, with_db)
 
     form = sub.add_parser("form", help="work with survey schemas")
     form_sub = form.add_subparsers(dest="form_command", required=True)
@@ -252,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.set_defaults(func=cmd_form_check)
 
+    from server.cli_db import add_parsers as add_db_parsers
     from server.cli_export import add_parsers as add_export_parsers
     from server.cli_forms import add_parsers as add_form_parsers
     from server.cli_people import add_parsers
@@ -261,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_parsers(sub, with_db)
     add_roster_parsers(sub, with_db)
     add_export_parsers(sub, with_db)
+    add_db_parsers(sub, with_db)
     return parser
 
 

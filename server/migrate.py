@@ -92,7 +92,7 @@ async def migrate(conn: aiosqlite.Connection) -> None:
     async with conn.execute("SELECT number, name FROM schema_migrations") as cursor:
         applied = {row[0]: row[1] for row in await cursor.fetchall()}
     shipped = migrations()
-    _same_history(applied, {number: name for number, name, _ in shipped})
+    same_history(applied, {number: name for number, name, _ in shipped})
     for number, name, sql in shipped:
         if number in applied:
             continue
@@ -119,7 +119,7 @@ async def migrate(conn: aiosqlite.Connection) -> None:
         await conn.execute("COMMIT")
 
 
-def _same_history(applied: dict[int, str], shipped: dict[int, str]) -> None:
+def same_history(applied: dict[int, str], shipped: dict[int, str]) -> None:
     """Refuse a database whose recorded migrations are not this server's: made by a newer
     minsheng, or by a branch that numbered a migration otherwise. Applying the rest would
     skip a migration under a number already taken and fail, or worse, half-way."""
