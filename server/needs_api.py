@@ -7,10 +7,11 @@ items, admins everything (server/authz.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery, QueryParameter
 
@@ -123,7 +124,8 @@ class NeedController(Controller):
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         after: Annotated[
-            str | None, QueryParameter(description="the `next` of the page before")
+            str | None,
+            QueryParameter(description="the `next` of the page before (empty: the first page)"),
         ] = None,
     ) -> NeedPage:
         """The needs you may read: overdue first, then the most urgent, then the oldest.
@@ -137,7 +139,7 @@ class NeedController(Controller):
             under, village, category, status, unit, cadre, household, overdue, attention
         )
         return await list_needs(
-            db, principal, asked, overdue_of(settings), limit=limit, after=after
+            db, principal, asked, overdue_of(settings), limit=limit, after=after or None
         )
 
     @get("/api/needs/workload", responses=_LIST_ERRORS)
@@ -146,7 +148,9 @@ class NeedController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
-        by: Annotated[str, QueryParameter(description="cadre or unit")] = "cadre",
+        by: Annotated[
+            Literal["cadre", "unit"], QueryParameter(description="cadre or unit")
+        ] = "cadre",
         under: Annotated[str | None, QueryParameter(description="a place's code prefix")] = None,
     ) -> list[Workload]:
         """Per cadre or per responsible unit: open, overdue and closed needs, mean days to
@@ -169,7 +173,10 @@ class NeedController(Controller):
         "/api/needs/{need_id:int}/steps",
         status_code=201,
         operation_class=_StepOperation,
-        responses=_STEP_ERRORS,
+        responses={
+            **_STEP_ERRORS,
+            200: ResponseSpec(NeedStep, description="this id already holds this same step"),
+        },
     )
     async def step(
         self,

@@ -21,6 +21,7 @@ import aiosqlite
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromPath
 
@@ -297,7 +298,10 @@ class ReviewController(Controller):
         "/api/submissions/{submission_id:str}/reviews",
         status_code=201,
         operation_class=_CreateOperation,
-        responses=_CREATE_ERRORS,
+        responses={
+            **_CREATE_ERRORS,
+            200: ResponseSpec(Review, description="this id already holds this same review"),
+        },
     )
     async def create(
         self,

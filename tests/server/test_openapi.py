@@ -95,9 +95,10 @@ async def test_a_resend_of_an_answer_is_documented_and_whole_numbers_may_be_writ
 ) -> None:
     doc = (await client.get("/schema/openapi.json")).json()
     create = doc["paths"]["/api/forms/{form_id}/submissions"]["post"]["responses"]
-    assert create["200"]["content"]["application/json"]["schema"] == create["201"]["content"][
-        "application/json"
-    ]["schema"]
+    assert (
+        create["200"]["content"]["application/json"]["schema"]
+        == create["201"]["content"]["application/json"]["schema"]
+    )
     body = {
         "id": str(uuid.uuid4()),
         "version": 1.0,  # JSON Schema's integer 1
@@ -150,3 +151,19 @@ async def test_openapi_says_what_the_designer_and_export_routes_answer(client) -
     assert not re.fullmatch(patterns["from"], "00000000000")
     export = doc["paths"]["/api/forms/{form_id}/export"]["get"]["responses"]["200"]
     assert set(export["content"]) == set(MEDIA_TYPES.values())
+
+
+async def test_openapi_says_what_the_needs_and_review_routes_answer(client) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/needs/{need_id}/steps", "/api/submissions/{submission_id}/reviews"):
+        assert {"200", "201", "409"} <= set(doc["paths"][path]["post"]["responses"]), path
+    workload = doc["paths"]["/api/needs/workload"]["get"]
+    by = next(p for p in workload["parameters"] if p["name"] == "by")
+    assert set(by["schema"]["enum"]) == {"cadre", "unit"}
+
+
+async def test_an_empty_after_is_the_first_page_of_needs(client, world) -> None:
+    first = await client.get("/api/needs?limit=5", headers=world.as_("admin"))
+    empty = await client.get("/api/needs?limit=5&after=", headers=world.as_("admin"))
+    assert first.status_code == empty.status_code == 200, empty.text
+    assert first.json() == empty.json()
