@@ -96,9 +96,20 @@ _LIST_ERRORS = documented_errors(
     }
 )
 
+# The patterns only describe (schema_extra): check_filter refuses in the asker's language.
 Status = Annotated[
     str | None,
-    QueryParameter(description="a status, or " + " / ".join(STATUS_GROUPS)),
+    QueryParameter(
+        description="a status, or " + " / ".join(STATUS_GROUPS),
+        schema_extra={"pattern": "^(" + "|".join(("", *STATUS_NAMES, *STATUS_GROUPS)) + ")$"},
+    ),
+]
+Under = Annotated[
+    str | None,
+    QueryParameter(
+        description="a place's code prefix: 2, 4, 6, 9 or 12 digits",
+        schema_extra={"pattern": "^([0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})?$"},
+    ),
 ]
 
 
@@ -111,7 +122,7 @@ class NeedController(Controller):
         db: NamedDependency[Database],
         settings: NamedDependency[Settings],
         principal: NamedDependency[Principal],
-        under: Annotated[str | None, QueryParameter(description="a place's code prefix")] = None,
+        under: Under = None,
         village: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         status: Status = None,
@@ -151,7 +162,7 @@ class NeedController(Controller):
         by: Annotated[
             Literal["cadre", "unit"], QueryParameter(description="cadre or unit")
         ] = "cadre",
-        under: Annotated[str | None, QueryParameter(description="a place's code prefix")] = None,
+        under: Under = None,
     ) -> list[Workload]:
         """Per cadre or per responsible unit: open, overdue and closed needs, mean days to
         close and the households' satisfaction, over the needs you may read."""

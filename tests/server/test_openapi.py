@@ -167,3 +167,17 @@ async def test_an_empty_after_is_the_first_page_of_needs(client, world) -> None:
     empty = await client.get("/api/needs?limit=5&after=", headers=world.as_("admin"))
     assert first.status_code == empty.status_code == 200, empty.text
     assert first.json() == empty.json()
+
+
+async def test_openapi_says_which_needs_filters_are_valid(client, world) -> None:
+    doc = (await client.get("/schema/openapi.json")).json()
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/api/needs"]["get"]["parameters"]}
+    status, under = params["status"]["pattern"], params["under"]["pattern"]
+    for value, ok in (("solved", True), ("unclosed", True), ("", True), ("active", False)):
+        assert bool(re.fullmatch(status, value)) is ok, value
+        answer = await client.get(f"/api/needs?status={value}", headers=world.as_("admin"))
+        assert (answer.status_code == 200) is ok, (value, answer.text)
+    for value, ok in (("62", True), ("620523102201", True), ("620", False), ("÷", False)):
+        assert bool(re.fullmatch(under, value)) is ok, value
+        answer = await client.get(f"/api/needs?under={value}", headers=world.as_("admin"))
+        assert (answer.status_code == 200) is ok, (value, answer.text)
