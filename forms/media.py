@@ -54,27 +54,55 @@ def widget_problems(node: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     return found
 
 
-def photo_refs(schema: dict[str, Any], answers: Any) -> list[tuple[str, str]]:
+# Where a schema's photo questions are, worked out once per schema (key: its hash): the
+# answers are then walked only along those paths, and not at all for a form without one.
+_SHAPES: dict[str, Any] = {}
+
+
+def photo_refs(
+    schema: dict[str, Any], answers: Any, schema_key: str | None = None
+) -> list[tuple[str, str]]:
     """(JSON pointer of the answer, photo id) of every photo the answers name, in order."""
-    return list(_photos(schema, answers, ""))
+    if schema_key is None:
+        shape = _photo_shape(schema)
+    elif schema_key in _SHAPES:
+        shape = _SHAPES[schema_key]
+    else:
+        if len(_SHAPES) >= 256:
+            _SHAPES.clear()
+        shape = _SHAPES[schema_key] = _photo_shape(schema)
+    return list(_photos(shape, answers, "")) if shape is not None else []
 
 
-def _photos(node: Any, answers: Any, at: str) -> Iterator[tuple[str, str]]:
+def _photo_shape(node: Any) -> Any:
+    """The schema cut down to the paths that lead to a photo: PHOTO for a photo, an
+    object's {key: shape}, an array's [shape]; None where no photo is below."""
     if not isinstance(node, dict):
-        return
+        return None
     if node.get("x-widget") == PHOTO:
+        return PHOTO
+    kind = node.get("type")
+    if kind == "object":
+        inner = {key: _photo_shape(sub) for key, sub in _properties(node).items()}
+        kept = {key: shape for key, shape in inner.items() if shape is not None}
+        return kept or None
+    if kind == "array":
+        items = _photo_shape(node.get("items"))
+        return [items] if items is not None else None
+    return None
+
+
+def _photos(shape: Any, answers: Any, at: str) -> Iterator[tuple[str, str]]:
+    if shape == PHOTO:
         if isinstance(answers, str) and answers:
             yield at, answers
-        return
-    kind = node.get("type")
-    if kind == "object" and isinstance(answers, dict):
-        for key, sub in _properties(node).items():
+    elif isinstance(shape, dict) and isinstance(answers, dict):
+        for key, sub in shape.items():
             if key in answers:
                 yield from _photos(sub, answers[key], at + pointer(key))
-    elif kind == "array" and isinstance(answers, list):
-        items = node.get("items")
+    elif isinstance(shape, list) and isinstance(answers, list):
         for index, item in enumerate(answers):
-            yield from _photos(items, item, f"{at}/{index}")
+            yield from _photos(shape[0], item, f"{at}/{index}")
 
 
 def _properties(node: dict[str, Any]) -> dict[str, Any]:

@@ -252,14 +252,14 @@ async def get_need(
         steps=[step_of(s) for s in steps],
         listings=[
             NeedListing(
-                l["submission_id"],
-                l["path"],
-                l["listed_on"],
-                l["description"],
-                l["urgency"],
-                bool(l["current"]),
+                listing["submission_id"],
+                listing["path"],
+                listing["listed_on"],
+                listing["description"],
+                listing["urgency"],
+                bool(listing["current"]),
             )
-            for l in listings  # noqa: E741
+            for listing in listings
         ],
     )
 

@@ -367,7 +367,7 @@ async def _checked(
             zh_en("答案有误，请按提示修改", "answers are invalid; see errors"),
             localize(issues, lang),
         )
-    return form, subject, photo_refs(form.schema, body.answers)
+    return form, subject, photo_refs(form.schema, body.answers, form.schema_hash)
 
 
 async def retired_error(db: Database, form_id: str, version: int) -> AppError:

@@ -110,3 +110,12 @@ def test_a_plain_post_without_a_location_has_no_location() -> None:
     assert answers_from_form(schema, posted) == {"s": {"note": "好"}}
     posted = [("/s/where/lat", "35.5"), ("/s/where/lon", "105")]
     assert answers_from_form(schema, posted) == {"s": {"where": {"lat": 35.5, "lon": 105}}}
+
+
+def test_photo_refs_keyed_by_schema_hash_finds_the_same_and_nothing_without_photos() -> None:
+    schema = form(house=group(photo=photo()), members={"type": "array", "items": group(n=text())})
+    answers = {"house": {"photo": "p1"}, "members": [{"n": "a"}]}
+    assert photo_refs(schema, answers, "key-with") == photo_refs(schema, answers)
+    assert photo_refs(schema, answers, "key-with") == [("/house/photo", "p1")]
+    plain = form(house=group(note=text()))
+    assert photo_refs(plain, {"house": {"note": "p1"}}, "key-without") == []
