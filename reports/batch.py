@@ -214,7 +214,12 @@ def render_county(
         _kill_workers(pool)
         raise
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Wait for the pool's manager thread: CPython 3.11's shutdown(wait=False) clears
+        # the pool's process table while that thread may still be replacing a worker
+        # that ended after its one render (max_tasks_per_child), and the thread dies on
+        # a TypeError, leaving a worker that multiprocessing then joins at exit forever.
+        # Nothing is running here, or the workers were just killed, so this is quick.
+        pool.shutdown(wait=True, cancel_futures=True)
         with contextlib.suppress(OSError):
             prune(batch.cache_dir, batch.cache_bytes, kept)
 
