@@ -41,7 +41,8 @@ STATIC_FILES = (
 )
 # The phone's other pages (我的联系户, a household's page, proposing a household, the
 # cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
-# worker with its files, since those pages open offline too. Some import the form's
+# worker once a page asks (sw.js MORE), since those pages open offline too; a form's
+# first visit does not ask, to stay small. Some import the form's
 # modules, so they come after them. /needs/mine is styled as the staff pages are, so
 # admin.css is kept too; needs.js keeps the cadre's steps on the phone until sent.
 PHONE_FILES = ("home.css", "places.js", "home.js", "admin.css", "needs.css", "needs.js")
@@ -111,10 +112,12 @@ def asset_url(name: str) -> str:
 @lru_cache(maxsize=1)
 def service_worker() -> Asset:
     """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in (*STATIC_FILES, *PHONE_FILES)]
-    version = hashlib.sha256("".join(urls).encode()).hexdigest()[:10]
+    urls = [asset_url(name) for name in STATIC_FILES]
+    more = [asset_url(name) for name in PHONE_FILES]
+    version = hashlib.sha256("".join(urls + more).encode()).hexdigest()[:10]
     text = _lean("sw.js", (STATIC_DIR / "sw.js").read_text(encoding="utf-8"))
-    text = text.replace('"__ASSETS__"', json.dumps(urls)).replace("__VERSION__", version)
+    text = text.replace('"__ASSETS__"', json.dumps(urls)).replace('"__MORE__"', json.dumps(more))
+    text = text.replace("__VERSION__", version)
     return packed(text.encode(), "text/javascript")
 
 
@@ -130,7 +133,9 @@ def send(
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     """`asset` as the client can take it (brotli, gzip or plain), or 304 if it has it."""
-    headers = {**(headers or {}), "ETag": asset.etag, "Cache-Control": cache_control}
+    headers = {**(headers or {}), "Cache-Control": cache_control}
+    if cache_control != YEAR:  # what never changes is never revalidated
+        headers["ETag"] = asset.etag
     headers["Vary"] = ", ".join(filter(None, [headers.get("Vary"), "Accept-Encoding"]))
     if asset.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(b"", status_code=304, headers=headers)

@@ -758,7 +758,8 @@ async function start() {
 
 // The service worker keeps this page, the front page and this page in the other language for
 // use with no network. This page is fetched again now only if it was opened before the
-// worker ran; the other two wait for a later visit, to keep the first one small.
+// worker ran; the other two, and the other pages' files, wait for a later visit, to keep the
+// first one small.
 async function offline() {
   const controlled = !!navigator.serviceWorker.controller;
   await navigator.serviceWorker.register('/sw.js', { scope: '/' });
@@ -771,6 +772,7 @@ async function offline() {
   other.searchParams.set('lang', data.lang === 'en' ? 'zh' : 'en');
   const want = controlled ? [url, other, new URL('/?lang=' + data.lang, url)] : [url];
   for (const u of want) if (!(await cache.match(u.href, { ignoreVary: true }))) await cache.add(u.href).catch(() => {});
+  if (controlled) (await navigator.serviceWorker.ready).active.postMessage('keep'); // the other pages' files
 }
 // Each field's checks are built while the phone is idle, so the first keystroke in a field
 // is as quick as the others.

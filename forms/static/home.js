@@ -218,6 +218,7 @@ if (proposing) {
 async function offline() {
   if (!('serviceWorker' in navigator)) return;
   await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  navigator.serviceWorker.ready.then((r) => r.active.postMessage('keep')); // the phone pages' files
   const cache = await caches.open('ms-pages-1');
   const want = [[location.href.split('#')[0], false], [`/f/household?lang=${lang}`, true], [`/needs/mine?lang=${lang}`, true]];
   for (const [url, any] of want) {

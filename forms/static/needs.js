@@ -209,7 +209,9 @@ function freshen() {
 }
 
 freshen();
-if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).then(() => navigator.serviceWorker.ready).then((r) => r.active.postMessage('keep')).catch(() => {});
+}
 addEventListener('online', send);
 document.addEventListener('visibilitychange', () => { if (!document.hidden) send(); });
 setInterval(send, 30000);

@@ -3,7 +3,12 @@
 // from the network first (a 304 when unchanged) and from the cache offline, in the language
 // asked for (?lang=en) when it was cached.
 const VERSION = '__VERSION__';
+// The form's files, its photo code included, kept at install: a form opened once works offline.
+// Those the page has loaded come from the browser's cache, not the network.
 const ASSETS = "__ASSETS__";
+// The phone's other pages' files: kept when a page asks ('keep'), which a form page does from
+// its second visit on and the other pages always, so a form's first visit stays small.
+const MORE = "__MORE__";
 const STATIC = 'ms-static-' + VERSION;
 const PAGES = 'ms-pages-1';
 // The front page, a form, a form's version, and the cadre's needs (steps recorded offline).
@@ -11,6 +16,11 @@ const PAGE = /^\/(f\/[^/]+(\/v\/[0-9]+)?|needs\/mine)?$/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data !== 'keep') return;
+  event.waitUntil(caches.open(STATIC).then((c) => Promise.all(MORE.map((u) => c.match(u).then((hit) => hit || c.add(u).catch(() => {}))))));
 });
 
 self.addEventListener('activate', (event) => {
@@ -54,6 +64,10 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate' && PAGE.test(url.pathname)) {
     event.respondWith(page(request));
   } else if (url.pathname.startsWith('/static/')) {
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).catch(() => caches.match(request, { ignoreSearch: true }))));
+    event.respondWith(caches.match(request).then((hit) => hit || fetch(request).then((response) => {
+      // A file asked for by its current version is kept as it comes: it never changes.
+      if (response.ok && url.searchParams.has('v')) { const copy = response.clone(); caches.open(STATIC).then((c) => c.put(request, copy)); }
+      return response;
+    }).catch(() => caches.match(request, { ignoreSearch: true }))));
   }
 });

@@ -74,12 +74,21 @@ async def test_assets_are_compressed_immutable_and_revalidated_by_etag(client) -
     assert "content-security-policy" not in response.headers  # a page's policy, not a script's
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "// The form page" not in response.text  # served without its comments
-    cached = await client.get(url, headers={"if-none-match": response.headers["etag"]})
+    assert "etag" not in response.headers  # never revalidated: the bytes the phone saves
+    unversioned = await client.get("/static/app.js")  # an old page's: revalidated by ETag
+    assert unversioned.headers["cache-control"] == "no-cache"
+    etag = unversioned.headers["etag"]
+    cached = await client.get("/static/app.js", headers={"if-none-match": etag})
     assert cached.status_code == 304
     assert (await client.get("/static/../server/app.py")).status_code == 404
     sw = await client.get("/sw.js")
     assert sw.status_code == 200 and "immutable" not in sw.headers["cache-control"]
-    assert "__ASSETS__" not in sw.text and url in sw.text
+    assert "__ASSETS__" not in sw.text and "__MORE__" not in sw.text
+    # The form's files, its photo code included, are kept at install; the other pages' later.
+    kept_now = _first(r"const ASSETS = (\[.*?\]);", sw.text)
+    kept_later = _first(r"const MORE = (\[.*?\]);", sw.text)
+    assert url in kept_now and "/static/photo.js?v=" in kept_now
+    assert "/static/home.js?v=" in kept_later and "/static/home.js" not in kept_now
 
 
 async def test_plain_form_post_stores_the_answer_once(client, household) -> None:
