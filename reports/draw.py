@@ -327,3 +327,22 @@ def draw(conn: sqlite3.Connection, scope: Scope, period: Period) -> int:
     conn.execute("CREATE INDEX temp.m_rid ON m(rid)")
     conn.execute("CREATE INDEX temp.n_rid ON n(rid)")
     return drawn
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+
+
+def group_order(group: str | None) -> tuple[int, str]:
+    """Village groups in their natural order: 一组, 二组 ... 十二组, then anything else."""
+    text = group or ""
+    digits = "".join(c for c in text if c.isdigit())
+    if digits:
+        return int(digits), text
+    value, seen = 0, False
+    for c in text:
+        if c not in _NUMERALS:
+            break
+        seen = True
+        n = _NUMERALS[c]
+        value = (value or 1) * 10 if n == 10 else value + n
+    return (value if seen else 10_000), text

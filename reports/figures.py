@@ -25,6 +25,7 @@ from reports.draw import (
     connect_readonly,
     draw,
     draw_households,
+    group_order,
     scope_where,
 )
 from reports.labels import Labels, labels_from_schema, with_followups
@@ -585,25 +586,6 @@ def _red_flags(conn: sqlite3.Connection, line: float, limit: int | None) -> dict
             conn, f"SELECT count(*) FROM h WHERE {condition}", {"line": line}
         )
     return found
-
-
-_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
-
-
-def group_order(group: str | None) -> tuple[int, str]:
-    """Village groups in their natural order: 一组, 二组 ... 十二组, then anything else."""
-    text = group or ""
-    digits = "".join(c for c in text if c.isdigit())
-    if digits:
-        return int(digits), text
-    value, seen = 0, False
-    for c in text:
-        if c not in _NUMERALS:
-            break
-        seen = True
-        n = _NUMERALS[c]
-        value = (value or 1) * 10 if n == 10 else value + n
-    return (value if seen else 10_000), text
 
 
 def _household_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reports.draw import group_order
+
 log = logging.getLogger("minsheng.reports")
 
 THUMB_SIDE = 300  # px, the longest side: ~40 mm wide at four to an A4 row
@@ -40,7 +42,8 @@ def house_photos(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         ORDER BY h.grp, h.head_name, h.rid, sm.path"""
     ).fetchall()
     photos = []
-    for head_name, grp, path, data in found:
+    # SQL orders groups as text (七组 before 五组); the report's tables use their numbers.
+    for head_name, grp, path, data in sorted(found, key=lambda row: group_order(row[1])):
         small = thumbnail(data)
         if small is not None:
             photos.append({"head_name": head_name, "grp": grp, "path": path, "jpeg": small})

@@ -14,7 +14,7 @@ from PIL import Image
 from forms.demo import demo_households, demo_villages, roster_entry
 from forms.schema import shipped_forms
 from reports import pdf as report_pdf
-from reports.draw import Period, Scope
+from reports.draw import Period, Scope, group_order
 from reports.figures import build_report
 from reports.photos import THUMB_SIDE, thumbnail
 from server.auth import system_principal
@@ -48,6 +48,9 @@ async def _store(db_path: Path) -> dict[str, Any]:
         found: dict[str, Any] = {"village": villages[0]["code"], "other": villages[1]["code"]}
         answers = list(demo_households(5, [villages[0]], per_village=4))
         answers += list(demo_households(6, [villages[1]], per_village=2))
+        # Groups whose text order (七, 五, 十二) is not their order (五, 七, 十二).
+        for answer, group in zip(answers[:3], ("十二组", "七组", "五组"), strict=True):
+            answer["household"]["group"] = group
         roster = [roster_entry(5, i, a) for i, a in enumerate(answers)]
         await upsert_households(db, "test", roster)
         earlier = copy.deepcopy(answers[0])
@@ -73,8 +76,10 @@ async def _store(db_path: Path) -> dict[str, Any]:
             )
             await create_submission(db, "household", body, principal=TESTER)
         found["heads"] = sorted(
-            (a["household"]["group"], a["household"]["head_name"]) for a in answers[:3]
+            ((a["household"]["group"], a["household"]["head_name"]) for a in answers[:3]),
+            key=lambda gh: (group_order(gh[0]), gh[1]),
         )
+        assert [g for g, _ in found["heads"]] == ["五组", "七组", "十二组"]
         return found
     finally:
         await db.close()
