@@ -20,6 +20,7 @@ import hashlib
 import sqlite3
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -132,6 +133,41 @@ async def put_media(
             conn, actor, "media.upload", f"media:{media_id}", size=len(data), type=media_type
         )
         return _media(inserted[0]), True
+
+    return await db.write_now(work)
+
+
+UNNAMED_DAYS = 90  # a phone keeps a photo until its answer is sent, and uploads it again
+
+
+@dataclass(frozen=True)
+class Pruned:
+    photos: int
+    bytes: int
+
+
+async def prune_unnamed(db: Database, actor: str, days: int = UNNAMED_DAYS) -> Pruned:
+    """Delete the photos no answer names that were uploaded more than `days` ago: a
+    retaken photo, or one whose answer was never sent. A phone still holding such an
+    answer uploads its photo again when the server says it is missing (store.js)."""
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds")
+    cutoff = cutoff.replace("+00:00", "Z")
+
+    def work(conn: sqlite3.Connection) -> Pruned:
+        gone = rows(
+            conn,
+            "DELETE FROM media WHERE submission_id IS NULL AND uploaded_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM submission_media sm WHERE sm.media_id = media.id)"
+            " RETURNING size",
+            (cutoff,),
+        )
+        pruned = Pruned(len(gone), sum(row["size"] for row in gone))
+        if pruned.photos:
+            audit.record_now(
+                conn, actor, "media.prune", "media", photos=pruned.photos, bytes=pruned.bytes,
+                older_than_days=days,
+            )  # fmt: skip
+        return pruned
 
     return await db.write_now(work)
 

@@ -53,6 +53,11 @@ export async function upload(answers, csrf, lang, signal) {
   return null;
 }
 
+// The server no longer has them (an old upload pruned: server/media.py): upload them again.
+export async function unmark(answers) {
+  for (const p of await named(answers)) if (p.uploaded) await keep({ ...p, uploaded: false });
+}
+
 export async function forget(answers) {
   for (const p of await named(answers)) await drop(p.id);
 }

@@ -198,6 +198,10 @@ async function post(record, lang, again = true) {
     return Object.assign(record, { status: 'waiting', code: 'login', note: detail });
   }
   if (response.ok) return Object.assign(record, { status: 'sent', received: said.received_at, errors: null, note: null, code: null });
+  if (response.status === 422 && said.code === 'photo_missing' && again && photos(record.answers)) {
+    await (await photos(record.answers)).unmark(record.answers);
+    return post(record, lang, false);
+  }
   if (response.status === 422 && said.code === 'household_unknown' && record.household && (await household(record.household) || {}).pending) return wait(detail); // its proposal is not sent yet
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
     return Object.assign(record, { status: 'rejected', code: said.code || null, note: detail, errors: said.errors || null });

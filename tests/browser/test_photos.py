@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import sqlite3
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,41 @@ def test_a_photo_and_location_taken_offline_arrive_once_with_the_answer(
     assert correction["answers"]["living"]["house_photo"] == photo_id and uploads == [201]
     errors = [e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e]
     assert not errors, json.dumps(errors)
+
+
+def test_a_photo_the_server_no_longer_has_is_uploaded_again(
+    phone, server, seeded, household, tmp_path
+) -> None:
+    """A photo uploaded, then its answer not sent (the network went), then the photo pruned
+    on the server (`minsheng db prune-photos`): the answer's 422 photo_missing makes the
+    phone upload it again and send the answer, once."""
+    page = phone
+    uploads: list[int] = []
+
+    def count_upload(r: Any) -> None:
+        if r.request.method == "PUT" and "/api/media/" in r.url:
+            uploads.append(r.status)
+
+    page.on("response", count_upload)
+    open_form(page)
+    fast_fill(page, household)
+    to_page(page, "/living")
+    page.set_input_files(f"{PHOTO} input[type=file]", str(camera_photo(tmp_path / "a.jpg")))
+    page.wait_for_selector(f"{PHOTO} .shot img")
+    photo_id = page.evaluate(KEPT)[0]["id"]
+    to_summary(page)
+    before = stored_count(server)
+    # The photo goes up; the answer after it does not (the signal went).
+    page.route("**/api/forms/household/submissions*", lambda route: route.abort())
+    tap(page, "#send")
+    wait_until(page, "document.querySelectorAll('#records li.waiting').length === 1")
+    assert uploads == [201] and stored_count(server) == before
+    conn = sqlite3.connect(seeded[0])
+    with conn:
+        assert conn.execute("DELETE FROM media WHERE id = ?", (photo_id,)).rowcount == 1
+    conn.close()
+    page.unroute("**/api/forms/household/submissions*")
+    page.evaluate("document.getElementById('send-now').click()")
+    wait_until(page, "document.querySelectorAll('#records li.sent').length === 1", timeout=20)
+    assert uploads == [201, 201] and stored_count(server) == before + 1
+    assert admin_get(server, f"/api/media/{photo_id}")[:3] == b"\xff\xd8\xff"

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
+from server.cli import main
 from server.media import MEDIA_LIMIT
 from tests.conftest import new_id
 from tests.world import A1
@@ -250,3 +253,29 @@ async def test_uploads_are_audited(client) -> None:
         "SELECT action, target FROM audit_log WHERE action = 'media.upload'"
     )
     assert [tuple(r) for r in rows] == [("media.upload", f"media:{media_id}")]
+
+
+async def test_photos_no_answer_names_are_pruned_after_days_and_named_ones_kept(
+    client, household, settings, capsys
+) -> None:
+    named, retaken, fresh = [await upload(client, jpeg(c)) for c in ("red", "lime", "blue")]
+    assert (await answer(client, with_photo(household, named))).status_code == 201
+    db = client.app.state.db
+    long_ago = "2026-01-01T00:00:00.000Z"
+    await db.write_now(
+        lambda conn: conn.execute(
+            "UPDATE media SET uploaded_at = ? WHERE id IN (?, ?)", (long_ago, named, retaken)
+        )
+    )
+    prune = ["db", "prune-photos", "--db", str(settings.db_path), "--days", "30"]
+    assert await asyncio.to_thread(main, prune) == 0  # the command runs its own event loop
+    said = capsys.readouterr().out
+    assert "1 photos no answer names, uploaded over 30 days ago, deleted" in said
+    assert f"({len(jpeg('lime')):,} bytes)" in said
+    left = {r[0] for r in await db.fetch_all("SELECT id FROM media")}
+    assert left == {named, fresh}  # the named one however old; the unnamed one still young
+    assert (await client.get(f"/api/media/{named}")).content == jpeg("red")
+    audit_rows = await db.fetch_all("SELECT detail FROM audit_log WHERE action = 'media.prune'")
+    assert len(audit_rows) == 1 and '"photos": 1' in audit_rows[0][0]
+    with pytest.raises(SystemExit):  # a photo a moment old may be for an answer on its way
+        main(["db", "prune-photos", "--db", str(settings.db_path), "--days", "0"])
