@@ -58,6 +58,11 @@ export async function unmark(answers) {
   for (const p of await named(answers)) if (p.uploaded) await keep({ ...p, uploaded: false });
 }
 
+// A draft thrown away: its photos never went anywhere else.
+export async function dropUnsent(answers) {
+  for (const p of await named(answers)) if (!p.uploaded) await drop(p.id);
+}
+
 export async function forget(answers) {
   for (const p of await named(answers)) await drop(p.id);
 }

@@ -73,12 +73,17 @@ export const saveDraft = (record) => update(record.id, isDraft, () => record);
 export const queue = (record) => update(record.id, isDraft, () => record);
 // A rejected answer opened to be fixed.
 export const reopen = (id, change) => update(id, (r) => !!r && r.status === 'rejected', change);
-// A draft thrown away; nothing else is ever deleted here.
-export const discard = (id) => run('readwrite', (s) => {
-  const req = s.get(id);
-  req.onsuccess = () => { if (req.result && req.result.status === 'draft') s.delete(id); };
-  return () => told(id, 'gone');
-});
+// A draft thrown away, with the photos taken for it; nothing else is ever deleted here.
+export async function discard(id) {
+  let gone = null;
+  await run('readwrite', (s) => {
+    const req = s.get(id);
+    req.onsuccess = () => { if (req.result && req.result.status === 'draft') s.delete(id), (gone = req.result); };
+    return () => told(id, 'gone');
+  });
+  const named = gone && photos(gone.answers);
+  if (named) await (await named).dropUnsent(gone.answers).catch(() => {});
+}
 // A new record in the outbox (a rejected answer sent again under a new id) and the old one gone.
 export const replace = (old, record) => run('readwrite', (s) => {
   s.put(record);

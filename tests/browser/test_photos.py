@@ -211,3 +211,20 @@ def test_a_photo_the_server_no_longer_has_is_uploaded_again(
     wait_until(page, "document.querySelectorAll('#records li.sent').length === 1", timeout=20)
     assert uploads == [201, 201] and stored_count(server) == before + 1
     assert admin_get(server, f"/api/media/{photo_id}")[:3] == b"\xff\xd8\xff"
+
+
+def test_a_discarded_draft_takes_its_photo_with_it(phone, household, tmp_path) -> None:
+    page = phone
+    open_form(page)
+    fast_fill(page, household)
+    to_page(page, "/living")
+    page.set_input_files(f"{PHOTO} input[type=file]", str(camera_photo(tmp_path / "b.jpg")))
+    page.wait_for_selector(f"{PHOTO} .shot img")
+    wait_until(page, "document.querySelector('.media[data-widget=photo] input[type=hidden]').value")
+    assert len(page.evaluate(KEPT)) == 1
+    tap(page, "#to-records")
+    wait_until(page, "document.querySelectorAll('#records li.draft').length === 1")
+    page.once("dialog", lambda d: d.accept())
+    tap(page, "#records li.draft .discard")
+    wait_until(page, "document.querySelectorAll('#records li.draft').length === 0")
+    wait_until(page, f"({KEPT})().then((kept) => kept.length === 0)", timeout=5)
