@@ -37,8 +37,12 @@ STATIC_FILES = (
     "store.js",
     "fields.js",
     "photo.js",  # imported by app.js only for a form with a photo or location question
+    "move.js",  # imported by app.js only to move a draft of a retired version (KEPT_LATER)
     "app.js",
 )
+# Form files the service worker keeps with the phone's other pages' (a page asks), not at
+# install: what a form's first visit does not need, even offline.
+KEPT_LATER = ("move.js",)
 # The phone's other pages (我的联系户, a household's page, proposing a household, the
 # cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
 # worker once a page asks (sw.js MORE), since those pages open offline too; a form's
@@ -112,8 +116,8 @@ def asset_url(name: str) -> str:
 @lru_cache(maxsize=1)
 def service_worker() -> Asset:
     """sw.js with the asset URLs it precaches; its bytes change whenever an asset does."""
-    urls = [asset_url(name) for name in STATIC_FILES]
-    more = [asset_url(name) for name in PHONE_FILES]
+    urls = [asset_url(name) for name in STATIC_FILES if name not in KEPT_LATER]
+    more = [asset_url(name) for name in (*KEPT_LATER, *PHONE_FILES)]
     version = hashlib.sha256("".join(urls + more).encode()).hexdigest()[:10]
     text = _lean("sw.js", (STATIC_DIR / "sw.js").read_text(encoding="utf-8"))
     text = text.replace('"__ASSETS__"', json.dumps(urls)).replace('"__MORE__"', json.dumps(more))

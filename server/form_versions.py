@@ -104,8 +104,31 @@ VERSION_CACHE_SECONDS = 5.0
 _versions: dict[tuple[str, int | None], tuple[float, FormVersion]] = {}
 
 
+_states: dict[str, tuple[float, tuple[int | None, tuple[int, ...]]]] = {}
+
+
 def forget_versions() -> None:
     _versions.clear()
+    _states.clear()
+
+
+async def version_states(db: Database, form_id: str) -> tuple[int | None, tuple[int, ...]]:
+    """The form's current version (None when none is published) and its retired ones,
+    for a form's page: a phone moves its drafts of a retired version to the current one.
+    Kept briefly, as the versions are."""
+    hit = _states.get(form_id)
+    if hit is not None and time.monotonic() - hit[0] < VERSION_CACHE_SECONDS:
+        return hit[1]
+    found = await db.fetch_all(
+        "SELECT version, status FROM form_versions WHERE form_id = ? ORDER BY version", (form_id,)
+    )
+    published = [r["version"] for r in found if r["status"] == "published"]
+    retired = tuple(r["version"] for r in found if r["status"] == "retired")
+    states = (max(published, default=None), retired)
+    if len(_states) >= 256:
+        _states.clear()
+    _states[form_id] = (time.monotonic(), states)
+    return states
 
 
 async def get_version(db: Database, form_id: str, version: int | None = None) -> FormVersion:

@@ -40,7 +40,7 @@ from server.auth import Principal
 from server.authz import Form, require
 from server.db import Database, now_iso
 from server.errors import AppError, not_found
-from server.form_versions import FormVersion, get_version
+from server.form_versions import FormVersion, get_version, version_states
 from server.households import HouseholdRecord, household_in_scope
 from server.http import request_lang
 from server.places import place_names
@@ -107,6 +107,10 @@ class FormContext:
     principal: Principal
     household: HouseholdRecord | None
     place: str = ""  # the household's township and village, by name
+    # The form's current version (None: every one retired) and its retired ones: a phone
+    # moves its drafts of a retired version to the current one (forms/static/move.js).
+    current: int | None = None
+    retired: tuple[int, ...] = ()
 
     @property
     def household_id(self) -> str | None:
@@ -118,13 +122,15 @@ async def form_context(
 ) -> FormContext:
     """Authorize opening a form (for a household, when one is named)."""
     await require(db, principal, "form.read", Form(form.form_id))
+    current, retired = await version_states(db, form.form_id)
     if principal.kind == "link":
         household_id = principal.household_id
     if not household_id:
-        return FormContext(principal, None)
+        return FormContext(principal, None, current=current, retired=retired)
     household = await household_in_scope(db, principal, "submission.create", household_id)
     names = await place_names(db, [household.village_code])
-    return FormContext(principal, household, names.get(household.village_code, ""))
+    place = names.get(household.village_code, "")
+    return FormContext(principal, household, place, current=current, retired=retired)
 
 
 def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
@@ -155,6 +161,8 @@ def visit(context: FormContext, at: str) -> dict[str, Any]:
         "name": p.name,
         "at": at,
         "household": household,
+        "current": context.current,
+        "retired": list(context.retired),
     }
 
 
@@ -265,9 +273,14 @@ async def form_version_page(
     version: FromPath[int],
     household: HouseholdParam = None,
 ) -> Response[Any]:
-    """One version of a form, as a page."""
+    """One version of a form, as a page; a retired one sends the phone to the current
+    version (the address's #fragment goes along), where its drafts are moved."""
     form = await get_version(db, form_id, version)
-    return _form_page(request, form, await form_context(db, principal, form, household))
+    context = await form_context(db, principal, form, household)
+    if form.status == "retired" and context.current is not None:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return Response(b"", status_code=303, headers={"Location": f"/f/{form_id}{query}"})
+    return _form_page(request, form, context)
 
 
 def _change_items(answers: dict[str, Any], action: str) -> None:

@@ -466,6 +466,7 @@ async function editDraft(r, n, take = false) {
     fill(r.answers);
     if (r.household) lockPlace((await known(r.household)).roster);
     freshChecks();
+    if (r.moved) import('./move.js').then((m) => tell(m.movedText(r.moved, data.version, data.lang)));
   }
   showPage(n === undefined ? r.page || 0 : n);
   if (r.errors) showIssues(r.errors); // what the server returned, until fixed
@@ -597,6 +598,7 @@ function retryLater() {
 async function flush() {
   clearTimeout(retryTimer);
   const after = await store.flush(data.lang);
+  if (after.some((r) => r.code === 'version_retired')) await moveRetired();
   if (after.some((r) => r.status === 'waiting' && store.ours(r)) && !store.session.lost) retryLater();
   else retries = 0;
   drawList();
@@ -647,6 +649,22 @@ async function renew(id) {
   await store.replace(r.id, copy);
   if (view === 'record') await go({ id: copy.id }, 'replace');
   await flush();
+}
+
+// A version the designer retired (the page lists them): on the current version's page, this
+// phone's drafts of it, and its answers refused for it, move here with the answers this
+// version still asks for; the person checks them and sends them (editDraft says what moved).
+async function moveRetired() {
+  const retired = visit.retired || [];
+  if (data.version !== visit.current || !retired.length) return;
+  const stale = (await mine()).filter((r) => retired.includes(r.version) && store.ours(r) && (r.status === 'draft' || (r.status === 'rejected' && r.code === 'version_retired')));
+  if (!stale.length) return;
+  const { carried } = await import('./move.js');
+  for (const r of stale) {
+    const { answers, dropped } = carried(r.answers, data.schema);
+    const to = (s) => ({ ...s, version: data.version, answers, status: 'draft', code: null, note: null, errors: null, page: 0, moved: { from: s.version, dropped } });
+    await store.move(r.id, r.version, (s) => (s.saved === r.saved ? to(s) : s)); // typed since: next time
+  }
 }
 
 // ---------------------------------------------------------------- events
@@ -728,6 +746,10 @@ store.onChange(async ({ id, status, here: mine }) => {
 addEventListener('online', flush);
 addEventListener('storage', (e) => e.key === 'ms-me' && flush()); // logged in again, in another tab
 addEventListener('offline', drawList);
+// Leaving (Back at once after typing, another app, the screen off): what was typed is
+// written now, not when the phone is next idle, which for this page may be never.
+addEventListener('pagehide', () => dirty && writeNow());
+document.addEventListener('visibilitychange', () => document.hidden && dirty && writeNow());
 addEventListener('beforeunload', (e) => {
   if (+records.dataset.waiting > 0 && !persisted) {
     e.preventDefault();
@@ -739,6 +761,7 @@ addEventListener('beforeunload', (e) => {
 
 async function start() {
   setup();
+  await moveRetired();
   $('to-records').hidden = false;
   let to = parse(location.hash);
   for (const b of document.querySelectorAll('button.fresh')) b.textContent = freshText;

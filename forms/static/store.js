@@ -73,6 +73,8 @@ export const saveDraft = (record) => update(record.id, isDraft, () => record);
 export const queue = (record) => update(record.id, isDraft, () => record);
 // A rejected answer opened to be fixed.
 export const reopen = (id, change) => update(id, (r) => !!r && r.status === 'rejected', change);
+// A draft, or an answer refused because its version was retired, moved to another version.
+export const move = (id, from, change) => update(id, (r) => !!r && r.version === from && (r.status === 'draft' || (r.status === 'rejected' && r.code === 'version_retired')), change);
 // A draft thrown away, with the photos taken for it; nothing else is ever deleted here.
 export async function discard(id) {
   let gone = null;

@@ -221,6 +221,23 @@ async def test_an_answer_to_a_retired_version_is_409_naming_the_current(
     assert stored.status_code == 201, stored.text
 
 
+async def test_a_retired_versions_page_sends_the_phone_to_the_current_one(client, world) -> None:
+    def visit(html: str) -> Any:
+        return json.loads(html.split('id="ms-visit">')[1].split("</script>")[0])
+
+    assert visit((await client.get(f"/f/household?household={A1}")).text)["retired"] == []
+    await _household_v2(client, world)
+    await client.post("/api/forms/household/versions/1/retire", headers=world.as_("designer"))
+    old = await client.get(f"/f/household/v/1?household={A1}&lang=en", follow_redirects=False)
+    assert old.status_code == 303
+    assert old.headers["location"] == f"/f/household?household={A1}&lang=en"
+    page = visit((await client.get(f"/f/household?household={A1}")).text)
+    assert (page["current"], page["retired"]) == (2, [1])  # the phone moves its drafts of 1
+    # With no version in use, the retired page is still shown (sending it is refused).
+    await client.post("/api/forms/household/versions/2/retire", headers=world.as_("designer"))
+    assert (await client.get("/f/household/v/1", follow_redirects=False)).status_code == 200
+
+
 async def test_answers_to_a_retired_version_stay_readable(client, world, household) -> None:
     body = {"id": new_id(), "version": 1, "answers": household, "household_id": A1}
     assert (await client.post("/api/forms/household/submissions", json=body)).status_code == 201
