@@ -77,7 +77,7 @@ async def test_bad_or_unknown_asks_are_refused_as_exports_are(
     client: AsyncTestClient[Any], world: World
 ) -> None:
     admin = world.as_("admin")
-    cases = [
+    cases: list[tuple[str, dict[str, Any], int]] = [
         ("/api/forms/nope/summary.pdf", {}, 404),
         (URL, {"version": 9}, 404),
         (URL, {"village": "620523999999"}, 404),  # well formed, no such village
