@@ -516,6 +516,8 @@ def histogram(values: list[float]) -> list[tuple[str, int]]:
     if not values:
         return []
     low, high = min(values), max(values)
+    if low == high:
+        return [(number_text(low), len(values))]
     whole = all(float(v).is_integer() for v in values)
     if whole and high - low < 12:
         counts = Counter(int(v) for v in values)

@@ -259,6 +259,8 @@ def test_period_and_place_narrow_the_answers(stocked: Path) -> None:
     assert arrived.answers == len(VILLAGES)
     gone = build_summary(stocked, _request(stocked, form_id=FORM_ID, end=date(2000, 1, 1)))
     assert gone.answers == 0
+    pdf, _ = render_summary(stocked, _request(stocked, form_id=FORM_ID, end=date(2000, 1, 1)))
+    assert pdf.startswith(b"%PDF-")
 
 
 def test_histogram_and_months_hold_every_value() -> None:
@@ -266,6 +268,7 @@ def test_histogram_and_months_hold_every_value() -> None:
     bins = histogram(values)
     assert sum(n for _, n in bins) == len(values)
     assert [label for label, _ in histogram([1, 2, 2, 5])] == ["1", "2", "3", "4", "5"]
+    assert histogram([2.5, 2.5]) == [("2.50", 2)]
     unit, months = by_month(Counter({"2026-01-31": 2, "2026-03-01": 1}))
     assert unit == "month" and months == [("2026-01", 2), ("2026-02", 0), ("2026-03", 1)]
     unit, years = by_month(Counter({"1934-02-16": 1, "2025-12-28": 3}))
