@@ -123,10 +123,12 @@ def question_block(q: Question, lang: str) -> Block:
                 "max": _tr(lang, "最大", "max"),
             }
             block.stats = [(names[k], number_text(v) + unit) for k, v in found.items()]
-            block.rows = _rows(histogram(q.values), len(q.values))
-            block.note = _tr(
-                lang, "每组含下限，不含上限。", "Each bin holds its lower bound, not its upper."
-            )
+            bins = histogram(q.values)
+            block.rows = _rows(bins, len(q.values))
+            if any(" – " in label for label, _ in bins):
+                block.note = _tr(
+                    lang, "每组含下限，不含上限。", "Each bin holds its lower bound, not its upper."
+                )
     elif q.kind == "date":
         days = q.counts
         if days:
