@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.charts import percent
+from reports.distributions import by_month, histogram, number_text, spread
 from reports.pdf import STATIC, _environment, asset_fetcher, find_cjk_font
 from reports.summary import (
     COUNT_ONLY,
@@ -21,10 +22,6 @@ from reports.summary import (
     Summary,
     SummaryRequest,
     build_summary,
-    by_month,
-    histogram,
-    number_text,
-    spread,
 )
 
 _KINDS = {

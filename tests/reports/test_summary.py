@@ -28,15 +28,8 @@ import pytest
 from forms.demo import demo_households, demo_villages, roster_entry
 from forms.schema import shipped_forms
 from reports.charts import percent
-from reports.summary import (
-    Question,
-    Repeat,
-    Summary,
-    build_summary,
-    by_month,
-    histogram,
-    number_text,
-)
+from reports.distributions import by_month, histogram, number_text
+from reports.summary import Question, Repeat, Summary, build_summary
 from reports.summary_pdf import render_summary
 from server.auth import Principal, system_principal
 from server.db import Database
