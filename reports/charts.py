@@ -39,6 +39,12 @@ def whole(value: float) -> int:
     return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
+def percent(count: float, total: float) -> str:
+    """`count` as a percentage of `total`, to one decimal: "12.5%". Every report prints
+    its shares with this, so a recount of the answers compares with the very text."""
+    return f"{100.0 * count / total:.1f}%"
+
+
 def _text(
     x: float,
     y: float,
@@ -88,7 +94,7 @@ def bar_chart(rows: Sequence[tuple[str, int]], total: int, title: str) -> Markup
                 f'<rect x="{label_width}" y="{y}" width="{w:.1f}" height="{bar_h}" '
                 f'fill="{_FILLS[0]}" stroke="{_INK}" stroke-width="0.6"/>'
             )
-        pct = f" ({100 * count / total:.1f}%)" if total else ""
+        pct = f" ({percent(count, total)})" if total else ""
         body.append(_text(label_width + w + 4, y + bar_h - 3, f"{count}{pct}"))
     axis_y = top + len(rows) * (bar_h + gap)
     body.append(

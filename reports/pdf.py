@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports.charts import bar_chart, stacked_bars, whole
+from reports.charts import bar_chart, percent, stacked_bars, whole
 from reports.county_table import LOW_COVERAGE, by_township, top_incidence
 from reports.figures import Report, Share
 
@@ -174,7 +174,7 @@ def _environment(lang: str) -> Environment:
     def pct(count: Any, total: Any) -> str:
         if count is None or not total:
             return missing
-        return f"{100.0 * count / total:.1f}%"
+        return percent(count, total)
 
     def share(s: Share) -> str:
         if s.count is None or not s.total:

@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 from reports.cache import prune, touch
 from reports.draw import Period, Scope, connect_readonly, fingerprint_row
 from reports.lifeline import die_with_server
+from reports.summary import SummaryRequest
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -92,7 +93,7 @@ def worker_context() -> multiprocessing.context.BaseContext:
     """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(
-        ["reports.worker", "reports.figures", "reports.pdf", "weasyprint"]
+        ["reports.worker", "reports.figures", "reports.pdf", "reports.summary_pdf", "weasyprint"]
     )
     return context
 
@@ -108,7 +109,7 @@ def _warm() -> None:
 
     for lang in ("zh", "en"):
         env = _environment(lang)
-        for name in ("village.html", "county.html", "empty.html"):
+        for name in ("village.html", "county.html", "empty.html", "summary.html"):
             env.get_template(name)
     HTML(
         string='<link rel="stylesheet" href="report.css"><h2>预热</h2><p>warm 预热 <b>粗体</b></p>',
@@ -136,9 +137,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+# What a worker renders: a village report or county roll-up, or a form's summary.
+Renderable = ReportRequest | SummaryRequest
+
+
 def render_to_file(
     db_path: Path,
-    request: ReportRequest,
+    request: Renderable,
     poverty_line: float,
     out: Path,
     generated_by: str,
@@ -147,6 +152,7 @@ def render_to_file(
     """Compute the figures and write the PDF to `out` atomically. Runs in a worker."""
     from reports.figures import build_report
     from reports.pdf import render_pdf
+    from reports.summary_pdf import render_summary
 
     started, cpu_started = time.perf_counter(), time.process_time()
     # A layout allocates millions of short-lived objects, and the cyclic collector
@@ -156,10 +162,13 @@ def render_to_file(
     gc.freeze()
     gc.disable()
     try:
-        report = build_report(
-            db_path, request.scope, request.period, poverty_line, overdue_days=overdue_days
-        )
-        pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
+        if isinstance(request, SummaryRequest):
+            pdf, _ = render_summary(db_path, request)
+        else:
+            report = build_report(
+                db_path, request.scope, request.period, poverty_line, overdue_days=overdue_days
+            )
+            pdf = render_pdf(report, request.lang, generated_by=generated_by, sort=request.sort)
     finally:
         gc.enable()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,12 +186,17 @@ def render_to_file(
 
 def cache_key(
     db_path: Path,
-    request: ReportRequest,
+    request: Renderable,
     poverty_line: float,
     template_version: str,
     overdue_days: dict[str, int] | None = None,
 ) -> str:
     """A hash of everything the PDF is made from; cheap (index-only reads)."""
+    if isinstance(request, SummaryRequest):
+        from reports.summary import cache_material
+
+        summary = [cache_material(db_path, request), repr(request), template_version]
+        return hashlib.sha256(json.dumps(summary, default=str).encode()).hexdigest()[:32]
     conn = connect_readonly(db_path)
     try:
         data = fingerprint_row(conn, request.scope, request.period)
@@ -327,12 +341,13 @@ class ReportService:
         rounds = self.queued / self.workers
         return max(1, math.ceil(rounds * self.render_seconds))
 
-    async def get(self, request: ReportRequest) -> Path:
+    async def get(self, request: Renderable) -> Path:
         """The path of the PDF for `request`, rendering it unless cached or in flight.
 
         Raises ReportBusy when `queue_limit` other reports are queued or rendering,
         reports.pdf.CJKFontMissing before any work when no CJK font is installed,
-        and reports.figures.UnknownScope for an unknown code. Cancelling the call
+        reports.figures.UnknownScope for an unknown code and reports.summary.UnknownForm
+        for a form (or version) never published. Cancelling the call
         (the requester left) drops the render if nobody else waits for it and it
         has not reached a worker yet.
         """
@@ -367,7 +382,7 @@ class ReportService:
                 # mid-render), and its PDF lands in the cache for whoever asks next.
                 self._drop(key, render)
 
-    def _enqueue(self, key: str, request: ReportRequest, path: Path, generated_by: str) -> _Render:
+    def _enqueue(self, key: str, request: Renderable, path: Path, generated_by: str) -> _Render:
         render = _Render()
         # The render is a task of its own, owned by the service rather than by any
         # one requester.
@@ -388,7 +403,7 @@ class ReportService:
             render.task.cancel()
 
     async def _render_in_turn(
-        self, render: _Render, request: ReportRequest, path: Path, generated_by: str
+        self, render: _Render, request: Renderable, path: Path, generated_by: str
     ) -> Path:
         async with self._slots:  # queued until a worker is free
             render.started = True
@@ -413,7 +428,7 @@ class ReportService:
         if removed:
             log.info("removed %d cached reports from %s", len(removed), self.cache_dir)
 
-    async def _render(self, request: ReportRequest, path: Path, generated_by: str) -> Path:
+    async def _render(self, request: Renderable, path: Path, generated_by: str) -> Path:
         if self._pool is None:
             raise RuntimeError("ReportService.start() was not called")
         for attempt in (1, 2):

@@ -47,6 +47,7 @@ from server.reviews import ReviewController
 from server.roster_pages import RosterImportController
 from server.settings import Settings
 from server.submissions import SubmissionController
+from server.summary_api import SummaryController
 
 log = logging.getLogger("minsheng")
 
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, database_checked: bool = Fal
             ReviewController,
             MediaController,
             ExportController,
+            SummaryController,
             PlaceController,
             HouseholdController,
             LinkController,

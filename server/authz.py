@@ -4,13 +4,14 @@
 - designer: forms: drafts, previews and diffs (`form.design`), publishing,
   retiring and restoring versions (`form.publish`); and reading places, to
   build village choice lists.
-- official: reads answers, needs, households and reports of one place of the tree
-  and everything under it, and exports its answers; confirms households cadres
-  propose there; reviews the answers made there (approved, has issues, rejected).
+- official: reads answers, needs, households and reports (a form's summary too) of
+  one place of the tree and everything under it, and exports its answers; confirms
+  households cadres propose there; reviews the answers made there (approved, has
+  issues, rejected).
 - cadre: fills and reads for the households paired with them and for every
   household of a village paired with them; records the steps taken on those
-  households' needs; reads the reports of villages paired with them; makes and
-  revokes those households' own links, and prints their QR sheet.
+  households' needs; reads the reports (and form summaries) of villages paired with
+  them; makes and revokes those households' own links, and prints their QR sheet.
 - household (a personal link): fills its own form for itself, nothing else.
 - photos (server/media.py): uploaded by whoever fills forms, read as the answer naming
   them is read (before one does, by their uploader only).
@@ -267,6 +268,15 @@ async def _export(db: Database, p: Principal, r: Resource) -> bool:
     return r is None
 
 
+async def _summary(db: Database, p: Principal, r: Resource) -> bool:
+    """summary.read: a form's summary PDF (counts, no one's answers): officials as for
+    export.read (the rows are narrowed by area_sql), a cadre for a village paired with
+    them whole, as for its report."""
+    if p.role == "official":
+        return await _export(db, p, r)
+    return await _report(db, p, r)
+
+
 async def _uploads(db: Database, p: Principal, r: Resource) -> bool:
     """media.upload: whoever fills forms (a cadre, a household's link) may send photos;
     which answer may name a photo is checked when the answer arrives (server/media.py)."""
@@ -291,6 +301,7 @@ RULES: dict[str, Any] = {
     "need.step": _follow_up,
     "report.read": _report,
     "export.read": _export,
+    "summary.read": _summary,
     "household.read": _read,
     "household.list": _list,
     "household.propose": _works_in,

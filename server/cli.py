@@ -1,6 +1,6 @@
 """The `minsheng` command: serve, init-db, load-demo, form check, report (the publish cycle,
-people, roster, export, report batch and db commands in cli_forms, cli_people, cli_roster,
-cli_export, cli_batch and cli_db)."""
+people, roster, export, report batch, report summary and db commands in cli_forms,
+cli_people, cli_roster, cli_export, cli_batch, cli_summary and cli_db)."""
 
 from __future__ import annotations
 
@@ -246,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server.cli_batch import add_parser as add_batch_parser
 
     add_batch_parser(report_sub, with_db)
+    from server.cli_summary import add_parser as add_summary_parser
+
+    add_summary_parser(report_sub, with_db)
 
     form = sub.add_parser("form", help="work with survey schemas")
     form_sub = form.add_subparsers(dest="form_command", required=True)

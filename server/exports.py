@@ -169,7 +169,7 @@ class Export:
                 ),
             )
         zone = ZoneInfo(timezone)
-        where, params = _where(principal, spec, zone)
+        where, params = answers_where(principal, spec, zone)
         top = await db.fetch_one("SELECT coalesce(max(rowid), 0) FROM submissions")
         villages = {r[0]: r[1] for r in await db.fetch_all("SELECT code, name FROM villages")}
         export = cls(spec, table, where, params, top[0], villages, zone)
@@ -363,7 +363,10 @@ def _form_table(version: FormVersion, lang: str) -> Table:
     return _TABLES[key]
 
 
-def _where(principal: Principal, spec: ExportSpec, zone: ZoneInfo) -> tuple[str, list[Any]]:
+def answers_where(principal: Principal, spec: ExportSpec, zone: ZoneInfo) -> tuple[str, list[Any]]:
+    """The WHERE clause (on `submissions`) of the answers `spec` asks for that `principal`
+    may read: the form, their area, the places, version, revisions and period asked.
+    A form's summary (server/summaries.py) picks its answers with it too."""
     area, params = area_sql(principal, "village_code", "household_id")
     where = ["form_id = ?", area]
     params = [spec.form_id, *params]

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import aiosqlite
@@ -24,7 +25,8 @@ from litestar.response import File
 from reports.draw import Period, Scope
 from reports.figures import UnknownScope
 from reports.pdf import CJKFontMissing
-from reports.worker import RenderFailed, ReportBusy, ReportRequest, ReportService
+from reports.summary import UnknownForm
+from reports.worker import Renderable, RenderFailed, ReportBusy, ReportRequest, ReportService
 from server import audit
 from server.auth import Principal
 from server.authz import Place, require
@@ -114,11 +116,34 @@ async def _pdf(
             "bad_sort",
             zh_en("sort 只能是 incidence 或 needs", "sort must be incidence or needs"),
         )
-    service: ReportService = request.app.state.reports
-    who = f"{principal.name}（{principal.username}）" if principal.username else principal.name
+    who = asker(principal)
     wanted = ReportRequest(scope, period, request_lang(request), sort, generated_by=who)
     try:
-        path = await unless_client_leaves(request, service.get(wanted))
+        path = await rendered(request, wanted)
+    except UnknownScope as exc:
+        raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
+    if request.method == "GET":
+        await record_download(db, principal, scope, period)
+    return File(
+        path=path,
+        filename=wanted.filename(),
+        media_type=PDF,
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+def asker(principal: Principal) -> str:
+    """Who a PDF names as having asked for it."""
+    return f"{principal.name}（{principal.username}）" if principal.username else principal.name
+
+
+async def rendered(request: Request[Any, Any, Any], wanted: Renderable) -> Path:
+    """The PDF `wanted`, from the render workers or their cache: 503 when the queue is
+    full, no CJK font is installed or the worker died; 404 for a form never published."""
+    service: ReportService = request.app.state.reports
+    try:
+        return await unless_client_leaves(request, service.get(wanted))
     except ReportBusy as exc:
         raise AppError(
             503,
@@ -129,8 +154,8 @@ async def _pdf(
             ),
             headers={"Retry-After": str(exc.retry_after)},
         ) from exc
-    except UnknownScope as exc:
-        raise not_found(f"{_PLACE_ZH[scope.kind]} {scope.code}", str(exc)) from exc
+    except UnknownForm as exc:
+        raise not_found(f"调查表 {exc}", str(exc)) from exc
     except CJKFontMissing as exc:
         raise AppError(
             503, "cjk_font_missing", zh_en(f"服务器缺少中文字体，无法生成报告：{exc}", str(exc))
@@ -141,15 +166,6 @@ async def _pdf(
             "render_failed",
             zh_en("生成报告的进程意外退出，请稍后重试", f"{exc}; try again later"),
         ) from exc
-    if request.method == "GET":
-        await record_download(db, principal, scope, period)
-    return File(
-        path=path,
-        filename=wanted.filename(),
-        media_type=PDF,
-        content_disposition_type="inline",
-        headers={"Cache-Control": "private, no-store"},
-    )
 
 
 async def record_download(db: Database, principal: Principal, scope: Scope, period: Period) -> None:

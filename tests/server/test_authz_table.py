@@ -537,6 +537,12 @@ ROWS: list[Row] = [
         expect("401 200 403 200 403 403 403 403"),
         at("/api/forms/household/export?county_code={other_county}"),
         expect("401 200 403 403 200 403 403 403")),
+    # A form's summary (counts only): as a report is read, an official's area (a place
+    # asked that overlaps it) and a cadre's village paired whole; never a county for a cadre.
+    Row("GET", "/api/forms/{form_id:str}/summary.pdf", at("/api/forms/household/summary.pdf?county={county}"),
+        expect("401 200 403 200 403 403 403 403"),
+        at("/api/forms/household/summary.pdf?county={other_county}"),
+        expect("401 200 403 403 200 403 403 403")),
     # The receipt of a form sent without JavaScript: whoever may read the answer.
     Row("GET", "/f/{form_id:str}/done/{submission_id:uuid}", at("/f/household/done/{a1}"),
         expect("401 200 404 200 404 200 404 200"),

@@ -165,5 +165,8 @@ async def test_admins_and_officials_find_the_exports_and_cadres_do_not(client, w
         html = (await client.get("/", headers=world.as_(persona))).text
         for format in ("xlsx", "csv", "jsonl"):
             assert f'href="/api/forms/household/export?lang=zh&amp;format={format}"' in html
+        assert 'href="/api/forms/household/summary.pdf?lang=zh"' in html
+    html = (await client.get("/?from=2026-01-01", headers=world.as_("official"))).text
+    assert 'href="/api/forms/household/summary.pdf?lang=zh&amp;from=2026-01-01"' in html
     for persona in ("cadre_a", "designer"):
         assert "/export?" not in (await client.get("/", headers=world.as_(persona))).text
