@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from forms import messages
+from forms.refs import form_view
 from forms.render import ANNOTATIONS, UI, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 
 
 def validation_schema(schema: Any) -> Any:
@@ -82,10 +83,16 @@ def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
     return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
 
 
-def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
+def client_data(
+    form_id: str, version: int, schema: dict[str, Any], lang: str, schema_key: str | None = None
+) -> dict[str, Any]:
+    """Everything app.js needs: the schema to validate, the server's own messages, labels,
+    and for a form whose view differs from it (forms/refs.py), the view its fields follow."""
     catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
+    view = form_view(schema, schema_key)
+    shape = {} if view is schema else {"view": validation_schema(view)}
     return {
+        **shape,
         "form": form_id,
         "version": version,
         "lang": lang,

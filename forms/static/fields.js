@@ -6,6 +6,7 @@
 import { convert, prune, holds, normalizeCode, checkDigit, isDate } from './check.js';
 
 export const data = JSON.parse(document.getElementById('ms-data').textContent);
+data.view = data.view || data.schema; // what the fields follow: references inlined (forms/refs.py)
 export const T = data.ui;
 export const form = document.getElementById('form');
 export const $ = (id) => document.getElementById(id);
@@ -23,8 +24,8 @@ function values() {
   }
   return found;
 }
-export const rawAnswers = () => convert(data.schema, '', values());
-export const answers = () => prune(data.schema, rawAnswers());
+export const rawAnswers = () => convert(data.view, '', values());
+export const answers = () => prune(data.view, rawAnswers());
 
 // ---------------------------------------------------------------- conditional questions
 
@@ -33,12 +34,17 @@ export const answers = () => prune(data.schema, rawAnswers());
 export function applyConditions() {
   let raw;
   for (let round = 0; round < 2; round++) {
+    // An object's alternative: its questions shown while it is the one chosen.
+    for (const el of form.querySelectorAll('[data-alt]')) {
+      const pick = form.querySelector(`[name="${el.dataset.alt}"]:checked`);
+      show(el, !!pick && pick.value === el.dataset.altI);
+    }
     raw = rawAnswers();
     for (const el of form.querySelectorAll('[data-if]')) {
       el._if = el._if || JSON.parse(el.dataset.if);
       const path = el.dataset.path, object = get(raw, path.slice(0, path.lastIndexOf('/'))) || {};
       const on = holds(el._if, object) === (el.dataset.when === 'then');
-      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden]'));
+      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden],[data-alt][hidden]'));
       if (el.hidden !== off) el.hidden = off;
       for (const input of el.querySelectorAll('input,select,textarea')) if (!input._locked) input.disabled = off;
       if ('req' in el.dataset) need(el, !off);
@@ -48,6 +54,12 @@ export function applyConditions() {
     el._req = el._req || JSON.parse(el.dataset.reqIf);
     need(el, holds(el._req, get(raw, el.dataset.reqAt) || {}) === (el.dataset.reqWhen === 'then'));
   }
+}
+
+function show(el, on) {
+  if (el.hidden === on) el.hidden = !on;
+  for (const input of el.querySelectorAll('input,select,textarea')) if (!input._locked) input.disabled = !on;
+  if ('req' in el.dataset) need(el, on);
 }
 
 function need(el, on) {
@@ -88,8 +100,10 @@ export function answerText(q) {
 
 function rebase(root, from, to) {
   const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
-  for (const el of [root, ...root.querySelectorAll('*')]) {
-    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'value', 'aria-describedby']) {
+  // a repeat group inside an item has its own <template>, whose copies are named alike
+  const all = (r) => [...r.querySelectorAll('*')].flatMap((el) => (el.content ? [el, ...all(el.content)] : [el]));
+  for (const el of [root, ...all(root)]) {
+    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'data-alt', 'value', 'aria-describedby']) {
       const v = el.getAttribute(attr);
       if (v && v.includes(from)) {
         const nv = attr === 'id' || attr === 'aria-describedby' ? v[0] + change(v.slice(1)) : change(v);
@@ -109,8 +123,8 @@ function renumber(repeat) {
     item.querySelector('.n').textContent = i + 1;
   });
   const max = repeat.dataset.max === undefined ? Infinity : +repeat.dataset.max;
-  repeat.querySelector('.add').hidden = items.length >= max;
-  for (const b of repeat.querySelectorAll('.items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
+  repeat.querySelector(':scope > .add').hidden = items.length >= max;
+  for (const b of repeat.querySelectorAll(':scope > .items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
 }
 
 // The legend of an item becomes a button that folds it to one line: its first few answers.
@@ -156,12 +170,13 @@ export function foldAll(repeat, open = null) {
 }
 
 export function addItem(repeat) {
-  const item = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
+  const item = repeat.querySelector(':scope > template').content.firstElementChild.cloneNode(true);
   rebase(item, repeat.dataset.path + '/__i__', repeat.dataset.path + '/' + itemsOf(repeat).length);
   foldable(item);
   xKeys(item);
   repeat.querySelector('.items').appendChild(item);
   renumber(repeat);
+  item.querySelectorAll('.repeat').forEach(renumber);
   applyConditions();
   return item;
 }
@@ -245,7 +260,8 @@ const auto = new Set(); // fields the script filled from an ID number, until a p
 export function fill(saved) {
   auto.clear();
   forgetRemoved();
-  for (const repeat of form.querySelectorAll('.repeat')) {
+  // Asked again each time: the items added bring the repeat groups inside them.
+  for (let i = 0, repeat; (repeat = form.querySelectorAll('.repeat')[i]); i++) {
     const want = Math.max((get(saved, repeat.dataset.path) || []).length, +repeat.dataset.min);
     while (itemsOf(repeat).length < want) addItem(repeat);
     while (itemsOf(repeat).length > want) removeItem(itemsOf(repeat).pop());
@@ -257,12 +273,24 @@ export function fill(saved) {
     if (el.type === 'radio' || el.type === 'checkbox') {
       el.checked = Array.isArray(v) ? v.includes(el.value) : v !== undefined && String(v) === el.value;
     } else {
-      el.value = v === undefined || typeof v === 'object' ? '' : String(v);
+      el.value = v === undefined || typeof v === 'object' ? '' : /^(time|datetime-local)$/.test(el.type) ? wallClock(String(v), el.type) : String(v);
     }
+  }
+  // The alternative an answer took: the one whose questions it answers (forms/render.py).
+  for (const el of form.querySelectorAll('[name^="_alt/"]')) el.checked = false;
+  for (const el of form.querySelectorAll('[data-alt]')) {
+    if ([...el.querySelectorAll('[name^="/"]')].some((i) => get(saved, i.name) !== undefined)) for (const r of form.querySelectorAll(`[name="${el.dataset.alt}"][value="${el.dataset.altI}"]`)) r.checked = true;
   }
   applyConditions();
   for (const repeat of form.querySelectorAll('.repeat')) foldAll(repeat, itemsOf(repeat).pop());
   form.dispatchEvent(new Event('ms-filled')); // photos and locations redrawn (photo.js)
+}
+
+// A stored date-time or time as its input shows it: China's wall clock (forms/render.py local_input).
+function wallClock(v, type) {
+  const ms = Date.parse(type === 'time' ? '2000-01-01T' + v : v);
+  const s = isNaN(ms) ? v : new Date(ms + 288e5).toISOString().slice(0, 19).replace(/:00$/, '');
+  return isNaN(ms) ? v : type === 'time' ? s.slice(11) : s;
 }
 
 // ---------------------------------------------------------------- codes
