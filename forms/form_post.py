@@ -92,7 +92,8 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
 
 
 def _unanswered(node: Mapping[str, Any], value: Any) -> bool:
-    return node.get("type") == "object" and bool(node.get("required")) and value == {}
+    asked = bool(node.get("required")) or bool(alternatives(node))  # a part must be answered
+    return node.get("type") == "object" and asked and value == {}
 
 
 def typed(node: Mapping[str, Any], raw: str) -> Any:

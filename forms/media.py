@@ -110,7 +110,9 @@ def _properties(node: dict[str, Any]) -> dict[str, Any]:
     """An object's questions: those always asked, then those of its conditions' branches."""
     props = dict(node.get("properties") or {})
     for branch in node.get("oneOf") or node.get("anyOf") or []:  # an object's alternatives
-        for key, prop in ((branch if isinstance(branch, dict) else {}).get("properties") or {}).items():
+        for key, prop in (
+            (branch if isinstance(branch, dict) else {}).get("properties") or {}
+        ).items():
             props.setdefault(key, prop)
     for entry in node.get("allOf") or []:
         for branch in ("then", "else"):

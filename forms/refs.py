@@ -156,9 +156,7 @@ class _Builder:
         if not isinstance(node, dict):
             return []
         own = {k: v for k, v in node.items() if k != "$ref"}
-        merged = [
-            (i, e) for i, e in enumerate(_list(node.get("allOf"))) if not _is_condition(e)
-        ]
+        merged = [(i, e) for i, e in enumerate(_list(node.get("allOf"))) if not _is_condition(e)]
         if merged:
             own["allOf"] = [e for e in _list(node.get("allOf")) if _is_condition(e)]
             own["x-allOf-at"] = [
@@ -166,7 +164,7 @@ class _Builder:
             ]
         found: list[Part] = [(own, origin)]
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/") or ref == "#":
+        if (isinstance(ref, str) and ref.startswith("#/")) or ref == "#":
             target, at = self.target(str(ref))
             if at not in seen:  # a cycle is refused by forms/references.py
                 found += self.parts(target, at, seen | {at})
@@ -239,9 +237,7 @@ class _Builder:
                 view[key] = {
                     name: self.node(subs, (*at, key, name)) for name, subs in value.items()
                 }
-            elif key == "required":
-                view[key] = value
-            elif key == "type":
+            elif key == "required" or key == "type":
                 view[key] = value
             elif key == "allOf" and not value:
                 continue
@@ -280,4 +276,6 @@ def _as_const(branch: dict[str, Any]) -> dict[str, Any]:
     """`{"enum": [v], ...}` as `{"const": v, ...}`: one option of a choice."""
     if "const" in branch:
         return branch
-    return {("const" if k == "enum" else k): (v[0] if k == "enum" else v) for k, v in branch.items()}
+    return {
+        ("const" if k == "enum" else k): (v[0] if k == "enum" else v) for k, v in branch.items()
+    }

@@ -52,7 +52,6 @@ LOCAL_OFFSET = "+08:00"
 CHINA = timezone(timedelta(hours=8))
 
 
-
 @dataclass
 class Option:
     value: str
@@ -155,7 +154,9 @@ def choices(node: Mapping[str, Any], lang: str) -> list[Option] | None:
     enum's order; without them an option reads as its value."""
     for keyword in ("oneOf", "anyOf"):
         branches = node.get(keyword)
-        if isinstance(branches, list) and all(isinstance(b, dict) and "const" in b for b in branches):
+        if isinstance(branches, list) and all(
+            isinstance(b, dict) and "const" in b for b in branches
+        ):
             return [
                 Option(
                     option_value(b["const"]),

@@ -96,7 +96,7 @@ export function convert(node, name, values) {
   return t === 'array' ? raw : typed(node, raw[raw.length - 1]);
 }
 
-const unanswered = (node, v) => node.type === 'object' && (node.required || []).length > 0 && !Object.keys(v).length;
+const unanswered = (node, v) => node.type === 'object' && ((node.required || []).length > 0 || alternatives(node).length > 0) && !Object.keys(v).length;
 
 export function prune(node, answers) {
   if (node.type === 'array' && Array.isArray(answers)) {
