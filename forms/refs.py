@@ -47,6 +47,7 @@ class View:
     schema: dict[str, Any]
     origins: dict[Path, Path] = field(default_factory=dict)  # view path -> path in the file
     problems: list[tuple[str, str]] = field(default_factory=list)  # pointers into the file
+    changed: bool = True  # False when the view is the schema itself: nothing to inline
 
     def where(self, view_pointer: str) -> str:
         """The place in the file of a place in the view (a JSON pointer)."""
@@ -102,7 +103,7 @@ def view_of(schema: dict[str, Any], key: str | None = None) -> View:
 def build_view(schema: dict[str, Any]) -> View:
     """The view of a schema whose references are all local and acyclic (checked first)."""
     if not needs_view(schema):
-        return View(schema, {(): ()})
+        return View(schema, {(): ()}, changed=False)
     builder = _Builder(schema)
     try:
         view = builder.node([(schema, ())], ())
@@ -224,10 +225,15 @@ class _Builder:
                 elif key == "type":
                     if "type" not in out:
                         out["type"] = value
+                        self.origins[(*at, key)] = (*origin, key)
                     elif isinstance(out["type"], list) and isinstance(value, str):
                         out["type"] = value if value in out["type"] else out["type"]
+                elif key == "x-en" and key in out and isinstance(value, dict):
+                    words, where = out[key]  # English words beside a $ref come first
+                    out[key] = ({**value, **words} if isinstance(words, dict) else words, where)
                 elif key not in out:
                     out[key] = (value, (*origin, key))
+                    self.origins[(*at, key)] = (*origin, key)
         return self._rebuild(out, at)
 
     def _rebuild(self, out: dict[str, Any], at: Path) -> dict[str, Any]:

@@ -36,6 +36,7 @@ STATIC_FILES = (
     "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
+    "more.js",  # imported by app.js only for a form with alternatives, date-times or times
     "photo.js",  # imported by app.js only for a form with a photo or location question
     "app.js",
 )

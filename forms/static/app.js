@@ -738,6 +738,8 @@ addEventListener('beforeunload', (e) => {
 // ---------------------------------------------------------------- start
 
 async function start() {
+  // What only some forms need (more.js): their first visit is the larger for it, no other's.
+  if (data.more) await import('./more.js');
   setup();
   $('to-records').hidden = false;
   let to = parse(location.hash);

@@ -15,11 +15,9 @@ export function isDate(s) {
 }
 format.date = isDate;
 format.email = (s) => s.includes('@');
-// RFC 3339 as forms/validate.py is_time and is_date_time read it: an offset, no leap second.
-const TIME = '([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\\.[0-9]+)?(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))';
-const clock = (m) => +m[0] <= 23 && +m[1] <= 59 && +m[2] <= 59 && +(m[3] || 0) <= 23 && +(m[4] || 0) <= 59;
-format.time = (s) => { const m = new RegExp(`^${TIME}$`).exec(s); return !!m && clock(m.slice(1)); };
-format['date-time'] = (s) => { const m = new RegExp(`^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]${TIME}$`).exec(s); return !!m && isDate(m[1]) && clock(m.slice(2)); };
+// What only some forms need (alternatives, date-time and time: forms/static/more.js) is put
+// here by more.js, which those forms alone load.
+export const more = {};
 
 const full = new WeakMap(), quick = new WeakMap();
 export function validator(schema, shortCircuit) {
@@ -41,8 +39,7 @@ export function conditions(node) {
   return found;
 }
 
-// forms/render.py alternatives: an object's oneOf/anyOf whose branches hold questions.
-export const alternatives = (node) => [node.oneOf, node.anyOf].find((b) => Array.isArray(b) && b.every((x) => x && x.properties)) || [];
+const alternatives = (node) => (more.alternatives ? more.alternatives(node) : []);
 
 // forms/render.py code_pattern and normalize_code: an ID or village number as typed on any keyboard.
 const CODE = /^\^(?:(?:[0-9A-Z]|\[(?:[0-9A-Z](?:-[0-9A-Z])?)+\])(?:\{[0-9]+\})?)+\$$/;
@@ -57,9 +54,8 @@ export function typed(node, raw) {
   if ((t === 'integer' || t === 'number') && text.length > 40) return raw; // as form_post.py
   if (t === 'integer' || t === 'number') text = text.normalize('NFKC');
   if (t === 'boolean') return text === 'true' ? true : text === 'false' ? false : raw;
-  // forms/form_post.py _with_offset: a wall-clock time typed in China, made RFC 3339
-  const local = { 'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, time: /^\d{2}:\d{2}(:\d{2})?$/ }[t === 'string' && node.format];
-  if (local) { const m = local.exec(text); return m ? text + (m[1] ? '' : ':00') + '+08:00' : raw; }
+  const timed = t === 'string' && more.typed && more.typed(node, text);
+  if (timed) return timed;
   if (t === 'integer' && /^[-+]?[0-9]{1,16}$/.test(text) && Number.isSafeInteger(+text)) return parseInt(text, 10);
   if (t === 'number' && /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/.test(text) && Number.isFinite(+text)) return Number(text);
   return raw;
@@ -142,10 +138,8 @@ export function nodeAt(schema, path) {
 
 function at(schema, location) {
   let node = schema;
-  for (let part of location.replace(/^#/, '').split('/').slice(1)) {
-    part = unesc(decodeURIComponent(part));
-    node = node == null ? node : part === '$ref' && typeof node.$ref === 'string' ? at(schema, node.$ref) : node[part];
-  }
+  // An error under a $ref is located through it: #/properties/crop/$ref/enum.
+  for (const part of location.replace(/^#/, '').split('/').slice(1)) node = node == null ? node : part === '$ref' ? at(schema, node.$ref) : node[unesc(decodeURIComponent(part))];
   return node;
 }
 const isChoice = (branches) => Array.isArray(branches) && branches.every((b) => b && typeof b === 'object' && 'const' in b);

@@ -3,10 +3,11 @@
 // back), codes such as ID numbers read as they are written on paper, and what is known of
 // a household already (its roster entry, its last answer) filled in. Field names are
 // the JSON pointers of the answers, as forms/render.py names them.
-import { convert, prune, holds, normalizeCode, checkDigit, isDate } from './check.js';
+import { convert, prune, holds, normalizeCode, checkDigit, isDate, more } from './check.js';
 
 export const data = JSON.parse(document.getElementById('ms-data').textContent);
-data.view = data.view || data.schema; // what the fields follow: references inlined (forms/refs.py)
+// What the fields follow: the schema with references inlined (forms/refs.py), if it has any.
+data.view = data.view || data.schema;
 export const T = data.ui;
 export const form = document.getElementById('form');
 export const $ = (id) => document.getElementById(id);
@@ -34,11 +35,8 @@ export const answers = () => prune(data.view, rawAnswers());
 export function applyConditions() {
   let raw;
   for (let round = 0; round < 2; round++) {
-    // An object's alternative: its questions shown while it is the one chosen.
-    for (const el of form.querySelectorAll('[data-alt]')) {
-      const pick = form.querySelector(`[name="${el.dataset.alt}"]:checked`);
-      show(el, !!pick && pick.value === el.dataset.altI);
-    }
+    // An object's alternatives (more.js): their questions shown while chosen.
+    if (more.alternate) more.alternate(need);
     raw = rawAnswers();
     for (const el of form.querySelectorAll('[data-if]')) {
       el._if = el._if || JSON.parse(el.dataset.if);
@@ -54,12 +52,6 @@ export function applyConditions() {
     el._req = el._req || JSON.parse(el.dataset.reqIf);
     need(el, holds(el._req, get(raw, el.dataset.reqAt) || {}) === (el.dataset.reqWhen === 'then'));
   }
-}
-
-function show(el, on) {
-  if (el.hidden === on) el.hidden = !on;
-  for (const input of el.querySelectorAll('input,select,textarea')) if (!input._locked) input.disabled = !on;
-  if ('req' in el.dataset) need(el, on);
 }
 
 function need(el, on) {
@@ -100,9 +92,8 @@ export function answerText(q) {
 
 function rebase(root, from, to) {
   const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
-  // a repeat group inside an item has its own <template>, whose copies are named alike
-  const all = (r) => [...r.querySelectorAll('*')].flatMap((el) => (el.content ? [el, ...all(el.content)] : [el]));
-  for (const el of [root, ...all(root)]) {
+  // a repeat group inside an item has its own <template>, renamed too (more.js)
+  for (const el of [root, ...(more.all || ((r) => r.querySelectorAll('*')))(root)]) {
     for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'data-alt', 'value', 'aria-describedby']) {
       const v = el.getAttribute(attr);
       if (v && v.includes(from)) {
@@ -273,24 +264,14 @@ export function fill(saved) {
     if (el.type === 'radio' || el.type === 'checkbox') {
       el.checked = Array.isArray(v) ? v.includes(el.value) : v !== undefined && String(v) === el.value;
     } else {
-      el.value = v === undefined || typeof v === 'object' ? '' : /^(time|datetime-local)$/.test(el.type) ? wallClock(String(v), el.type) : String(v);
+      el.value = v === undefined || typeof v === 'object' ? '' : String(v);
     }
   }
-  // The alternative an answer took: the one whose questions it answers (forms/render.py).
-  for (const el of form.querySelectorAll('[name^="_alt/"]')) el.checked = false;
-  for (const el of form.querySelectorAll('[data-alt]')) {
-    if ([...el.querySelectorAll('[name^="/"]')].some((i) => get(saved, i.name) !== undefined)) for (const r of form.querySelectorAll(`[name="${el.dataset.alt}"][value="${el.dataset.altI}"]`)) r.checked = true;
-  }
+  // Date-times, times and alternatives (more.js).
+  if (more.fill) more.fill(saved);
   applyConditions();
   for (const repeat of form.querySelectorAll('.repeat')) foldAll(repeat, itemsOf(repeat).pop());
   form.dispatchEvent(new Event('ms-filled')); // photos and locations redrawn (photo.js)
-}
-
-// A stored date-time or time as its input shows it: China's wall clock (forms/render.py local_input).
-function wallClock(v, type) {
-  const ms = Date.parse(type === 'time' ? '2000-01-01T' + v : v);
-  const s = isNaN(ms) ? v : new Date(ms + 288e5).toISOString().slice(0, 19).replace(/:00$/, '');
-  return isNaN(ms) ? v : type === 'time' ? s.slice(11) : s;
 }
 
 // ---------------------------------------------------------------- codes
@@ -388,7 +369,8 @@ export function prefill(start, { roster, last }) {
     if (get(last.answers, path) !== undefined) put(start, path, JSON.parse(JSON.stringify(get(last.answers, path))));
   }
   if (!roster) return start;
-  if (cfg.place) put(start, cfg.place, roster.village_code); // a form without one: no village field
+  // A form without a village field (any but the household form) gets none.
+  if (cfg.place) put(start, cfg.place, roster.village_code);
   for (const [from, to] of Object.entries(r.fields || {})) if (roster[from]) put(start, to, roster[from]);
   const [path, value] = (r.category || {})[roster.category] || [];
   if (path && get(start, path) === undefined) put(start, path, value);
