@@ -17,6 +17,7 @@ from forms.client import client_data, validation_schema
 from forms.refs import build_view
 from forms.render import build_page, render_template
 from forms.schema import SchemaProblem, parse_schema
+from forms.table import form_table
 from forms.validate import localize, schema_issues
 from tests.forms.small_forms import form, group, pointers, problems, text
 from tests.forms.widget_forms import farm_form
@@ -264,3 +265,10 @@ def test_references_too_many_to_inline_are_refused_quickly() -> None:
     survey["$defs"] = defs
     assert pointers(survey) == [""]
     assert "more than 5000" in problems(survey)[0][1]
+
+
+def test_exports_have_the_alternatives_answers_and_nested_sheets_not_the_choice() -> None:
+    table = form_table(farm_form())
+    paths = [c.path for c in table.sheets[0].columns]
+    assert ("farm", "income", "crop") in paths and ("farm", "income", "income") not in paths
+    assert [s.name for s in table.sheets[1:]] == ["farm.plots", "farm.plots.seasons"]
