@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from forms import messages
-from forms.render import ANNOTATIONS, UI, choices
+from forms.refs import view_of
+from forms.render import ANNOTATIONS, UI, alternatives, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+_SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 
 
 def validation_schema(schema: Any) -> Any:
@@ -82,10 +83,19 @@ def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
     return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
 
 
-def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
+def client_data(
+    form_id: str, version: int, schema: dict[str, Any], lang: str, schema_key: str | None = None
+) -> dict[str, Any]:
+    """Everything app.js needs: the schema to validate, the server's own messages, labels,
+    and for a form whose view differs from it (forms/refs.py), the view its fields follow."""
     catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
+    shown = view_of(schema, schema_key)
+    view = shown.schema
+    shape: dict[str, Any] = {"view": validation_schema(view)} if shown.changed else {}
+    if _needs_more(view):
+        shape["more"] = True  # the page loads forms/static/more.js
     return {
+        **shape,
         "form": form_id,
         "version": version,
         "lang": lang,
@@ -97,3 +107,45 @@ def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -
         "ui": UI[lang],
         "record": RECORD_FIELDS.get(form_id, {}),
     }
+
+
+def _is_group(items: Any) -> bool:
+    return isinstance(items, dict) and items.get("type") == "object"
+
+
+def _repeats(node: dict[str, Any]) -> bool:
+    """Whether an item of a repeat group holds a repeat group."""
+    stack: list[Any] = [node]
+    while stack:
+        sub = stack.pop()
+        if not isinstance(sub, dict):
+            continue
+        items = sub.get("items")
+        if sub is not node and sub.get("type") == "array" and _is_group(items):
+            return True
+        stack.extend((sub.get("properties") or {}).values())
+        for entry in sub.get("allOf") or []:
+            if isinstance(entry, dict):
+                stack.extend(entry.get(b) or {} for b in ("then", "else"))
+        stack.extend(alternatives(sub))
+    return False
+
+
+def _needs_more(view: Any) -> bool:
+    """Whether the phone needs forms/static/more.js: an object's alternatives, a date-time or
+    a time somewhere in the form."""
+    stack = [view]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("format") in ("date-time", "time") or (
+                node.get("type") == "object" and alternatives(node)
+            ):
+                return True
+            items = node.get("items")
+            if node.get("type") == "array" and isinstance(items, dict) and _repeats(items):
+                return True  # a repeat group inside a repeat group's items
+            stack.extend(v for k, v in node.items() if k not in ("const", "enum", "default"))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False

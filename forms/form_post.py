@@ -14,7 +14,17 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from forms.render import code_pattern, conditions, holds, normalize_code, pointer_join
+from forms.refs import form_view
+from forms.render import (
+    ALT,
+    LOCAL_OFFSET,
+    alternatives,
+    code_pattern,
+    conditions,
+    holds,
+    normalize_code,
+    pointer_join,
+)
 
 # Linear: each part matches in one way only (a run of digits, then at most one point).
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -24,17 +34,20 @@ _MISSING = object()
 _SAFE = 2**53 - 1
 
 
-def answers_from_form(schema: dict[str, Any], pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def answers_from_form(
+    schema: dict[str, Any], pairs: Iterable[tuple[str, str]], schema_key: str | None = None
+) -> dict[str, Any]:
     """The answers a plain form POST (names are JSON pointers) stands for, typed by the schema.
 
     Empty strings are no answer; a number that does not parse stays text, so the
-    schema reports it at its field. Fields the schema does not know are ignored.
+    schema reports it at its field. Fields the schema does not know are ignored, and so
+    are the answers to an object's alternatives other than the one chosen.
     """
     values: dict[str, list[str]] = {}
     for key, value in pairs:
-        if key.startswith("/"):
+        if key.startswith(("/", ALT + "/")) or key == ALT:
             values.setdefault(key, []).append(value)
-    answers = _convert(schema, "", values)
+    answers = _convert(form_view(schema, schema_key), "", values)
     return answers if isinstance(answers, dict) else {}
 
 
@@ -46,6 +59,11 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
         for _, then, else_ in conditions(node):
             for branch in (then, else_):
                 for key, sub in (branch.get("properties") or {}).items():
+                    props.setdefault(key, sub)
+        chosen = (values.get(ALT + name) or [""])[-1]
+        for index, alternative in enumerate(alternatives(node)):
+            if chosen == str(index):
+                for key, sub in alternative["properties"].items():
                     props.setdefault(key, sub)
         required = set(node.get("required") or [])
         for key, sub in props.items():
@@ -74,7 +92,8 @@ def _convert(node: dict[str, Any], name: str, values: dict[str, list[str]]) -> A
 
 
 def _unanswered(node: Mapping[str, Any], value: Any) -> bool:
-    return node.get("type") == "object" and bool(node.get("required")) and value == {}
+    asked = bool(node.get("required")) or bool(alternatives(node))  # a part must be answered
+    return node.get("type") == "object" and asked and value == {}
 
 
 def typed(node: Mapping[str, Any], raw: str) -> Any:
@@ -93,6 +112,8 @@ def typed(node: Mapping[str, Any], raw: str) -> Any:
         text = unicodedata.normalize("NFKC", text)
     if kind == "boolean":
         return {"true": True, "false": False}.get(text, raw)
+    if kind == "string" and node.get("format") in ("date-time", "time"):
+        return _with_offset(text, node["format"]) or raw
     if kind == "integer" and re.fullmatch(r"[-+]?[0-9]{1,16}", text) and abs(int(text)) <= _SAFE:
         return int(text)  # beyond 2**53 a phone cannot hold the number exactly: it stays text
     if kind == "number" and _NUMBER.fullmatch(text) and math.isfinite(float(text)):
@@ -105,7 +126,23 @@ def typed(node: Mapping[str, Any], raw: str) -> Any:
     return raw
 
 
-def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
+# What a datetime-local or time input gives: the wall clock, to the minute or second.
+_LOCAL = {
+    "date-time": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?"),
+    "time": re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?"),
+}
+
+
+def _with_offset(text: str, fmt: str) -> str | None:
+    """A wall-clock time as typed, made a full RFC 3339 one in China's time; None for
+    anything else, which stays as typed (a complete date-time is checked as it is)."""
+    found = _LOCAL[fmt].fullmatch(text)
+    if not found:
+        return None
+    return text + ("" if found.group(1) else ":00") + LOCAL_OFFSET
+
+
+def prune_hidden(schema: dict[str, Any], answers: Any, schema_key: str | None = None) -> Any:
     """The answers without those to questions whose condition is false, at every depth.
 
     A question that lives only in a `then` (or `else`) branch is hidden while
@@ -113,10 +150,14 @@ def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
     this. Conditions are checked again after each removal, since one hidden
     answer can change another condition.
     """
+    return _prune(form_view(schema, schema_key), answers)
+
+
+def _prune(schema: dict[str, Any], answers: Any) -> Any:
     kind = schema.get("type")
     if kind == "array" and isinstance(answers, list):
         items = schema.get("items")
-        return [prune_hidden(items, a) for a in answers] if isinstance(items, dict) else answers
+        return [_prune(items, a) for a in answers] if isinstance(items, dict) else answers
     if kind != "object" or not isinstance(answers, dict):
         return answers
     props: dict[str, Any] = schema.get("properties") or {}
@@ -140,5 +181,5 @@ def prune_hidden(schema: dict[str, Any], answers: Any) -> Any:
     for key, value in result.items():
         sub = props.get(key) or branch_props.get(key)
         if isinstance(sub, dict) and "type" in sub:
-            result[key] = prune_hidden(sub, value)
+            result[key] = _prune(sub, value)
     return result

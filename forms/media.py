@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from forms.issues import pointer
+from forms.refs import form_view
 
 PHOTO = "photo"
 LOCATION = "location"
@@ -64,13 +65,13 @@ def photo_refs(
 ) -> list[tuple[str, str]]:
     """(JSON pointer of the answer, photo id) of every photo the answers name, in order."""
     if schema_key is None:
-        shape = _photo_shape(schema)
+        shape = _photo_shape(form_view(schema))
     elif schema_key in _SHAPES:
         shape = _SHAPES[schema_key]
     else:
         if len(_SHAPES) >= 256:
             _SHAPES.clear()
-        shape = _SHAPES[schema_key] = _photo_shape(schema)
+        shape = _SHAPES[schema_key] = _photo_shape(form_view(schema, schema_key))
     return list(_photos(shape, answers, "")) if shape is not None else []
 
 
@@ -108,6 +109,11 @@ def _photos(shape: Any, answers: Any, at: str) -> Iterator[tuple[str, str]]:
 def _properties(node: dict[str, Any]) -> dict[str, Any]:
     """An object's questions: those always asked, then those of its conditions' branches."""
     props = dict(node.get("properties") or {})
+    for branch in node.get("oneOf") or node.get("anyOf") or []:  # an object's alternatives
+        for key, prop in (
+            (branch if isinstance(branch, dict) else {}).get("properties") or {}
+        ).items():
+            props.setdefault(key, prop)
     for entry in node.get("allOf") or []:
         for branch in ("then", "else"):
             sub = entry.get(branch) if isinstance(entry, dict) else None

@@ -23,6 +23,8 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
     "minItems": {"zh": "至少 {limit} 项", "en": "Needs at least {limit} items"},
     "maxItems": {"zh": "最多 {limit} 项", "en": "At most {limit} items"},
     "uniqueItems": {"zh": "不能重复选择", "en": "Items must not repeat"},
+    "minProperties": {"zh": "至少填写 {limit} 项", "en": "Answer at least {limit} of these"},
+    "maxProperties": {"zh": "最多填写 {limit} 项", "en": "Answer at most {limit} of these"},
     "not_applicable": {
         "zh": "此项不适用，不应填写",
         "en": "This question does not apply and must be left out",
@@ -55,6 +57,8 @@ TYPE_NAMES = {
 FORMAT_NAMES = {
     "date": ("日期（年-月-日）", "a date (YYYY-MM-DD)"),
     "email": ("电子邮件地址", "an email address"),
+    "date-time": ("日期和时间", "a date and time"),
+    "time": ("时间（时:分）", "a time (HH:MM)"),
 }
 
 

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forms.issues import pointer
 from forms.media import LOCATION, PHOTO
+from forms.refs import form_view
 from forms.schema import canonical_json
 from forms.validate import validator_for
 
@@ -39,7 +41,15 @@ _TEL = re.compile(r"^\^[\\d\[\]0-9\-+{},()]+\$$")
 # forms/static/check.js reads the same pattern the same way.
 _CODE = re.compile(r"\^(?:(?:[0-9A-Z]|\[(?:[0-9A-Z](?:-[0-9A-Z])?)+\])(?:\{[0-9]+\})?)+\$")
 _CODE_PART = re.compile(r"(\[[^\]]+\]|[0-9A-Z])(?:\{([0-9]+)\})?")
-ANNOTATIONS = ("title", "description", "x-en", "x-widget", "x-unit", "examples", "$comment")
+ANNOTATIONS = (
+    *("title", "description", "x-en", "x-widget", "x-unit", "x-enumNames", "examples"),
+    "$comment",
+)
+# A string's format -> the input that types it. A date-time or time is typed as the wall
+# clock of China (forms/form_post.py typed adds its +08:00), the only time zone surveyed.
+INPUT_FORMATS = {"date": "date", "email": "email", "date-time": "datetime-local", "time": "time"}
+LOCAL_OFFSET = "+08:00"
+CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass
@@ -90,6 +100,9 @@ class Field:
     max_items: int | None = None
     condition: Condition | None = None
     readonly: bool = False
+    # A question of an object's alternative (oneOf/anyOf): (the name of the field choosing
+    # the alternative, the alternative's index, a hint for pages without JavaScript)
+    alt: tuple[str, int, str] | None = None
 
     @property
     def id(self) -> str:
@@ -106,11 +119,9 @@ class Field:
     def text(self) -> str:
         if self.value is None or isinstance(self.value, dict | list):
             return ""
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        if isinstance(self.value, float) and self.value.is_integer():
-            return str(int(self.value))
-        return str(self.value)
+        if self.kind in ("datetime-local", "time") and isinstance(self.value, str):
+            return local_input(self.value, self.kind)
+        return option_value(self.value)
 
 
 @dataclass
@@ -137,19 +148,41 @@ def label(node: Mapping[str, Any], lang: str, key: str = "title") -> str:
 
 
 def choices(node: Mapping[str, Any], lang: str) -> list[Option] | None:
-    """The options of a single-choice schema (oneOf of consts, or enum), else None."""
-    if isinstance(node.get("oneOf"), list) and all(
-        isinstance(b, dict) and "const" in b for b in node["oneOf"]
-    ):
-        return [
-            Option(
-                str(b["const"]), label(b, lang) or str(b["const"]), label(b, lang, "description")
-            )
-            for b in node["oneOf"]
-        ]
-    if isinstance(node.get("enum"), list):
-        return [Option(str(v), str(v)) for v in node["enum"]]
+    """The options of a single-choice schema (oneOf or anyOf of consts, or enum), else None.
+
+    An enum's labels are its `x-enumNames` (and `x-en.enumNames` in English), in the
+    enum's order; without them an option reads as its value."""
+    for keyword in ("oneOf", "anyOf"):
+        branches = node.get(keyword)
+        if isinstance(branches, list) and all(
+            isinstance(b, dict) and "const" in b for b in branches
+        ):
+            return [
+                Option(
+                    option_value(b["const"]),
+                    label(b, lang) or option_value(b["const"]),
+                    label(b, lang, "description"),
+                )
+                for b in branches
+            ]
+    values = node.get("enum")
+    if isinstance(values, list):
+        names = node.get("x-enumNames")
+        if lang == "en":
+            names = (node.get("x-en") or {}).get("enumNames") or names
+        if not isinstance(names, list) or len(names) != len(values):
+            names = [option_value(v) for v in values]
+        return [Option(option_value(v), str(n)) for v, n in zip(values, names, strict=True)]
     return None
+
+
+def option_value(value: Any) -> str:
+    """An option's value as a form field carries it: true, 2, 2.5, text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 Branches = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
@@ -216,8 +249,13 @@ def build_page(
     lang: str = "zh",
     answers: Mapping[str, Any] | None = None,
     errors: Iterable[Mapping[str, str]] = (),
+    schema_key: str | None = None,
 ) -> Page:
-    """The page model of a form, filled with `answers` and with `errors` at their fields."""
+    """The page model of a form, filled with `answers` and with `errors` at their fields.
+
+    `schema_key` is the schema's hash where the caller knows it (a published version's):
+    the form's view (forms/refs.py) is kept under it."""
+    schema = form_view(schema, schema_key)
     by_path: dict[str, list[str]] = {}
     for error in errors:
         by_path.setdefault(error.get("path", ""), []).append(error.get("message", ""))
@@ -330,8 +368,8 @@ def _field(
     if isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$"):
         attrs["pattern"] = pattern[1:-1]
     kind = widget or "text"
-    if node.get("format") in ("date", "email"):
-        kind = widget or node["format"]
+    if node.get("format") in INPUT_FORMATS:
+        kind = widget or INPUT_FORMATS[node["format"]]
     elif (node.get("maxLength") or 0) > TEXTAREA_ABOVE:
         kind = widget or "textarea"
     elif isinstance(pattern, str) and _TEL.match(pattern):
@@ -397,7 +435,82 @@ def _object_field(
             for key in branch_required & set(props):
                 children[key].required_when = Condition(if_schema, when, hint, name)
     group.children = [children[key] for key in order]
+    branches = alternatives(node)
+    if branches:
+        group.children += _alternative_fields(node, branches, name, lang, value, fresh, common)
     return group
+
+
+ALT = "_alt"  # the field asking which alternative applies: not an answer, so not a pointer
+ALT_UI = {
+    "zh": {"which": "请选择适用的一项", "when": "仅当选择“{alt}”时填写"},
+    "en": {"which": "Which applies", "when": "Only for “{alt}”"},
+}
+
+
+def alternatives(node: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An object's alternatives: a oneOf or anyOf each of whose branches has questions."""
+    for keyword in ("oneOf", "anyOf"):
+        branches = node.get(keyword)
+        if (
+            isinstance(branches, list)
+            and branches
+            and all(isinstance(b, dict) and isinstance(b.get("properties"), dict) for b in branches)
+        ):
+            return branches
+    return []
+
+
+def chosen_alternative(branches: list[dict[str, Any]], shared: Any, value: Any) -> int | None:
+    """The alternative an answer took: the first whose own questions it answers."""
+    answered = set(value) if isinstance(value, dict) else set()
+    for index, branch in enumerate(branches):
+        if answered & (set(branch["properties"]) - set(shared or {})):
+            return index
+    return None
+
+
+def _alternative_fields(
+    node: dict[str, Any],
+    branches: list[dict[str, Any]],
+    name: str,
+    lang: str,
+    value: Mapping[str, Any],
+    fresh: bool,
+    common: dict[str, Any] | None,
+) -> list[Field]:
+    """Which alternative applies (a choice that is no answer), then each one's questions,
+    shown only while it is the one chosen."""
+    shared = node.get("properties") or {}
+    chosen = chosen_alternative(branches, shared, value)
+    words = ALT_UI[lang]
+    titles = [label(b, lang) or str(i + 1) for i, b in enumerate(branches)]
+    which = Field(
+        kind="radio",
+        name=ALT + name,
+        type="string",
+        label=words["which"],
+        required=bool((common or {}).get("required", True)),
+        options=[Option(str(i), title) for i, title in enumerate(titles)],
+        value=None if chosen is None else str(chosen),
+    )
+    found = [which]
+    for index, branch in enumerate(branches):
+        required = set(branch.get("required") or [])
+        for key, sub in branch["properties"].items():
+            if key in shared:
+                continue
+            child = _field(
+                sub,
+                pointer_join(name, key),
+                lang,
+                value.get(key) if chosen == index else None,
+                fresh,
+                key in required,
+            )
+            child.alt = (which.name, index, words["when"].format(alt=titles[index]))
+            found.append(child)
+    return found
 
 
 def _mark_required_when(group: Field, key: str, condition: Condition) -> None:
@@ -430,9 +543,24 @@ def _repeat_field(
         repeat.items.append(_field(items, f"{name}/{i}", lang, item_value, fresh, False))
     # A new item is the template's copy. A fresh page's first item, rendered empty, is the
     # same, and the page's script copies it (forms/static/fields.js): half a KB less to send.
-    if not (fresh and not value and count):
+    # A repeat group inside another one's item always has its template: a copy of the outer
+    # item starts with the inner group empty.
+    nested = f"/{ITEM}/" in name + "/" or re.search(r"/[0-9]+/", name + "/") is not None
+    if nested or not (fresh and not value and count):
         repeat.template = _field(items, f"{name}/{ITEM}", lang, {}, True, False)
     return repeat
+
+
+def local_input(value: str, kind: str) -> str:
+    """A stored date-time or time as its input shows it: China's wall clock."""
+    try:
+        moment = datetime.fromisoformat(value if kind != "time" else "2000-01-01T" + value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(CHINA)
+    text = moment.strftime("%Y-%m-%dT%H:%M" if moment.second == 0 else "%Y-%m-%dT%H:%M:%S")
+    return text[11:] if kind == "time" else text
 
 
 def pointer_join(base: str, key: str) -> str:

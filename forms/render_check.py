@@ -14,17 +14,20 @@ from forms.issues import pointer
 from forms.media import LOCATION, PHOTO, widget_problems
 
 WIDGETS = {"radio", "select", "checkboxes", "textarea", "yesno", PHOTO, LOCATION}
-FORMATS = {"date", "email"}  # the only formats both the server and the phone check
+# the only formats both the server and the phone check (forms/validate.py FORMAT_CHECKER)
+FORMATS = {"date", "email", "date-time", "time"}
 SCALARS = {"string", "integer", "number", "boolean"}
+# What an alternative of an object's oneOf/anyOf may hold: its questions and their labels.
+ALTERNATIVE_KEYS = {"properties", "required", "title", "description", "x-en", "type", "$comment"}
 # Keywords that only constrain an answer; the validators enforce them, nothing to show.
 _UNSUPPORTED = {
-    "$ref": "references ($ref) are not rendered; write the question out",
+    "$ref": "only references to a schema of this form by JSON pointer (#/$defs/name) are "
+    "rendered, not anchors or $id",
     "$dynamicRef": "dynamic references are not rendered",
     "patternProperties": "patternProperties has no questions to show",
     "prefixItems": "tuples (prefixItems) cannot be shown as a repeat group",
     "contains": "contains cannot be shown as a question",
     "not": "not cannot be shown as a question",
-    "anyOf": "anyOf is not rendered; use oneOf of const options for a choice",
     "propertyNames": "propertyNames has no questions to show",
     # Outside allOf, JSON Schema applies if/then/else but the renderer does not see them.
     "if": "a condition is read only inside allOf: write allOf: [{if, then}]",
@@ -91,27 +94,35 @@ def _question(
         found.extend((pointer(*at, *where), problem) for where, problem in problems)
         if widget == LOCATION or problems:
             return  # a location's parts are not questions of their own
-    if "oneOf" in node and not _is_choice(node["oneOf"]):
+    choice_kw = next((k for k in ("oneOf", "anyOf") if k in node), None)
+    if choice_kw and kind == "object" and _is_alternatives(node[choice_kw]):
+        _alternatives(node, choice_kw, at, found, in_repeat)
+    elif choice_kw and not _is_choice(node[choice_kw]):
         found.append(
             (
-                pointer(*at, "oneOf"),
-                "oneOf is rendered only as a choice: each branch a const with a title",
+                pointer(*at, choice_kw),
+                f"{choice_kw} is rendered only as a choice (each branch a const, or one enum "
+                "value, with a title) or, in an object, as alternatives (each branch an "
+                "object of questions with a title)",
             )
         )
-    elif "oneOf" in node:
-        _option_titles(node["oneOf"], (*at, "oneOf"), found)
+    elif choice_kw:
+        _option_titles(node[choice_kw], (*at, choice_kw), found)
+    if "enum" in node:
+        found.extend(_enum_problems(node, at))
     if kind in SCALARS:
         fmt = node.get("format")
         if fmt is not None and fmt not in FORMATS:
             found.append(
                 (
                     pointer(*at, "format"),
-                    f"format {fmt!r} is not checked on the phone; use date or email, or a pattern",
+                    f"format {fmt!r} is not checked on the phone; use date, date-time, time or "
+                    "email, or a pattern",
                 )
             )
         if (
             kind == "string"
-            and node.get("oneOf") is None
+            and choice_kw is None
             and node.get("enum") is None
             and widget in ("radio", "select", "checkboxes", "yesno")
         ):
@@ -119,7 +130,8 @@ def _question(
         return
     if kind == "object":
         if not isinstance(node.get("properties"), dict):
-            found.append((pointer(*at), "an object needs properties to show as a group"))
+            if choice_kw is None or not _is_alternatives(node[choice_kw]):
+                found.append((pointer(*at), "an object needs properties to show as a group"))
             return
         for key, sub in node["properties"].items():
             _question(sub, (*at, "properties", key), found, in_repeat)
@@ -131,14 +143,14 @@ def _question(
             found.append((pointer(*at, "items"), "an array needs one items schema"))
             return
         if items.get("type") == "object":
-            if in_repeat:
-                found.append((pointer(*at), "a repeat group inside a repeat group is not rendered"))
-                return
             _question(items, (*at, "items"), found, in_repeat=True, titled=False)
             return
-        if _is_choice(items.get("oneOf")):
-            _option_titles(items["oneOf"], (*at, "items", "oneOf"), found)
-        elif not isinstance(items.get("enum"), list):
+        item_choice = next((k for k in ("oneOf", "anyOf") if k in items), None)
+        if item_choice and _is_choice(items[item_choice]):
+            _option_titles(items[item_choice], (*at, "items", item_choice), found)
+        elif isinstance(items.get("enum"), list):
+            found.extend(_enum_problems(items, (*at, "items")))
+        else:
             found.append(
                 (
                     pointer(*at, "items"),
@@ -148,6 +160,72 @@ def _question(
             )
         return
     found.append((pointer(*at, "type"), f"type {kind!r} cannot be shown as a question"))
+
+
+def _alternatives(
+    node: dict[str, Any],
+    keyword: str,
+    at: tuple[str | int, ...],
+    found: list[tuple[str, str]],
+    in_repeat: bool,
+) -> None:
+    """An object's oneOf/anyOf of objects: the phone asks which applies, then its questions."""
+    shared = node.get("properties") or {}
+    for index, branch in enumerate(node[keyword]):
+        where = (*at, keyword, index)
+        if not _has_title(branch):
+            found.append(
+                (
+                    pointer(*where),
+                    "every alternative needs a title: the phone asks which one applies by it",
+                )
+            )
+        extra = sorted(set(branch) - ALTERNATIVE_KEYS)
+        if extra:
+            found.append(
+                (
+                    pointer(*where, extra[0]),
+                    f"an alternative may hold only its questions (properties, required) and "
+                    f"its labels, not {extra[0]}",
+                )
+            )
+        for key, sub in (branch.get("properties") or {}).items():
+            if key not in shared:
+                _question(sub, (*where, "properties", key), found, in_repeat)
+
+
+def _enum_problems(node: dict[str, Any], at: tuple[str | int, ...]) -> list[tuple[str, str]]:
+    """An enum is shown as options: its values typed back, its labels beside it."""
+    values = node.get("enum")
+    if not isinstance(values, list):
+        return []
+    found = []
+    if not all(isinstance(v, str | int | float | bool) for v in values):
+        found.append(
+            (
+                pointer(*at, "enum"),
+                "an enum of objects, lists or null cannot be picked on the phone; use strings "
+                "or numbers (and x-enumNames for their labels)",
+            )
+        )
+    names = [("x-enumNames", node.get("x-enumNames"))]
+    names.append(("x-en/enumNames", (node.get("x-en") or {}).get("enumNames")))
+    for where, labels in names:
+        if labels is None:
+            continue
+        if (
+            not isinstance(labels, list)
+            or len(labels) != len(values)
+            or not all(isinstance(n, str) and n.strip() for n in labels)
+        ):
+            found.append(
+                (
+                    pointer(*at, *where.split("/")),
+                    f"{where.replace('/', '.')} must list one label (a string) for each value of "
+                    f"enum, in its order: {len(values)} of them",
+                )
+            )
+    return found
 
 
 def _object_extras(
@@ -215,4 +293,13 @@ def _is_choice(branches: Any) -> bool:
         isinstance(branches, list)
         and bool(branches)
         and all(isinstance(b, dict) and "const" in b for b in branches)
+    )
+
+
+def _is_alternatives(branches: Any) -> bool:
+    """oneOf/anyOf of objects of questions (not of options)."""
+    return (
+        isinstance(branches, list)
+        and bool(branches)
+        and all(isinstance(b, dict) and isinstance(b.get("properties"), dict) for b in branches)
     )

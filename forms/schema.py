@@ -144,15 +144,23 @@ def check_schema(schema: Any, source: str) -> None:
     from forms.answerable import unanswerable
     from forms.needs import needs_problems
     from forms.patterns import pattern_problems
+    from forms.refs import ViewTooBig, build_view
     from forms.render_check import unsupported_constructs
 
-    referenced = {where for where, _ in problems}  # their own message, not "not rendered"
-    problems += [p for p in unsupported_constructs(schema) if p[0] not in referenced]
+    view = None
+    if not problems:  # the form as the phone shows it: references inlined, allOf merged
+        try:
+            view = build_view(schema)
+        except ViewTooBig as exc:
+            raise SchemaProblem(source, "", str(exc)) from exc
+        problems += view.problems
+        problems += [(view.where(at), why) for at, why in unsupported_constructs(view.schema)]
     problems += pattern_problems(schema)
-    problems += unanswerable(schema)
+    if view is not None:
+        problems += [(view.where(at), why) for at, why in unanswerable(view.schema)]
     problems += needs_problems(schema)
     if problems:
-        raise SchemaProblem.of(source, problems)
+        raise SchemaProblem.of(source, list(dict.fromkeys(problems)))
 
 
 _METASCHEMA = Draft202012Validator(

@@ -33,7 +33,9 @@ ONE_SCHEMA = {
 }
 SCHEMA_BY_NAME = {"properties": True, "patternProperties": True, "dependentSchemas": False}
 SCHEMA_LIST = {"allOf": False, "anyOf": False, "oneOf": False, "prefixItems": True}
-DEFINITIONS = "$defs"  # schemas for $ref, at no place in the answer of their own
+# Schemas for $ref, at no place in the answer of their own; `definitions` is draft 7's name,
+# which every validator still follows a JSON pointer into.
+DEFINITIONS = ("$defs", "definitions")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def children(node: dict[str, Any]) -> Iterator[tuple[Path, Any, bool]]:
         elif key in SCHEMA_BY_NAME and isinstance(value, dict):
             for name, sub in value.items():
                 yield (key, name), sub, SCHEMA_BY_NAME[key]
-        elif key == DEFINITIONS and isinstance(value, dict):
+        elif key in DEFINITIONS and isinstance(value, dict):
             for name, sub in value.items():
                 yield (key, name), sub, False
         elif key in SCHEMA_LIST and isinstance(value, list):

@@ -26,7 +26,7 @@ from datetime import date
 from typing import Any
 
 from forms.media import LOCATION
-from forms.render import Field, build_page
+from forms.render import ALT, Field, build_page
 
 Cell = str | int | float | bool | date | None
 
@@ -97,6 +97,8 @@ def _walk(
     sheets: list[Sheet],
     groups: tuple[tuple[str, ...], ...],
 ) -> None:
+    if node.name.startswith(ALT):
+        return  # which alternative applies is asked, not answered: its answers say it
     key = node.name.rsplit("/", 1)[-1]
     here = (*path, key)
     if node.kind in ("group", LOCATION):  # a location's parts are columns of their own

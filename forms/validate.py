@@ -35,8 +35,43 @@ from forms.bounds import MAX_ERRORS, oversized
 from forms.issues import Issue, pointer
 from forms.schema import canonical_json
 
-# Only the formats the phone's validator checks too, so both sides agree.
+# Only the formats the phone's validator checks too, so both sides agree: date and email
+# as jsonschema checks them, date-time and time (RFC 3339, with an offset) as below and as
+# forms/static/check.js checks them.
 FORMAT_CHECKER = FormatChecker(formats=("date", "email"))
+_TIME = r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(?:[Zz]|[+-]([0-9]{2}):([0-9]{2}))"
+_DATE_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]" + _TIME)
+
+
+def is_time(value: object) -> bool:
+    """RFC 3339 full-time: 08:30:00+08:00, 00:30:00Z; no leap second."""
+    if not isinstance(value, str):
+        return True
+    found = re.fullmatch(_TIME, value)
+    return found is not None and _clock(found.groups())
+
+
+def is_date_time(value: object) -> bool:
+    """RFC 3339 date-time: 2026-11-29T08:30:00+08:00 (a real day; T or t, Z or z)."""
+    if not isinstance(value, str):
+        return True
+    found = _DATE_TIME.fullmatch(value)
+    if found is None or not _clock(found.groups()[1:]):
+        return False
+    try:
+        date.fromisoformat(found.group(1))
+    except ValueError:
+        return False
+    return True
+
+
+def _clock(parts: tuple[str | None, ...]) -> bool:
+    hour, minute, second, off_hour, off_minute = (int(p or 0) for p in parts)
+    return hour <= 23 and minute <= 59 and second <= 59 and off_hour <= 23 and off_minute <= 59
+
+
+FORMAT_CHECKER.checks("date-time")(is_date_time)
+FORMAT_CHECKER.checks("time")(is_time)
 # Every format jsonschema-rs knows; all but the checked ones are annotations, as in the reference.
 _RS_FORMATS = (
     *("date", "date-time", "time", "duration", "email", "idn-email", "hostname"),

@@ -36,6 +36,7 @@ STATIC_FILES = (
     "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
+    "more.js",  # imported by app.js only for a form with alternatives, date-times or times
     "photo.js",  # imported by app.js only for a form with a photo or location question
     "move.js",  # imported by app.js only to move a draft of a retired version (KEPT_LATER)
     "app.js",

@@ -190,11 +190,11 @@ def _render_form(
 ) -> str:
     """The page up to its last lines (see `visit_tail`)."""
     lang = request_lang(request)
-    data = client_data(form.form_id, form.version, form.schema, lang)
+    data = client_data(form.form_id, form.version, form.schema, lang, form.schema_hash)
     html = render_template(
         "form.html",
         lang=lang,
-        page=build_page(form.schema, lang, answers, errors or []),
+        page=build_page(form.schema, lang, answers, errors or [], form.schema_hash),
         data=data,
         form_id=form.form_id,
         version=form.version,
@@ -332,7 +332,8 @@ async def form_post(
     data = await request.form()
     context = await form_context(db, principal, form, str(data.get("_household") or "") or None)
     pairs = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
-    answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs))
+    key = form.schema_hash
+    answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs, key), key)
     action = str(data.get("_action") or "send")
     lang = request_lang(request)
 

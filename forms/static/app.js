@@ -160,7 +160,7 @@ let ruled = []; // the rule issues shown now
 function checkField(path) {
   const slot = $('e' + path);
   if (!slot) return;
-  const input = form.elements.namedItem(path), node = nodeAt(data.schema, path);
+  const input = form.elements.namedItem(path), node = nodeAt(data.view, path);
   const found = [];
   if (input && input.value && !(input instanceof RadioNodeList) && node && node.type !== 'array') {
     found.push(...schemaIssues(node, typed(node, input.value), data, path));
@@ -760,6 +760,8 @@ addEventListener('beforeunload', (e) => {
 // ---------------------------------------------------------------- start
 
 async function start() {
+  // What only some forms need (more.js): their first visit is the larger for it, no other's.
+  if (data.more) await import('./more.js');
   setup();
   await moveRetired();
   $('to-records').hidden = false;
@@ -805,7 +807,7 @@ function warm(deadline) {
   for (const name of cold) {
     if (deadline && deadline.timeRemaining() < 2) return idle(warm);
     cold.delete(name);
-    const node = nodeAt(data.schema, name.replace(/\/[0-9]+\//g, '/0/'));
+    const node = nodeAt(data.view, name.replace(/\/[0-9]+\//g, '/0/'));
     if (node && node.type !== 'object' && node.type !== 'array') schemaIssues(node, SAMPLE[node.type], data, name);
   }
 }

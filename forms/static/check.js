@@ -15,6 +15,9 @@ export function isDate(s) {
 }
 format.date = isDate;
 format.email = (s) => s.includes('@');
+// What only some forms need (alternatives, date-time and time: forms/static/more.js) is put
+// here by more.js, which those forms alone load.
+export const more = {};
 
 const full = new WeakMap(), quick = new WeakMap();
 export function validator(schema, shortCircuit) {
@@ -36,6 +39,8 @@ export function conditions(node) {
   return found;
 }
 
+const alternatives = (node) => (more.alternatives ? more.alternatives(node) : []);
+
 // forms/render.py code_pattern and normalize_code: an ID or village number as typed on any keyboard.
 const CODE = /^\^(?:(?:[0-9A-Z]|\[(?:[0-9A-Z](?:-[0-9A-Z])?)+\])(?:\{[0-9]+\})?)+\$$/;
 export const isCode = (node) => node.type === 'string' && typeof node.pattern === 'string' && CODE.test(node.pattern);
@@ -49,6 +54,8 @@ export function typed(node, raw) {
   if ((t === 'integer' || t === 'number') && text.length > 40) return raw; // as form_post.py
   if (t === 'integer' || t === 'number') text = text.normalize('NFKC');
   if (t === 'boolean') return text === 'true' ? true : text === 'false' ? false : raw;
+  const timed = t === 'string' && more.typed && more.typed(node, text);
+  if (timed) return timed;
   if (t === 'integer' && /^[-+]?[0-9]{1,16}$/.test(text) && Number.isSafeInteger(+text)) return parseInt(text, 10);
   if (t === 'number' && /^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/.test(text) && Number.isFinite(+text)) return Number(text);
   return raw;
@@ -62,6 +69,7 @@ export function convert(node, name, values) {
     for (const [, then, els] of conditions(node)) {
       for (const b of [then, els]) for (const k in b.properties || {}) if (!(k in props)) props[k] = b.properties[k];
     }
+    for (const b of alternatives(node)) for (const k in b.properties) if (!(k in props)) props[k] = b.properties[k];
     const out = {}, need = node.required || [];
     for (const k in props) {
       const v = convert(props[k], name + esc(k), values);
@@ -84,7 +92,7 @@ export function convert(node, name, values) {
   return t === 'array' ? raw : typed(node, raw[raw.length - 1]);
 }
 
-const unanswered = (node, v) => node.type === 'object' && (node.required || []).length > 0 && !Object.keys(v).length;
+const unanswered = (node, v) => node.type === 'object' && ((node.required || []).length > 0 || alternatives(node).length > 0) && !Object.keys(v).length;
 
 export function prune(node, answers) {
   if (node.type === 'array' && Array.isArray(answers)) {
@@ -122,6 +130,7 @@ export function nodeAt(schema, path) {
     if (node.type === 'array') { node = node.items; continue; }
     let next = (node.properties || {})[part];
     for (const [, then, els] of conditions(node)) next = next || (then.properties || {})[part] || (els.properties || {})[part];
+    for (const b of alternatives(node)) next = next || b.properties[part];
     node = next;
   }
   return node || null;
@@ -129,7 +138,8 @@ export function nodeAt(schema, path) {
 
 function at(schema, location) {
   let node = schema;
-  for (const part of location.replace(/^#/, '').split('/').slice(1)) node = node == null ? node : node[unesc(decodeURIComponent(part))];
+  // An error under a $ref is located through it: #/properties/crop/$ref/enum.
+  for (const part of location.replace(/^#/, '').split('/').slice(1)) node = node == null ? node : part === '$ref' ? at(schema, node.$ref) : node[unesc(decodeURIComponent(part))];
   return node;
 }
 const isChoice = (branches) => Array.isArray(branches) && branches.every((b) => b && typeof b === 'object' && 'const' in b);

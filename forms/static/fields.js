@@ -3,9 +3,11 @@
 // back), codes such as ID numbers read as they are written on paper, and what is known of
 // a household already (its roster entry, its last answer) filled in. Field names are
 // the JSON pointers of the answers, as forms/render.py names them.
-import { convert, prune, holds, normalizeCode, checkDigit, isDate } from './check.js';
+import { convert, prune, holds, normalizeCode, checkDigit, isDate, more } from './check.js';
 
 export const data = JSON.parse(document.getElementById('ms-data').textContent);
+// What the fields follow: the schema with references inlined (forms/refs.py), if it has any.
+data.view = data.view || data.schema;
 export const T = data.ui;
 export const form = document.getElementById('form');
 export const $ = (id) => document.getElementById(id);
@@ -23,8 +25,8 @@ function values() {
   }
   return found;
 }
-export const rawAnswers = () => convert(data.schema, '', values());
-export const answers = () => prune(data.schema, rawAnswers());
+export const rawAnswers = () => convert(data.view, '', values());
+export const answers = () => prune(data.view, rawAnswers());
 
 // ---------------------------------------------------------------- conditional questions
 
@@ -33,12 +35,14 @@ export const answers = () => prune(data.schema, rawAnswers());
 export function applyConditions() {
   let raw;
   for (let round = 0; round < 2; round++) {
+    // An object's alternatives (more.js): their questions shown while chosen.
+    if (more.alternate) more.alternate(need);
     raw = rawAnswers();
     for (const el of form.querySelectorAll('[data-if]')) {
       el._if = el._if || JSON.parse(el.dataset.if);
       const path = el.dataset.path, object = get(raw, path.slice(0, path.lastIndexOf('/'))) || {};
       const on = holds(el._if, object) === (el.dataset.when === 'then');
-      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden]'));
+      const off = !on || !!(el.parentElement && el.parentElement.closest('[data-if][hidden],[data-alt][hidden]'));
       if (el.hidden !== off) el.hidden = off;
       for (const input of el.querySelectorAll('input,select,textarea')) if (!input._locked) input.disabled = off;
       if ('req' in el.dataset) need(el, !off);
@@ -88,8 +92,9 @@ export function answerText(q) {
 
 function rebase(root, from, to) {
   const change = (v) => (v === from ? to : v.split(from + '/').join(to + '/').replace('remove:' + from, 'remove:' + to));
-  for (const el of [root, ...root.querySelectorAll('*')]) {
-    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'value', 'aria-describedby']) {
+  // a repeat group inside an item has its own <template>, renamed too (more.js)
+  for (const el of [root, ...(more.all || ((r) => r.querySelectorAll('*')))(root)]) {
+    for (const attr of ['name', 'id', 'for', 'data-path', 'data-req-at', 'data-alt', 'value', 'aria-describedby']) {
       const v = el.getAttribute(attr);
       if (v && v.includes(from)) {
         const nv = attr === 'id' || attr === 'aria-describedby' ? v[0] + change(v.slice(1)) : change(v);
@@ -109,8 +114,8 @@ function renumber(repeat) {
     item.querySelector('.n').textContent = i + 1;
   });
   const max = repeat.dataset.max === undefined ? Infinity : +repeat.dataset.max;
-  repeat.querySelector('.add').hidden = items.length >= max;
-  for (const b of repeat.querySelectorAll('.items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
+  repeat.querySelector(':scope > .add').hidden = items.length >= max;
+  for (const b of repeat.querySelectorAll(':scope > .items > .item > .remove')) b.hidden = items.length <= +repeat.dataset.min;
 }
 
 // The legend of an item becomes a button that folds it to one line: its first few answers.
@@ -156,12 +161,13 @@ export function foldAll(repeat, open = null) {
 }
 
 export function addItem(repeat) {
-  const item = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
+  const item = repeat.querySelector(':scope > template').content.firstElementChild.cloneNode(true);
   rebase(item, repeat.dataset.path + '/__i__', repeat.dataset.path + '/' + itemsOf(repeat).length);
   foldable(item);
   xKeys(item);
   repeat.querySelector('.items').appendChild(item);
   renumber(repeat);
+  item.querySelectorAll('.repeat').forEach(renumber);
   applyConditions();
   return item;
 }
@@ -245,7 +251,8 @@ const auto = new Set(); // fields the script filled from an ID number, until a p
 export function fill(saved) {
   auto.clear();
   forgetRemoved();
-  for (const repeat of form.querySelectorAll('.repeat')) {
+  // Asked again each time: the items added bring the repeat groups inside them.
+  for (let i = 0, repeat; (repeat = form.querySelectorAll('.repeat')[i]); i++) {
     const want = Math.max((get(saved, repeat.dataset.path) || []).length, +repeat.dataset.min);
     while (itemsOf(repeat).length < want) addItem(repeat);
     while (itemsOf(repeat).length > want) removeItem(itemsOf(repeat).pop());
@@ -260,6 +267,8 @@ export function fill(saved) {
       el.value = v === undefined || typeof v === 'object' ? '' : String(v);
     }
   }
+  // Date-times, times and alternatives (more.js).
+  if (more.fill) more.fill(saved);
   applyConditions();
   for (const repeat of form.querySelectorAll('.repeat')) foldAll(repeat, itemsOf(repeat).pop());
   form.dispatchEvent(new Event('ms-filled')); // photos and locations redrawn (photo.js)
@@ -360,7 +369,8 @@ export function prefill(start, { roster, last }) {
     if (get(last.answers, path) !== undefined) put(start, path, JSON.parse(JSON.stringify(get(last.answers, path))));
   }
   if (!roster) return start;
-  put(start, cfg.place, roster.village_code);
+  // A form without a village field (any but the household form) gets none.
+  if (cfg.place) put(start, cfg.place, roster.village_code);
   for (const [from, to] of Object.entries(r.fields || {})) if (roster[from]) put(start, to, roster[from]);
   const [path, value] = (r.category || {})[roster.category] || [];
   if (path && get(start, path) === undefined) put(start, path, value);

@@ -157,16 +157,10 @@ def test_check_refuses_a_ref_to_nothing() -> None:
     ]
 
 
-def test_local_ref_is_still_refused_as_not_rendered_yet() -> None:
+def test_local_ref_is_rendered_as_if_written_out() -> None:
     survey = form(s=group(q={"$ref": "#/$defs/yes", "title": "q"}))
     survey["$defs"] = {"yes": {"type": "boolean"}}
-    found = problems(survey)
-    assert found == [
-        (
-            "/properties/s/properties/q/$ref",
-            "references ($ref) are not rendered; write the question out",
-        )
-    ]
+    assert problems(survey) == []
 
 
 def test_limits_come_before_the_metaschema(monkeypatch: pytest.MonkeyPatch) -> None:
