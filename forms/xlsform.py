@@ -366,12 +366,12 @@ class _Assembler:
             self.note(item, "constraint", f"约束未转换：{exc.zh}", f"not converted: {exc.en}")
             return
         schema.update(made.keywords)
-        for why in made.skipped:
+        for zh, en in made.skipped:
             self.note(
                 item,
                 "constraint",
-                f"约束的一部分未转换：{why}：{item.constraint}",
-                f"a part of the constraint is not converted: {why}: {item.constraint}",
+                f"约束的一部分未转换：{zh}：{item.constraint}",
+                f"a part of the constraint is not converted: {en}: {item.constraint}",
             )
         message = item.constraint_message
         if made.rule is not None:

@@ -101,6 +101,8 @@ def condition(node: Node, holder: Path, questions: Questions) -> Condition:
                 "not(true()) never holds: the question would never be asked",
             )
         return Condition(inner.schema, "else" if inner.branch == "then" else "then")
+    if isinstance(node, BinOp) and node.op == "!=" and _is_empty(node.right):
+        return Condition(_answered(node.left, holder, questions))
     if isinstance(node, BinOp) and node.op == "!=" and not _is_count(node):
         inner = condition(BinOp("=", node.left, node.right), holder, questions)
         assert inner.schema is not None
@@ -108,6 +110,17 @@ def condition(node: Node, holder: Path, questions: Questions) -> Condition:
     if isinstance(node, Call) and node.name == "true":
         return Condition(None)
     return Condition(_test(node, holder, questions))
+
+
+def _is_empty(node: Node) -> bool:
+    return isinstance(node, Str) and node.value == ""
+
+
+def _answered(subject: Node, holder: Path, questions: Questions) -> dict[str, Any]:
+    if not isinstance(subject, Ref):
+        raise Unconvertible("只能判断问题是否已填写", "only a question can be answered or not")
+    *outer, last = _inside(_question(subject.name, questions), holder)
+    return _at(tuple(outer), {"required": [last]})
 
 
 def _is_count(node: BinOp) -> bool:
@@ -300,7 +313,7 @@ def _number(value: Node) -> int | float:
 class Constraint:
     keywords: dict[str, Any]  # JSON Schema keywords of the question itself
     rule: Any | None  # JSON Logic true when the answer is fine, or None
-    skipped: list[str]  # why a part of an `and` was not carried over
+    skipped: list[tuple[str, str]]  # why a part of an `and` was not carried over (zh, en)
 
 
 def constraint(node: Node, question: Question, holder: Path, questions: Questions) -> Constraint:
@@ -310,7 +323,7 @@ def constraint(node: Node, question: Question, holder: Path, questions: Question
     rule; a part neither can say is left out and said in `skipped`."""
     keywords: dict[str, Any] = {}
     rules: list[Any] = []
-    skipped: list[str] = []
+    skipped: list[tuple[str, str]] = []
     for part in _conjuncts(node):
         bound = _bound(part, question)
         if bound is not None:
@@ -320,7 +333,7 @@ def constraint(node: Node, question: Question, holder: Path, questions: Question
         try:
             rules.append(logic(part, holder, questions, here=question))
         except Unconvertible as exc:
-            skipped.append(str(exc))
+            skipped.append((exc.zh, exc.en))
     rule = None
     if rules:
         combined = rules[0] if len(rules) == 1 else {"and": rules}

@@ -85,66 +85,156 @@ VILLAGE_SURVEY: Sheet = [
     HEADER,
     q("start", "start"),  # 2: metadata, listed
     q("begin_group", "basic", "村基本情况", "Village basics"),  # 3
-    q("text", "village_name", "村名", "Village name", required="yes",
-      constraint="string-length(.) <= 30"),  # 4
-    q("integer", "households", "总户数", "Households", required="yes",
-      constraint=". >= 1 and . <= 5000",
-      message=("户数应在1到5000之间", "Between 1 and 5000 households")),  # 5
-    q("integer", "poor_households", "贫困户数", "Poor households", required="yes",
-      constraint=". >= 0 and . <= ${households}",
-      message=("贫困户数不能超过总户数", "Cannot exceed the number of households")),  # 6
-    q("integer", "population", "户籍人口", "Registered population",
-      hint=("全村户籍人口数。", "Everyone registered in the village."),
-      constraint=". >= 0"),  # 7
+    q(
+        "text",
+        "village_name",
+        "村名",
+        "Village name",
+        required="yes",
+        constraint="string-length(.) <= 30",
+    ),  # 4
+    q(
+        "integer",
+        "households",
+        "总户数",
+        "Households",
+        required="yes",
+        constraint=". >= 1 and . <= 5000",
+        message=("户数应在1到5000之间", "Between 1 and 5000 households"),
+    ),  # 5
+    q(
+        "integer",
+        "poor_households",
+        "贫困户数",
+        "Poor households",
+        required="yes",
+        constraint=". >= 0 and . <= ${households}",
+        message=("贫困户数不能超过总户数", "Cannot exceed the number of households"),
+    ),  # 6
+    q(
+        "integer",
+        "population",
+        "户籍人口",
+        "Registered population",
+        hint=("全村户籍人口数。", "Everyone registered in the village."),
+        constraint=". >= 0",
+    ),  # 7
     q("calculate", "poor_share", calculation="${poor_households} div ${households} * 100"),  # 8
-    q("date", "survey_date", "调查日期", "Survey date", required="yes",
-      constraint=". <= today()",
-      message=("调查日期不能晚于今天", "The survey date cannot be in the future")),  # 9
+    q(
+        "date",
+        "survey_date",
+        "调查日期",
+        "Survey date",
+        required="yes",
+        constraint=". <= today()",
+        message=("调查日期不能晚于今天", "The survey date cannot be in the future"),
+    ),  # 9
     q("select_one terrain", "terrain", "地形", "Terrain", required="yes"),  # 10
     q("geopoint", "location", "村委会位置", "Village office location"),  # 11
     q("end_group", ""),  # 12
     q("begin_group", "infrastructure", "基础设施", "Infrastructure"),  # 13
     q("select_one yes_no", "road_paved", "通硬化路", "Paved road", required="yes"),  # 14
-    q("decimal", "road_km", "待硬化路长", "Road still to pave",
-      hint=("单位：公里", "In km"), relevant="${road_paved} = 'no'",
-      constraint=". > 0 and . <= 100"),  # 15
+    q(
+        "decimal",
+        "road_km",
+        "待硬化路长",
+        "Road still to pave",
+        hint=("单位：公里", "In km"),
+        relevant="${road_paved} = 'no'",
+        constraint=". > 0 and . <= 100",
+    ),  # 15
     q("select_one water", "water", "饮水来源", "Drinking water", required="yes"),  # 16
-    q("text", "water_other", "其他水源", "Other water source",
-      relevant="${water} = 'other'", required="yes"),  # 17
-    q("select_multiple facilities", "facilities", "公共设施", "Public facilities",
-      constraint="count-selected(.) <= 5"),  # 18
-    q("integer", "clinic_doctors", "村医人数", "Village doctors",
-      relevant="selected(${facilities}, 'clinic')", constraint=". >= 0 and . <= 20"),  # 19
+    q(
+        "text",
+        "water_other",
+        "其他水源",
+        "Other water source",
+        relevant="${water} = 'other'",
+        required="yes",
+    ),  # 17
+    q(
+        "select_multiple facilities",
+        "facilities",
+        "公共设施",
+        "Public facilities",
+        constraint="count-selected(.) <= 5",
+    ),  # 18
+    q(
+        "integer",
+        "clinic_doctors",
+        "村医人数",
+        "Village doctors",
+        relevant="selected(${facilities}, 'clinic')",
+        constraint=". >= 0 and . <= 20",
+    ),  # 19
     q("image", "office_photo", "村委会照片", "Photo of the village office"),  # 20
     q("end_group", ""),  # 21
     q("begin_repeat", "groups", "村民小组", "Villagers' groups"),  # 22
     q("text", "group_name", "小组名称", "Group name", required="yes"),  # 23
-    q("integer", "group_households", "小组户数", "Households in the group",
-      constraint=". >= 0"),  # 24
+    q(
+        "integer", "group_households", "小组户数", "Households in the group", constraint=". >= 0"
+    ),  # 24
     q("select_one yes_no", "has_leader", "有组长", "Has a leader"),  # 25
-    q("text", "leader_phone", "组长电话", "Leader's phone",
-      relevant="${has_leader} = 'yes'", constraint="regex(., '^1[3-9]\\d{9}$')",
-      message=("请填11位手机号", "An 11-digit mobile number")),  # 26
+    q(
+        "text",
+        "leader_phone",
+        "组长电话",
+        "Leader's phone",
+        relevant="${has_leader} = 'yes'",
+        constraint="regex(., '^1[3-9]\\d{9}$')",
+        message=("请填11位手机号", "An 11-digit mobile number"),
+    ),  # 26
     q("end_repeat", ""),  # 27
     q("begin_group", "needs", "主要需求", "Main needs"),  # 28
-    q("select_multiple needs", "needs_list", "最急需的项目", "Most urgent needs",
-      required="yes"),  # 29
-    q("text", "needs_detail", "需求说明", "About the needs", appearance="multiline",
-      relevant="count-selected(${needs_list}) > 0"),  # 30
-    q("integer", "budget", "所需资金", "Funds needed", hint=("单位：万元", "In 10,000 yuan"),
-      relevant="selected(${needs_list}, 'road') or selected(${needs_list}, 'water')",
-      constraint=". >= 0"),  # 31
+    q(
+        "select_multiple needs", "needs_list", "最急需的项目", "Most urgent needs", required="yes"
+    ),  # 29
+    q(
+        "text",
+        "needs_detail",
+        "需求说明",
+        "About the needs",
+        appearance="multiline",
+        relevant="count-selected(${needs_list}) > 0",
+    ),  # 30
+    q(
+        "integer",
+        "budget",
+        "所需资金",
+        "Funds needed",
+        hint=("单位：万元", "In 10,000 yuan"),
+        relevant="selected(${needs_list}, 'road') or selected(${needs_list}, 'water')",
+        constraint=". >= 0",
+    ),  # 31
     q("note", "thanks", "感谢您的配合！", "Thank you!"),  # 32
-    q("text", "cadre_remark", "干部备注", "Cadre's remark",
-      relevant="${/data/basic/households} > 100"),  # 33
+    q(
+        "text",
+        "cadre_remark",
+        "干部备注",
+        "Cadre's remark",
+        relevant="${/data/basic/households} > 100",
+    ),  # 33
     q("end_group", ""),  # 34
-    q("integer", "visits", "本年走访次数", "Visits this year", required="yes",
-      constraint=". >= 0 and . <= 365"),  # 35
+    q(
+        "integer",
+        "visits",
+        "本年走访次数",
+        "Visits this year",
+        required="yes",
+        constraint=". >= 0 and . <= 365",
+    ),  # 35
     q("audio", "interview", "访谈录音", "Interview recording"),  # 36
-    q("text", "surveyor", "调查人", "Surveyor", required="yes",
-      constraint="string-length(.) >= 2 and string-length(.) <= 20"),  # 37
-    q("acknowledge", "confirm", "确认以上信息属实", "I confirm the above is true",
-      required="yes"),  # 38
+    q(
+        "text",
+        "surveyor",
+        "调查人",
+        "Surveyor",
+        required="yes",
+        constraint="string-length(.) >= 2 and string-length(.) <= 20",
+    ),  # 37
+    q(
+        "acknowledge", "confirm", "确认以上信息属实", "I confirm the above is true", required="yes"
+    ),  # 38
 ]
 
 VILLAGE_CHOICES: Sheet = [
