@@ -272,7 +272,7 @@ class _Assembler:
             condition = self.relevance(item, holder)
             if condition is not None and condition.schema is None:
                 condition = None
-            if condition is None and item.relevant and must and item.kind == "question":
+            if condition is None and item.relevant and must:
                 must = False  # asked always now, though it was not always asked: not required
                 self.note(
                     item,

@@ -338,7 +338,7 @@ def constraint(node: Node, question: Question, holder: Path, questions: Question
     if rules:
         combined = rules[0] if len(rules) == 1 else {"and": rules}
         # XLSForm checks a constraint only once the question is answered.
-        rule = {"or": [{"==": [{"var": question.name}, None]}, combined]}
+        rule = {"or": [{"==": [{"var": _var(question.name)}, None]}, combined]}
     return Constraint(keywords, rule, skipped)
 
 
@@ -460,9 +460,9 @@ def logic(node: Node, holder: Path, questions: Questions, here: Question | None 
     if isinstance(node, Here):
         if here is None:
             raise _no_here()
-        return {"var": here.name}
+        return {"var": _var(here.name)}
     if isinstance(node, Ref):
-        return {"var": _sibling(node.name, holder, questions)}
+        return {"var": _var(_sibling(node.name, holder, questions))}
     if isinstance(node, Neg):
         return {"-": [logic(node.operand, holder, questions, here)]}
     if isinstance(node, BinOp):
@@ -565,6 +565,16 @@ def result_type(node: Node) -> str:
         if node.name in ("if", "coalesce"):
             return result_type(node.args[-1])
     return "string"
+
+
+def _var(name: str) -> str:
+    """A question's name as JSON Logic's var reads it: a dot would make it a path."""
+    if "." in name:
+        raise Unconvertible(
+            f"名称 {name} 含“.”，JSON Logic 会把它读作路径",
+            f"the name {name} holds a dot, which JSON Logic reads as a path",
+        )
+    return name
 
 
 def _selected_form() -> Unconvertible:

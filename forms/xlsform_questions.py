@@ -374,6 +374,19 @@ class QuestionBuilder:
             return None
         item_kind, schema = made
         if item_kind == "note":
+            for column_name in ("relevant", "calculation", "required", "constraint"):
+                header = next((h for h in row.cells if column(h) == (column_name, None)), "")
+                if header:
+                    used.add(column_name)
+                    self.notes.add(
+                        self.survey.name,
+                        row.number,
+                        header,
+                        "未转换：说明文字放在页或组的说明中，总是显示",
+                        "not converted: the note's text is in the description of its page or "
+                        "group, always shown",
+                    )
+            self._label_notes(row, zh, en, kind, named=False)
             self._leftover(row, used)
             return Item(row.number, "note", name, {}, label_zh=zh or en, label_en=en)
         labels: dict[str, Any] = {"title": zh or en or name}
@@ -433,7 +446,17 @@ class QuestionBuilder:
         )
         return False
 
-    def _label_notes(self, row: Row, zh: str, en: str, kind: str) -> None:
+    def _label_notes(self, row: Row, zh: str, en: str, kind: str, named: bool = True) -> None:
+        if "${" in zh + en:
+            self.notes.add(
+                self.survey.name,
+                row.number,
+                "label",
+                "标签中引用答案（${...}）未转换：按原文显示",
+                "an answer in the label (${...}) is not converted: the label shows as written",
+            )
+        if not named:
+            return
         if not zh and not en:
             self.notes.add(
                 self.survey.name,

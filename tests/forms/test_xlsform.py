@@ -514,3 +514,25 @@ def test_too_many_columns_is_refused() -> None:
 def test_the_survey_rows_stay_as_the_fixture_numbers_them() -> None:
     # The assertions above name rows by number: row 33 is the one with an XPath path.
     assert VILLAGE_SURVEY[32][1] == "cadre_remark"
+
+
+def test_a_notes_condition_and_an_answer_in_a_label_are_listed() -> None:
+    imported = _small(
+        q("text", "name", "姓名", "Name"),
+        q("note", "hello", "您好，${name}", "Hello, ${name}", relevant="${name} != ''"),
+    )
+    section = imported.schema["properties"]["part_1"]
+    assert section["description"] == "您好，${name}"
+    assert [(n.row, n.column) for n in imported.notes if n.row == 3 and n.column] == [
+        (3, "relevant"),
+        (3, "label"),
+    ]
+
+
+def test_a_constraint_on_a_dotted_name_is_listed_not_guessed() -> None:
+    imported = _small(
+        q("integer", "a.b", "甲", "A"),
+        q("integer", "c", "乙", "C", constraint=". <= ${a.b}"),
+    )
+    assert "x-rules" not in imported.schema["properties"]["part_1"]
+    assert "dot" in _note(imported, "survey", 3, "constraint").en

@@ -285,3 +285,9 @@ def test_calculations_outside_json_logic_are_unconvertible(text: str, why: str) 
     with pytest.raises(Unconvertible) as caught:
         _calc(text)
     assert why in caught.value.en
+
+
+def test_a_dotted_name_is_not_a_json_logic_var() -> None:
+    dotted = _questions(Question(("living", "a.b"), "integer"))
+    with pytest.raises(Unconvertible, match="dot"):
+        logic(parse("${a.b} + 1"), HOLDER, dotted)
