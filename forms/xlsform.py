@@ -24,6 +24,8 @@ from typing import Any
 
 from forms import xlsform_logic as logic
 from forms.xlsform_questions import Item, QuestionBuilder, Texts
+from forms.xlsform_rules import constraint, result_type
+from forms.xlsform_rules import logic as json_logic
 from forms.xlsform_sheets import XLSFormError, column, language, read_workbook, where
 from forms.xpath import XPathError, parse
 
@@ -361,7 +363,7 @@ class _Assembler:
         if tree is None or question is None:
             return
         try:
-            made = logic.constraint(tree, question, holder, self.questions)
+            made = constraint(tree, question, holder, self.questions)
         except logic.Unconvertible as exc:
             self.note(item, "constraint", f"约束未转换：{exc.zh}", f"not converted: {exc.en}")
             return
@@ -406,11 +408,11 @@ class _Assembler:
         if tree is None:
             return
         try:
-            schema["x-calculate"] = logic.logic(tree, holder, self.questions)
+            schema["x-calculate"] = json_logic(tree, holder, self.questions)
         except logic.Unconvertible as exc:
             self.note(item, "calculation", f"计算未转换：{exc.zh}", f"not converted: {exc.en}")
             return
-        schema["type"] = logic.result_type(tree)
+        schema["type"] = result_type(tree)
 
 
 def _standard_messages(keywords: dict[str, Any]) -> tuple[str, str]:

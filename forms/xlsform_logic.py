@@ -1,17 +1,13 @@
-"""XLSForm logic in minsheng's terms: relevance as conditions, constraints and calculations.
+"""XLSForm logic in minsheng's terms: what a question needs to know of the others, and
+relevance as conditions.
 
-An XLSForm expression (parsed by forms/xpath.py) becomes one of three things a
-minsheng form already understands, each checked alike on the phone and the server:
-
-- `relevant` becomes the `if` of a condition in the `allOf` of the object that
-  holds the question (forms/README.md, "Questions asked only sometimes"). Such an
-  `if` reads the answers of that object only, so an expression reading a question
-  elsewhere (a sibling group, a level up, inside a repeat) cannot be carried over.
-- `constraint` becomes JSON Schema keywords where it is a plain bound (`. <= 120`
-  is `maximum`, `string-length(.) <= 18` is `maxLength`, `regex(., '^..$')` is
-  `pattern`) and a JSON Logic rule (`x-rules`) on the holding object otherwise.
-- `calculation` becomes JSON Logic (`x-calculate`). JSON Logic's `var` reads the
-  holding object, so both read that object's own questions only.
+An XLSForm expression (parsed by forms/xpath.py) becomes something a minsheng form
+already understands, checked alike on the phone and the server. `relevant`
+becomes the `if` of a condition in the `allOf` of the object that holds the
+question (forms/README.md, "Questions asked only sometimes"). Such an `if` reads
+the answers of that object only, so an expression reading a question elsewhere (a
+sibling group, a level up, inside a repeat) cannot be carried over. Constraints
+and calculations are forms/xlsform_rules.py's.
 
 Anything outside this is `Unconvertible`, with the reason; the importer lists it
 by row and never guesses. Pure: no I/O.
@@ -22,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.patterns import pattern_problems
-from forms.xpath import COMPARISONS, BinOp, Call, Here, Neg, Node, Num, Ref, Str
+from forms.xpath import COMPARISONS, BinOp, Call, Node, Num, Ref, Str
 
 ITEM = "*"  # a repeat's item in a path: ("members", "*", "name")
 Path = tuple[str, ...]
@@ -56,7 +51,7 @@ class Question:
 Questions = dict[str, list[Question]]  # by name; two of one name make a reference ambiguous
 
 
-def _question(name: str, questions: Questions) -> Question:
+def question_named(name: str, questions: Questions) -> Question:
     found = questions.get(name) or []
     if not found:
         raise Unconvertible(
@@ -69,7 +64,7 @@ def _question(name: str, questions: Questions) -> Question:
     return found[0]
 
 
-def _inside(question: Question, holder: Path) -> Path:
+def inside(question: Question, holder: Path) -> Path:
     """The question's path from the object `holder`, which must hold it outside any repeat."""
     if question.path[: len(holder)] != holder or ITEM in question.path[len(holder) :]:
         raise Unconvertible(
@@ -119,7 +114,7 @@ def _is_empty(node: Node) -> bool:
 def _answered(subject: Node, holder: Path, questions: Questions) -> dict[str, Any]:
     if not isinstance(subject, Ref):
         raise Unconvertible("只能判断问题是否已填写", "only a question can be answered or not")
-    *outer, last = _inside(_question(subject.name, questions), holder)
+    *outer, last = inside(question_named(subject.name, questions), holder)
     return _at(tuple(outer), {"required": [last]})
 
 
@@ -139,19 +134,19 @@ def _test(node: Node, holder: Path, questions: Questions) -> dict[str, Any]:
     if isinstance(node, Call) and node.name == "selected":
         target, value = node.args
         if not isinstance(target, Ref) or not isinstance(value, Str):
-            raise _selected_form()
-        question = _question(target.name, questions)
+            raise selected_form()
+        question = question_named(target.name, questions)
         if question.multiple:
-            return _at(_inside(question, holder), {"contains": {"const": _option(question, value)}})
-        return _at(_inside(question, holder), {"const": _literal(question, value)})
+            return _at(inside(question, holder), {"contains": {"const": option(question, value)}})
+        return _at(inside(question, holder), {"const": literal(question, value)})
     if isinstance(node, Ref):
-        question = _question(node.name, questions)
+        question = question_named(node.name, questions)
         if question.type != "boolean":
             raise Unconvertible(
                 f"${{{node.name}}} 不是是非题，不能单独作为条件",
                 f"${{{node.name}}} alone is a condition only for a yes/no question",
             )
-        return _at(_inside(question, holder), {"const": True})
+        return _at(inside(question, holder), {"const": True})
     if isinstance(node, BinOp) and node.op in COMPARISONS:
         return _comparison(node, holder, questions)
     raise Unconvertible(
@@ -162,14 +157,14 @@ def _test(node: Node, holder: Path, questions: Questions) -> dict[str, Any]:
     )
 
 
-_FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
-_BOUND = {">": "exclusiveMinimum", ">=": "minimum", "<": "exclusiveMaximum", "<=": "maximum"}
+FLIP = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+BOUND = {">": "exclusiveMinimum", ">=": "minimum", "<": "exclusiveMaximum", "<=": "maximum"}
 
 
 def _comparison(node: BinOp, holder: Path, questions: Questions) -> dict[str, Any]:
     op, subject, value = node.op, node.left, node.right
     if isinstance(subject, Num | Str):
-        op, subject, value = _FLIP[op], node.right, node.left
+        op, subject, value = FLIP[op], node.right, node.left
     if isinstance(subject, Call) and subject.name == "count-selected":
         return _count(op, subject, value, holder, questions)
     if not isinstance(subject, Ref) or not isinstance(value, Num | Str):
@@ -177,10 +172,10 @@ def _comparison(node: BinOp, holder: Path, questions: Questions) -> dict[str, An
             "条件只能把一个问题与一个值比较，不能比较两个问题",
             "a condition compares one question with a value, not two questions",
         )
-    question = _question(subject.name, questions)
-    path = _inside(question, holder)
+    question = question_named(subject.name, questions)
+    path = inside(question, holder)
     if op == "!=":
-        return {"not": _at(path, {"const": _literal(question, value)})}
+        return {"not": _at(path, {"const": literal(question, value)})}
     if isinstance(value, Str) and value.value == "" and op == "=":
         return _unanswered(path)
     if op == "=":
@@ -189,11 +184,11 @@ def _comparison(node: BinOp, holder: Path, questions: Questions) -> dict[str, An
                 f"多选题 ${{{question.name}}} 请用 selected()，不用 =",
                 f"compare ${{{question.name}}} with selected(), not =",
             )
-        return _at(path, {"const": _literal(question, value)})
+        return _at(path, {"const": literal(question, value)})
     if question.type not in ("integer", "number"):
         raise Unconvertible(f"{op} 只能用于数字", f"{op} is converted for numbers only")
     number = _number(value)
-    return _at(path, {_BOUND[op]: number})
+    return _at(path, {BOUND[op]: number})
 
 
 def _count(op: str, subject: Call, value: Node, holder: Path, questions: Questions) -> Any:
@@ -202,8 +197,8 @@ def _count(op: str, subject: Call, value: Node, holder: Path, questions: Questio
         raise Unconvertible(
             "count-selected() 只能与整数比较", "count-selected() is compared with a whole number"
         )
-    question = _question(target.name, questions)
-    path, count = _inside(question, holder), int(value.value)
+    question = question_named(target.name, questions)
+    path, count = inside(question, holder), int(value.value)
     if op in (">", ">="):
         return _at(path, {"minItems": count + 1 if op == ">" else count})
     if op in ("<", "<="):  # none chosen counts as 0: true while unanswered
@@ -260,7 +255,7 @@ def _single_value(schema: dict[str, Any]) -> tuple[Path, list[Any]] | None:
     return None
 
 
-def _literal(question: Question, value: Node) -> Any:
+def literal(question: Question, value: Node) -> Any:
     """The value an answer to `question` has when XLSForm writes it as `value`."""
     if question.type == "boolean":
         text = value.value if isinstance(value, Str) else str(value.value)  # type: ignore[union-attr]
@@ -274,10 +269,10 @@ def _literal(question: Question, value: Node) -> Any:
         return _number(value)
     if not isinstance(value, Str | Num):
         raise Unconvertible("问题只能与值比较", "a question is compared with a value")
-    return _option(question, value)
+    return option(question, value)
 
 
-def _option(question: Question, value: Node) -> str:
+def option(question: Question, value: Node) -> str:
     text = value.value if isinstance(value, Str) else _number_text(value)
     if question.options is not None and text not in question.options:
         raise Unconvertible(
@@ -306,285 +301,8 @@ def _number(value: Node) -> int | float:
     raise Unconvertible("数字只能与值比较", "a number is compared with a value")
 
 
-# ---------------------------------------------------------------- constraints
-
-
-@dataclass
-class Constraint:
-    keywords: dict[str, Any]  # JSON Schema keywords of the question itself
-    rule: Any | None  # JSON Logic true when the answer is fine, or None
-    skipped: list[tuple[str, str]]  # why a part of an `and` was not carried over (zh, en)
-
-
-def constraint(node: Node, question: Question, holder: Path, questions: Questions) -> Constraint:
-    """A constraint as keywords where it is a plain bound, and a JSON Logic rule otherwise.
-
-    An `and` is taken apart: each part that is a bound becomes a keyword, the others one
-    rule; a part neither can say is left out and said in `skipped`."""
-    keywords: dict[str, Any] = {}
-    rules: list[Any] = []
-    skipped: list[tuple[str, str]] = []
-    for part in _conjuncts(node):
-        bound = _bound(part, question)
-        if bound is not None:
-            for key, value in bound.items():
-                keywords[key] = _tighter(key, keywords.get(key), value)
-            continue
-        try:
-            rules.append(logic(part, holder, questions, here=question))
-        except Unconvertible as exc:
-            skipped.append((exc.zh, exc.en))
-    rule = None
-    if rules:
-        combined = rules[0] if len(rules) == 1 else {"and": rules}
-        # XLSForm checks a constraint only once the question is answered.
-        rule = {"or": [{"==": [{"var": _var(question.name)}, None]}, combined]}
-    return Constraint(keywords, rule, skipped)
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    if isinstance(node, BinOp) and node.op == "and":
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
-
-
-_LENGTH = {
-    "<=": ("maxLength", 0),
-    "<": ("maxLength", -1),
-    ">=": ("minLength", 0),
-    ">": ("minLength", 1),
-}
-_ITEMS = {"<=": ("maxItems", 0), "<": ("maxItems", -1), ">=": ("minItems", 0), ">": ("minItems", 1)}
-
-
-def _bound(node: Node, question: Question) -> dict[str, Any] | None:
-    """JSON Schema keywords saying `node` of the question's own answer, or None."""
-    if isinstance(node, Call) and node.name == "regex":
-        subject, pattern = node.args
-        if isinstance(subject, Here) and isinstance(pattern, Str) and question.type == "string":
-            converted = json_schema_pattern(pattern.value)
-            if converted is not None:
-                return {"pattern": converted}
-        return None
-    if not isinstance(node, BinOp) or node.op not in COMPARISONS or node.op == "!=":
-        return None
-    op, subject, value = node.op, node.left, node.right
-    if isinstance(subject, Num):
-        op, subject, value = _FLIP[op], node.right, node.left
-    if not isinstance(value, Num):
-        return None
-    number = value.value
-    if isinstance(subject, Here) and question.type in ("integer", "number"):
-        if op == "=":
-            return {"minimum": number, "maximum": number}
-        return {_BOUND[op]: number}
-    if not isinstance(subject, Call) or subject.args != (Here(),) or isinstance(number, float):
-        return None
-    if subject.name == "string-length" and question.type == "string":
-        table = _LENGTH
-    elif subject.name == "count-selected" and question.multiple:
-        table = _ITEMS
-    else:
-        return None
-    if op == "=":
-        low, high = table[">="][0], table["<="][0]
-        return {low: number, high: number}
-    key, shift = table[op]
-    return {key: max(number + shift, 0)}
-
-
-def _tighter(key: str, old: Any, new: Any) -> Any:
-    if old is None or key == "pattern":
-        return new
-    return max(old, new) if key.startswith(("min", "exclusiveMin")) else min(old, new)
-
-
-def json_schema_pattern(regex: str) -> str | None:
-    """An XLSForm regex as a pattern the form check accepts, or None.
-
-    XLSForm's regex() searches; a pattern here describes the whole answer, so only a
-    regex anchored at both ends carries over. `\\d` becomes `[0-9]` (the server's `\\d`
-    also matches full-width digits, the phone's does not)."""
-    if not (regex.startswith("^") and regex.endswith("$")) or regex.endswith("\\$"):
-        return None
-    converted = _ascii_digits(regex)
-    if pattern_problems({"type": "string", "pattern": converted}):
-        return None
-    return converted
-
-
-def _ascii_digits(regex: str) -> str:
-    out: list[str] = []
-    in_class = False
-    at = 0
-    while at < len(regex):
-        char = regex[at]
-        if char == "\\" and at + 1 < len(regex):
-            pair = regex[at : at + 2]
-            out.append(("0-9" if in_class else "[0-9]") if pair == "\\d" else pair)
-            at += 2
-            continue
-        if char == "[" and not in_class:
-            in_class = True
-        elif char == "]" and in_class:
-            in_class = False
-        out.append(char)
-        at += 1
-    return "".join(out)
-
-
-# ---------------------------------------------------------------- JSON Logic
-
-_LOGIC_OPS = {
-    "or": "or",
-    "and": "and",
-    "=": "==",
-    "!=": "!=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-    "+": "+",
-    "-": "-",
-    "*": "*",
-    "div": "/",
-    "mod": "%",
-}
-ARITHMETIC = {"+", "-", "*", "div", "mod"}
-
-
-def logic(node: Node, holder: Path, questions: Questions, here: Question | None = None) -> Any:
-    """The JSON Logic of an expression; `var` reads the object at `holder`."""
-    if isinstance(node, Num | Str):
-        return node.value
-    if isinstance(node, Here):
-        if here is None:
-            raise _no_here()
-        return {"var": _var(here.name)}
-    if isinstance(node, Ref):
-        return {"var": _var(_sibling(node.name, holder, questions))}
-    if isinstance(node, Neg):
-        return {"-": [logic(node.operand, holder, questions, here)]}
-    if isinstance(node, BinOp):
-        left, right = node.left, node.right
-        if node.op in ("=", "!="):
-            left_value, right_value = _typed_pair(left, right, questions, here)
-            if left_value is not None or right_value is not None:
-                sides = [
-                    left_value if left_value is not None else logic(left, holder, questions, here),
-                    right_value
-                    if right_value is not None
-                    else logic(right, holder, questions, here),
-                ]
-                return {_LOGIC_OPS[node.op]: sides}
-        op = _LOGIC_OPS[node.op]
-        sides = [logic(left, holder, questions, here), logic(right, holder, questions, here)]
-        if op in ("and", "or") and isinstance(sides[0], dict) and op in sides[0]:
-            return {op: [*sides[0][op], sides[1]]}
-        return {op: sides}
-    return _call(node, holder, questions, here)
-
-
-def _call(node: Call, holder: Path, questions: Questions, here: Question | None) -> Any:
-    args = [logic(arg, holder, questions, here) for arg in node.args if node.name != "selected"]
-    if node.name == "today":
-        return {"today": []}
-    if node.name in ("true", "false"):
-        return node.name == "true"
-    if node.name == "not":
-        return {"!": args}
-    if node.name == "if":
-        return {"if": args}
-    if node.name == "concat":
-        return {"cat": args}
-    if node.name == "number":
-        return {"+": args}
-    if node.name == "coalesce":
-        return {"if": [{"==": [args[0], None]}, args[1], args[0]]}
-    if node.name == "selected":
-        target, value = node.args
-        if not isinstance(value, Str) or not isinstance(target, Ref | Here):
-            raise _selected_form()
-        question = here if isinstance(target, Here) else _question(target.name, questions)
-        if question is None:
-            raise _no_here()
-        var = logic(target, holder, questions, here)
-        if question.multiple:
-            return {"in": [_option(question, value), var]}
-        return {"==": [var, _literal(question, value)]}
-    raise Unconvertible(
-        f"{node.name}() 在这里没有对应的 JSON Logic",
-        f"{node.name}() has no JSON Logic equivalent here",
-    )
-
-
-def _typed_pair(
-    left: Node, right: Node, questions: Questions, here: Question | None
-) -> tuple[Any, Any]:
-    """A literal compared with a yes/no question, as the boolean it stands for."""
-
-    def question_of(node: Node) -> Question | None:
-        if isinstance(node, Here):
-            return here
-        if isinstance(node, Ref):
-            return _question(node.name, questions)
-        return None
-
-    one, other = question_of(left), question_of(right)
-    if one is not None and one.type == "boolean" and isinstance(right, Str):
-        return None, _literal(one, right)
-    if other is not None and other.type == "boolean" and isinstance(left, Str):
-        return _literal(other, left), None
-    return None, None
-
-
-def _sibling(name: str, holder: Path, questions: Questions) -> str:
-    path = _inside(_question(name, questions), holder)
-    if len(path) != 1:
-        raise Unconvertible(
-            f"${{{name}}} 在本组的子组中，规则和计算只能读取本组的问题",
-            f"${{{name}}} is inside a group of this one; a rule or calculation reads the "
-            "questions of its own group only",
-        )
-    return path[0]
-
-
-def result_type(node: Node) -> str:
-    """The JSON type a calculation's value has: number, boolean or string."""
-    if isinstance(node, Num | Neg):
-        return "number"
-    if isinstance(node, BinOp):
-        if node.op in ARITHMETIC:
-            return "number"
-        return "boolean"
-    if isinstance(node, Call):
-        if node.name == "number":
-            return "number"
-        if node.name in ("not", "true", "false", "selected"):
-            return "boolean"
-        if node.name in ("if", "coalesce"):
-            return result_type(node.args[-1])
-    return "string"
-
-
-def _var(name: str) -> str:
-    """A question's name as JSON Logic's var reads it: a dot would make it a path."""
-    if "." in name:
-        raise Unconvertible(
-            f"名称 {name} 含“.”，JSON Logic 会把它读作路径",
-            f"the name {name} holds a dot, which JSON Logic reads as a path",
-        )
-    return name
-
-
-def _selected_form() -> Unconvertible:
+def selected_form() -> Unconvertible:
     return Unconvertible(
         "selected() 只能写成 selected(${问题}, '选项')",
         "selected() is converted for selected(${question}, 'value')",
-    )
-
-
-def _no_here() -> Unconvertible:
-    return Unconvertible(
-        "计算中没有“.”（本题）", ". means the question itself, which a calculation does not have"
     )

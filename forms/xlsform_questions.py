@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms import xlsform_logic as logic
-from forms.xlsform_sheets import Row, Sheet, XLSFormError, column, language
+from forms.xlsform_sheets import Row, Sheet, Texts, XLSFormError, column
+from forms.xlsform_types import schema_yes_no, typed
 
 YES = {"yes", "true", "1", "true()", "y"}
 NO = {"no", "false", "0", "false()", "n", ""}
-YES_NO_LISTS = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
 NAME = re.compile(r"[A-Za-z_\u3400-\u9fff][A-Za-z0-9_.\-\u3400-\u9fff]*")
-CJK = re.compile(r"[\u3400-\u9fff]")
-TEXT_COLUMNS = ("label", "hint", "constraint_message")
 
 
 @dataclass
@@ -55,61 +53,6 @@ class Item:
         return logic.Question(path, kind, self.options, self.multiple, self.yes_no)
 
 
-@dataclass
-class Texts:
-    """Which columns hold which language of labels, hints and constraint messages."""
-
-    columns: dict[str, dict[str, list[str]]]  # base -> zh/en -> headers
-
-    @classmethod
-    def of(cls, sheet: Sheet, default_language: str, notes: Any) -> Texts:
-        plain = language(default_language) if default_language else None
-        if default_language and plain is None:
-            notes.add(
-                "settings",
-                None,
-                "default_language",
-                f"minsheng 只显示中文和英文；不带语言的列按内容判断语言（{default_language}）",
-                f"minsheng shows Chinese and English only; columns without a language are "
-                f"read by their content ({default_language})",
-            )
-        columns: dict[str, dict[str, list[str]]] = {b: {"zh": [], "en": []} for b in TEXT_COLUMNS}
-        for header in sheet.headers:
-            base, lang = column(header)
-            if base not in columns:
-                continue
-            code = plain or _by_content(sheet, header) if lang is None else language(lang)
-            if code is None:
-                notes.add(
-                    sheet.name,
-                    None,
-                    header,
-                    "此列未转换：minsheng 只显示中文和英文",
-                    "this column is not converted: minsheng shows Chinese and English only",
-                )
-                continue
-            columns[base][code].append(header)
-        return cls(columns)
-
-    def pick(self, row: Row, base: str) -> tuple[str, str]:
-        """(Chinese, English) of a row's label, hint or constraint message."""
-        found = []
-        for lang in ("zh", "en"):
-            texts = (row.cells.get(h, "") for h in self.columns[base][lang])
-            found.append(next((t for t in texts if t), ""))
-        return found[0], found[1]
-
-    def has(self, base: str, lang: str) -> bool:
-        return bool(self.columns[base][lang])
-
-    def used(self) -> set[str]:
-        return {h for langs in self.columns.values() for hs in langs.values() for h in hs}
-
-
-def _by_content(sheet: Sheet, header: str) -> str:
-    return "zh" if any(CJK.search(r.cells.get(header, "")) for r in sheet.rows) else "en"
-
-
 # Why a column that XLSForm knows is not converted.
 NOT_CONVERTED = {
     "required_message": (
@@ -129,11 +72,16 @@ NOT_CONVERTED = {
         "not converted: pictures, audio and video in labels are not shown",
     ),
     "trigger": ("未转换：minsheng 没有触发式计算", "not converted: minsheng has no triggers"),
+    "calculation": (
+        "未转换：只转换 calculate 类型的计算，不转换其他问题的计算默认值",
+        "not converted: only the calculation of a calculate row is converted, not a computed "
+        "default of another question",
+    ),
 }
+# Columns XLSForm reads on some rows only: on another row they are not converted.
+ROW_COLUMNS = {"required", "constraint", "relevant", "default", "appearance", "read_only"}
+ROW_COLUMNS |= {"parameters", "repeat_count", "hint", "label", "constraint_message"}
 MEDIA = ("image", "big-image", "audio", "video")
-META = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "simserial"}
-META |= {"subscriberid", "imei", "audit", "start-geopoint", "background-geopoint", "uri:email"}
-META |= {"uri:phonenumber", "uri:username", "uri:deviceid", "uri:subscriberid", "uri:simserial"}
 
 
 def _why(header: str) -> tuple[str, str]:
@@ -142,6 +90,8 @@ def _why(header: str) -> tuple[str, str]:
         return NOT_CONVERTED["media"]
     if base in NOT_CONVERTED:
         return NOT_CONVERTED[base]
+    if base in ROW_COLUMNS:
+        return ("未转换：此类行不用此列", "not converted: a row of this type does not use it")
     return (
         "minsheng 不认识此列，未转换",
         "minsheng does not know this column: not converted",
@@ -366,8 +316,6 @@ class QuestionBuilder:
         zh, en = self.texts.pick(row, "label")
         hint_zh, hint_en = self.texts.pick(row, "hint")
         schema: dict[str, Any] = {}
-        from forms.xlsform_types import typed  # the table of types, beside this module
-
         made = typed(self, row, kind, args, cells, used)
         if made is None:
             self._leftover(row, used)
@@ -406,6 +354,8 @@ class QuestionBuilder:
             label_en=en,
         )
         for key in ("relevant", "constraint", "calculation"):
+            if key == "calculation" and kind != "calculate":
+                continue  # a dynamic default: listed by _leftover
             if cells.get(key):
                 setattr(item, key, cells[key])
                 used.add(key)
@@ -419,7 +369,7 @@ class QuestionBuilder:
             item.options = [o["const"] for o in options]
             item.multiple = item.schema["type"] == "array"
         if item.schema.get("type") == "boolean":
-            item.yes_no = dict(schema_yes_no(self, args))
+            item.yes_no = schema_yes_no(self, args)
         self._leftover(row, used)
         return item
 
@@ -493,19 +443,6 @@ class QuestionBuilder:
             )
         self.used.add(list_name)
         return [dict(option) for _, option in self.lists[list_name]]
-
-
-def schema_yes_no(builder: QuestionBuilder, args: str) -> dict[str, bool]:
-    """A yes/no list's option names and the boolean each stands for; acknowledge's OK."""
-    if not args:
-        return {"OK": True, "ok": True, "1": True, "true": True}
-    names = [o["const"] for _, o in builder.lists.get(args.split()[0], [])]
-    return {name: name.lower() in ("yes", "true", "y") for name in names}
-
-
-def is_yes_no(builder: QuestionBuilder, list_name: str) -> bool:
-    names = {o["const"].lower() for _, o in builder.lists.get(list_name, [])}
-    return names in YES_NO_LISTS
 
 
 def _type(row: Row) -> tuple[str, str]:

@@ -30,6 +30,7 @@ MAX_CHOICE_ROWS = MAX_SCHEMAS  # every option is a schema of the form
 MAX_COLUMNS = 100
 MAX_ROWS_READ = 20_000  # rows of one sheet, empty ones included (Excel keeps formatted ones)
 MAX_CELL_CHARACTERS = 10_000
+SHEETS = ("survey", "choices", "settings")  # the sheets XLSForm reads
 
 
 class XLSFormError(Exception):
@@ -73,6 +74,8 @@ class Sheet:
 
 ZH_NAMES = {"chinese", "中文", "汉语", "简体中文", "普通话", "zh", "zh-cn", "zh_cn", "zh-hans"}
 EN_NAMES = {"english", "英文", "英语", "en", "en-us", "en-gb"}
+CJK = re.compile(r"[\u3400-\u9fff]")
+TEXT_COLUMNS = ("label", "hint", "constraint_message")  # in Chinese and English columns
 _CODE = re.compile(r"\(([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?\)\s*$")
 # Other spellings of a column, as pyxform reads them.
 ALIASES = {
@@ -179,7 +182,12 @@ def read_workbook(data: bytes) -> dict[str, Sheet]:
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise _not_xlsx() from exc
     try:
-        return {name.strip().lower(): _sheet(name.strip(), book[name]) for name in book.sheetnames}
+        return {
+            name.strip().lower(): _sheet(name.strip(), book[name])
+            if name.strip().lower() in SHEETS
+            else Sheet(name.strip(), [])  # not read: the caller lists it
+            for name in book.sheetnames
+        }
     finally:
         book.close()
 
@@ -250,3 +258,58 @@ def _check_headers(sheet: Sheet, number: int) -> None:
         if header in seen:
             raise XLSFormError("表头重复", "a header appears twice", sheet.name, number, header)
         seen.add(header)
+
+
+@dataclass
+class Texts:
+    """Which columns hold which language of labels, hints and constraint messages."""
+
+    columns: dict[str, dict[str, list[str]]]  # base -> zh/en -> headers
+
+    @classmethod
+    def of(cls, sheet: Sheet, default_language: str, notes: Any) -> Texts:
+        plain = language(default_language) if default_language else None
+        if default_language and plain is None:
+            notes.add(
+                "settings",
+                None,
+                "default_language",
+                f"minsheng 只显示中文和英文；不带语言的列按内容判断语言（{default_language}）",
+                f"minsheng shows Chinese and English only; columns without a language are "
+                f"read by their content ({default_language})",
+            )
+        columns: dict[str, dict[str, list[str]]] = {b: {"zh": [], "en": []} for b in TEXT_COLUMNS}
+        for header in sheet.headers:
+            base, lang = column(header)
+            if base not in columns:
+                continue
+            code = plain or _by_content(sheet, header) if lang is None else language(lang)
+            if code is None:
+                notes.add(
+                    sheet.name,
+                    None,
+                    header,
+                    "此列未转换：minsheng 只显示中文和英文",
+                    "this column is not converted: minsheng shows Chinese and English only",
+                )
+                continue
+            columns[base][code].append(header)
+        return cls(columns)
+
+    def pick(self, row: Row, base: str) -> tuple[str, str]:
+        """(Chinese, English) of a row's label, hint or constraint message."""
+        found = []
+        for lang in ("zh", "en"):
+            texts = (row.cells.get(h, "") for h in self.columns[base][lang])
+            found.append(next((t for t in texts if t), ""))
+        return found[0], found[1]
+
+    def has(self, base: str, lang: str) -> bool:
+        return bool(self.columns[base][lang])
+
+    def used(self) -> set[str]:
+        return {h for langs in self.columns.values() for hs in langs.values() for h in hs}
+
+
+def _by_content(sheet: Sheet, header: str) -> str:
+    return "zh" if any(CJK.search(r.cells.get(header, "")) for r in sheet.rows) else "en"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from forms.xlsform_sheets import Row
+from forms.xlsform_sheets import Row, XLSFormError
 
 if TYPE_CHECKING:
     from forms.xlsform_questions import QuestionBuilder
@@ -46,6 +46,10 @@ LOCATION_PARTS: dict[str, Any] = {
         "x-en": {"title": "Time of the fix"},
     },
 }
+META = {"start", "end", "today", "deviceid", "phonenumber", "username", "email", "simserial"}
+META |= {"subscriberid", "imei", "audit", "start-geopoint", "background-geopoint", "uri:email"}
+META |= {"uri:phonenumber", "uri:username", "uri:deviceid", "uri:subscriberid", "uri:simserial"}
+YES_NO_LISTS = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
 # Appearances that change nothing on a minsheng page, so are converted by doing nothing.
 QUIET = {"field-list", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10"}
 WIDGETS = {("select_one", "minimal"): "select", ("text", "multiline"): "textarea"}
@@ -75,7 +79,6 @@ def typed(
     used: set[str],
 ) -> tuple[str, dict[str, Any]] | None:
     """(item kind, schema of the answer) for a survey row of type `kind`, or None."""
-    from forms.xlsform_questions import META, is_yes_no
 
     def note(column: str | None, zh: str, en: str) -> None:
         builder.notes.add(builder.survey.name, row.number, column, zh, en)
@@ -198,8 +201,6 @@ _SIMPLE = set(_SIMPLE_SCHEMAS)
 
 
 def _no_list(builder: QuestionBuilder, row: Row, kind: str) -> Exception:
-    from forms.xlsform_sheets import XLSFormError
-
     return XLSFormError(
         f"{kind} 后面缺少选项列表名（list_name）",
         f"{kind} needs the name of its list of choices",
@@ -325,3 +326,16 @@ def _default_value(text: str, schema: dict[str, Any]) -> Any:
     if "${" in text or "(" in text:
         return None
     return value if validator_for(schema).is_valid(value) else None
+
+
+def schema_yes_no(builder: QuestionBuilder, args: str) -> dict[str, bool]:
+    """A yes/no list's option names and the boolean each stands for; acknowledge's OK."""
+    if not args:
+        return {"OK": True, "ok": True, "1": True, "true": True}
+    names = [o["const"] for _, o in builder.lists.get(args.split()[0], [])]
+    return {name: name.lower() in ("yes", "true", "y") for name in names}
+
+
+def is_yes_no(builder: QuestionBuilder, list_name: str) -> bool:
+    names = {o["const"].lower() for _, o in builder.lists.get(list_name, [])}
+    return names in YES_NO_LISTS

@@ -2,10 +2,10 @@
 
 XLSForm writes relevance, constraints and calculations in XPath 1.0 with ODK's
 functions (`${age} >= 18 and selected(${help}, 'housing')`). minsheng keeps a
-form's logic as JSON Schema conditions and JSON Logic (forms/xlsform_logic.py),
-so an expression is parsed into a small tree first, by a recursive-descent
-parser of the subset below; anything else is an `XPathError` naming what it
-met, and the importer lists the row instead of guessing.
+form's logic as JSON Schema conditions and JSON Logic (forms/xlsform_logic.py,
+forms/xlsform_rules.py), so an expression is parsed into a small tree first, by
+a recursive-descent parser of the subset below; anything else is an `XPathError`
+naming what it met, and the importer lists the row instead of guessing.
 
     or_expr    := and_expr ('or' and_expr)*
     and_expr   := compare ('and' compare)*

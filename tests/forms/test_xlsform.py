@@ -536,3 +536,36 @@ def test_a_constraint_on_a_dotted_name_is_listed_not_guessed() -> None:
     )
     assert "x-rules" not in imported.schema["properties"]["part_1"]
     assert "dot" in _note(imported, "survey", 3, "constraint").en
+
+
+def test_a_sheet_xlsform_does_not_read_is_listed_and_not_read() -> None:
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "survey"
+    first.append(["type", "name", "label"])
+    first.append(["text", "a", "甲"])
+    data_sheet = book.create_sheet("村民名单")
+    for number in range(500):
+        data_sheet.append([number, "someone"])
+    out = io.BytesIO()
+    book.save(out)
+    imported = import_xlsform(out.getvalue())
+    assert ("村民名单", None, None) in _notes(imported)
+
+
+def test_columns_a_row_of_its_type_does_not_use_are_listed() -> None:
+    imported = import_xlsform(
+        workbook(
+            [
+                ["type", "name", "label", "required", "calculation"],
+                ["begin_group", "g", "组", "yes", ""],
+                ["integer", "n", "数", "", "1 + 1"],
+                ["end_group", "", "", "", ""],
+            ]
+        )
+    )
+    listed = {(n.row, n.column): n.en for n in imported.notes if n.row}
+    assert "does not use it" in listed[(2, "required")]
+    assert "computed default" in listed[(3, "calculation")]
+    assert "x-calculate" not in imported.schema["properties"]["g"]["properties"]["n"]

@@ -6,16 +6,8 @@ from typing import Any
 
 import pytest
 
-from forms.xlsform_logic import (
-    Question,
-    Questions,
-    Unconvertible,
-    condition,
-    constraint,
-    json_schema_pattern,
-    logic,
-    result_type,
-)
+from forms.xlsform_logic import Question, Questions, Unconvertible, condition
+from forms.xlsform_rules import constraint, json_schema_pattern, logic, result_type
 from forms.xpath import parse
 
 HOLDER = ("living",)
