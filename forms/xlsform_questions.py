@@ -85,6 +85,8 @@ MEDIA = ("image", "big-image", "audio", "video")
 
 
 def _why(header: str) -> tuple[str, str]:
+    if header.startswith("#"):  # forms/xlsform_sheets.py names a column without a header so
+        return ("此列没有表头，其中的值未转换", "a column without a header: not converted")
     base, _ = column(header)
     if base.startswith("media") or base in MEDIA:
         return NOT_CONVERTED["media"]
@@ -110,6 +112,9 @@ class QuestionBuilder:
         if choices is not None:
             self._read_choices(choices)
         self._plain_language_notes()
+        self.internal_columns(survey)
+        if choices is not None:
+            self.internal_columns(choices)
 
     # ------------------------------------------------------------ choices
 
@@ -154,7 +159,7 @@ class QuestionBuilder:
             options.append((row.number, option))
             used = texts.used() | {h for h in cells if column(h)[0] in ("list_name", "name")}
             for header in cells:
-                if header not in used:
+                if header not in used and not header.startswith("$"):
                     zh_why, en_why = _why(header)
                     if column(header)[0] not in NOT_CONVERTED and not header.startswith("#"):
                         zh_why, en_why = (
@@ -173,6 +178,18 @@ class QuestionBuilder:
                     "list_name",
                     f"选项列表 {list_name} 没有问题使用，未转换",
                     f"no question uses the list {list_name}: not converted",
+                )
+
+    def internal_columns(self, sheet: Sheet) -> None:
+        """KoboToolbox's own columns ($kuid, $autoname ...): ids of its editor, not the form."""
+        for header in sheet.headers:
+            if header.startswith("$"):
+                self.notes.add(
+                    sheet.name,
+                    None,
+                    header,
+                    "KoboToolbox 自用的列，未转换",
+                    "KoboToolbox's own column: not converted",
                 )
 
     def _plain_language_notes(self) -> None:
@@ -202,7 +219,13 @@ class QuestionBuilder:
         for row in self.survey.rows:
             kind, args = _type(row)
             if not kind:
-                self._leftover(row, set(), "type")
+                self.notes.add(
+                    self.survey.name,
+                    row.number,
+                    "type",
+                    "此行没有 type，未转换",
+                    "the row has no type: not converted",
+                )
                 continue
             if kind in ("end_group", "end_repeat"):
                 opened = stack[-1]
@@ -288,8 +311,8 @@ class QuestionBuilder:
         """A note for each cell of the row not used."""
         skip = used | self.texts.used() | set(extra)
         for header, _ in row.cells.items():
-            if header in skip or column(header)[0] in skip:
-                continue
+            if header in skip or column(header)[0] in skip or header.startswith("$"):
+                continue  # a $column is KoboToolbox's own, listed once (internal_columns)
             zh, en = _why(header)
             self.notes.add(self.survey.name, row.number, header, zh, en)
 

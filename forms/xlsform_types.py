@@ -126,6 +126,14 @@ def typed(
         list_name = args.split()[0] if args else ""
         if not list_name:
             raise _no_list(builder, row, kind)
+        if list_name.startswith("${"):
+            note(
+                "type",
+                f"此题未转换：选项来自重复组的答案（{list_name}），minsheng 不支持",
+                f"not converted: choices from the answers of a repeat ({list_name}) are not "
+                "supported",
+            )
+            return None
         options = builder.options(row, list_name)
         if kind == "select_one" and is_yes_no(builder, list_name) and "or_other" not in args:
             schema = {"type": "boolean"}

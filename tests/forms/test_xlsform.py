@@ -569,3 +569,27 @@ def test_columns_a_row_of_its_type_does_not_use_are_listed() -> None:
     assert "does not use it" in listed[(2, "required")]
     assert "computed default" in listed[(3, "calculation")]
     assert "x-calculate" not in imported.schema["properties"]["g"]["properties"]["n"]
+
+
+def test_kobo_columns_rows_without_type_and_choices_from_a_repeat() -> None:
+    imported = import_xlsform(
+        workbook(
+            [
+                ["type", "name", "label", "$kuid", ""],
+                ["begin_repeat", "members", "成员", "a1", ""],
+                ["text", "name", "姓名", "b2", ""],
+                ["end_repeat", "", "", "c3", ""],
+                ["select_one ${name}", "head", "户主", "d4", ""],
+                ["", "stray", "", "", ""],
+                ["integer", "n", "数", "", "7"],
+            ],
+            [["list_name", "name", "label", "$kuid"], ["unused", "x", "某", "k1"]],
+        )
+    )
+    listed = [(n.sheet, n.row, n.column) for n in imported.notes]
+    assert ("survey", None, "$kuid") in listed and ("choices", None, "$kuid") in listed
+    assert not any(column == "$kuid" and row for _, row, column in listed)  # once, not per row
+    assert ("survey", 5, "type") in listed  # choices from a repeat's answers
+    assert ("survey", 6, "type") in listed  # a row without a type
+    assert ("survey", 7, "#5") in listed  # a value under no header
+    assert "head" not in str(imported.schema)
