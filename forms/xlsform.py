@@ -271,6 +271,8 @@ class _Assembler:
                 must = bool(schema.get("required"))
             self.constrain(item, schema, holder, rules)
             self.calculate(item, schema, holder)
+            if must and item.xlsform_type == "acknowledge" and "." not in item.name:
+                rules.append(_acknowledged(item.name, schema))
             condition = self.relevance(item, holder)
             if condition is not None and condition.schema is None:
                 condition = None
@@ -287,6 +289,14 @@ class _Assembler:
                 if must:
                     required.append(item.name)
                 continue
+            if not holder:
+                self.note(
+                    item,
+                    "relevant",
+                    "已转换为整页的条件：服务器按条件检查，但手机上此页总是显示，条件不成立时其答案不保存",
+                    "converted as a condition of the whole page: the server checks it, but the "
+                    "phone shows the page always and drops its answers while the condition fails",
+                )
             branch: dict[str, Any] = {"properties": {item.name: schema}}
             if must:
                 branch["required"] = [item.name]
@@ -413,6 +423,18 @@ class _Assembler:
             self.note(item, "calculation", f"计算未转换：{exc.zh}", f"not converted: {exc.en}")
             return
         schema["type"] = result_type(tree)
+
+
+def _acknowledged(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """A required acknowledge is answered by ticking it: yes, not merely answered."""
+    title = schema.get("title", name)
+    english = schema.get("x-en", {}).get("title", name)
+    return {
+        "id": f"{name}_acknowledged",
+        "rule": {"or": [{"==": [{"var": name}, None]}, {"==": [{"var": name}, True]}]},
+        "field": name,
+        "message": {"zh": f"请确认「{title}」", "en": f"Confirm: {english}"},
+    }
 
 
 def _standard_messages(keywords: dict[str, Any]) -> tuple[str, str]:

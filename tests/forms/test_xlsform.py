@@ -186,6 +186,13 @@ def test_geopoint_and_image_use_the_phone_widgets(village: Imported) -> None:
     assert photo["x-widget"] == "photo" and photo["type"] == "string"
 
 
+def test_a_required_acknowledge_must_be_ticked(village: Imported) -> None:
+    (rule,) = village.schema["properties"]["part_5"]["x-rules"]
+    assert rule["field"] == "confirm"
+    assert rule["rule"]["or"][1] == {"==": [{"var": "confirm"}, True]}
+    assert rule["message"]["zh"] == "请确认「确认以上信息属实」"
+
+
 def test_a_note_joins_its_group_description(village: Imported) -> None:
     needs = village.schema["properties"]["needs"]
     assert needs["description"] == "感谢您的配合！"
@@ -359,6 +366,9 @@ def test_a_relevant_group_is_a_conditional_page() -> None:
     }
     assert schema["allOf"][0]["then"]["required"] == ["causes"]
     parse_schema(schema_json(schema), "x")
+    assert "shows the page always" in _note(imported, "survey", 5, "relevant").en
+    assert schema_issues(schema, {"head": {"poor": False}}) == []
+    assert [i.path for i in schema_issues(schema, {"head": {"poor": True}})] == ["/causes"]
 
 
 def test_types_without_a_direct_equivalent() -> None:
