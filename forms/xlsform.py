@@ -165,7 +165,11 @@ def _root_labels(
             "表单标题不是中文，中文标题暂用原文，请改写",
             "the form title is not in Chinese: it stands as the Chinese title until rewritten",
         )
+    # The notes before the first page are the form's description, beside its title.
+    labels["x-en"] = {**labels["x-en"], **schema.get("x-en", {})}
     rest = {k: v for k, v in schema.items() if k not in labels}
+    if "description" in rest:
+        labels["description"] = rest.pop("description")
     schema.clear()
     schema.update(labels)
     schema.update(rest)
@@ -184,7 +188,11 @@ def _sections(root: Item, notes: _Notes) -> list[Item]:
     def close() -> None:
         if not loose:
             return
-        number = len(sections) + 1
+        if all(item.kind == "note" for item in loose):
+            sections.extend(loose)  # their text joins the description of the form
+            loose.clear()
+            return
+        number = sum(item.kind != "note" for item in sections) + 1
         name = f"part_{number}"
         while name in taken:
             name += "_"

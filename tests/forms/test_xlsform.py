@@ -603,3 +603,18 @@ def test_kobo_columns_rows_without_type_and_choices_from_a_repeat() -> None:
     assert ("survey", 6, "type") in listed  # a row without a type
     assert ("survey", 7, "#5") in listed  # a value under no header
     assert "head" not in str(imported.schema)
+
+
+def test_notes_before_the_first_page_are_the_forms_description() -> None:
+    imported = _small(
+        q("note", "intro", "请如实填写。", "Answer truthfully."),
+        q("begin_group", "g", "组", "Group"),
+        q("text", "a", "甲", "A"),
+        q("end_group", ""),
+    )
+    schema = imported.schema
+    assert list(schema["properties"]) == ["g"]
+    assert schema["description"] == "请如实填写。"
+    assert schema["x-en"]["description"] == "Answer truthfully."
+    assert list(schema)[:5] == ["$schema", "title", "x-en", "$comment", "description"]
+    parse_schema(schema_json(schema), "x")
