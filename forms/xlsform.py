@@ -23,10 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms import xlsform_logic as logic
-from forms.xlsform_questions import Item, QuestionBuilder, Texts
+from forms.xlsform_questions import Item, QuestionBuilder
 from forms.xlsform_rules import constraint, result_type
 from forms.xlsform_rules import logic as json_logic
-from forms.xlsform_sheets import XLSFormError, column, language, read_workbook, where
+from forms.xlsform_sheets import (
+    Sheet,
+    Texts,
+    XLSFormError,
+    column,
+    language,
+    read_workbook,
+    where,
+)
 from forms.xpath import XPathError, parse
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
@@ -92,8 +100,20 @@ def import_xlsform(data: bytes) -> Imported:
                 "this sheet is not converted (XLSForm reads survey, choices and settings)",
             )
     settings = _settings(sheets.get("settings"), notes)
-    texts = Texts.of(sheets["survey"], settings.get("default_language", ""), notes)
-    builder = QuestionBuilder(sheets["survey"], sheets.get("choices"), texts, notes)
+    default_language = settings.get("default_language", "")
+    if default_language and language(default_language) is None:
+        notes.add(
+            "settings",
+            None,
+            "default_language",
+            f"minsheng 只显示中文和英文；不带语言的列按内容判断语言（{default_language}）",
+            f"minsheng shows Chinese and English only; columns without a language are "
+            f"read by their content ({default_language})",
+        )
+    texts = Texts.of(sheets["survey"], default_language, notes)
+    builder = QuestionBuilder(
+        sheets["survey"], sheets.get("choices"), texts, default_language, notes
+    )
     root = builder.tree()
     sections = _sections(root, notes)
     questions = _questions(sections)
@@ -112,7 +132,7 @@ def import_xlsform(data: bytes) -> Imported:
 SETTINGS_USED = {"form_id", "form_title", "version", "default_language"}
 
 
-def _settings(sheet: Any, notes: _Notes) -> dict[str, str]:
+def _settings(sheet: Sheet | None, notes: _Notes) -> dict[str, str]:
     if sheet is None or not sheet.rows:
         return {}
     row = sheet.rows[0]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms import xlsform_logic as logic
-from forms.xlsform_sheets import Row, Sheet, Texts, XLSFormError, column
+from forms.xlsform_sheets import NoteTaker, Row, Sheet, Texts, XLSFormError, column
 from forms.xlsform_types import schema_yes_no, typed
 
 YES = {"yes", "true", "1", "true()", "y"}
@@ -103,14 +103,21 @@ def _why(header: str) -> tuple[str, str]:
 class QuestionBuilder:
     """Items from the survey sheet; option lists from the choices sheet."""
 
-    def __init__(self, survey: Sheet, choices: Sheet | None, texts: Texts, notes: Any) -> None:
+    def __init__(
+        self,
+        survey: Sheet,
+        choices: Sheet | None,
+        texts: Texts,
+        default_language: str,
+        notes: NoteTaker,
+    ) -> None:
         self.survey = survey
         self.texts = texts
         self.notes = notes
         self.lists: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.used: set[str] = set()
         if choices is not None:
-            self._read_choices(choices)
+            self._read_choices(choices, default_language)
         self._plain_language_notes()
         self.internal_columns(survey)
         if choices is not None:
@@ -118,8 +125,8 @@ class QuestionBuilder:
 
     # ------------------------------------------------------------ choices
 
-    def _read_choices(self, sheet: Sheet) -> None:
-        texts = Texts.of(sheet, "", self.notes)  # default_language already said for survey
+    def _read_choices(self, sheet: Sheet, default_language: str) -> None:
+        texts = Texts.of(sheet, default_language, self.notes)
         for row in sheet.rows:
             cells = row.cells
             list_name = next((v for h, v in cells.items() if column(h)[0] == "list_name"), "")

@@ -19,7 +19,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from forms.limits import MAX_FIELDS, MAX_SCHEMAS
 
@@ -57,6 +57,12 @@ def where(sheet: str, row: int | None, column: str | None, lang: str) -> str:
         return at + ": "
     at = f"{sheet} 表" + (f"第 {row} 行" if row else "") + (f"「{column}」" if column else "")
     return at + "："
+
+
+class NoteTaker(Protocol):
+    """Where what is not converted is written down (forms/xlsform.py's notes)."""
+
+    def add(self, sheet: str, row: int | None, column: str | None, zh: str, en: str) -> None: ...
 
 
 @dataclass
@@ -267,17 +273,11 @@ class Texts:
     columns: dict[str, dict[str, list[str]]]  # base -> zh/en -> headers
 
     @classmethod
-    def of(cls, sheet: Sheet, default_language: str, notes: Any) -> Texts:
+    def of(cls, sheet: Sheet, default_language: str, notes: NoteTaker) -> Texts:
+        """The columns of `sheet`; a column without a language is in `default_language`
+        (as the settings sheet names it), or, when that is not Chinese or English, in the
+        language its content is written in."""
         plain = language(default_language) if default_language else None
-        if default_language and plain is None:
-            notes.add(
-                "settings",
-                None,
-                "default_language",
-                f"minsheng 只显示中文和英文；不带语言的列按内容判断语言（{default_language}）",
-                f"minsheng shows Chinese and English only; columns without a language are "
-                f"read by their content ({default_language})",
-            )
         columns: dict[str, dict[str, list[str]]] = {b: {"zh": [], "en": []} for b in TEXT_COLUMNS}
         for header in sheet.headers:
             base, lang = column(header)
