@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms import xlsform_logic as logic
+from forms.messages import render
 from forms.xlsform_questions import Item, QuestionBuilder
 from forms.xlsform_rules import constraint, result_type
 from forms.xlsform_rules import logic as json_logic
@@ -466,8 +467,7 @@ def _acknowledged(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _standard_messages(keywords: dict[str, Any]) -> tuple[str, str]:
-    from forms.messages import render
-
+    """What a wrong answer is told by these keywords, in Chinese and in English."""
     said = [
         (render(k, {"limit": v}, "zh"), render(k, {"limit": v}, "en")) for k, v in keywords.items()
     ]
@@ -489,4 +489,4 @@ def schema_json(schema: dict[str, Any]) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
 
 
-__all__ = ["Imported", "Note", "XLSFormError", "import_xlsform", "language", "schema_json"]
+__all__ = ["Imported", "Note", "XLSFormError", "import_xlsform", "schema_json"]
