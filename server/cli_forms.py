@@ -1,4 +1,5 @@
-"""`minsheng form draft|publish|retire|restore|diff|versions`: the publish cycle from a shell.
+"""`minsheng form draft|publish|retire|restore|diff|versions|import-xlsform`: the publish cycle
+from a shell.
 
 The same actions as the designer's page and the JSON API (server/form_design.py),
 audited as the command line (`cli`), for a county whose designer works on files
@@ -68,7 +69,7 @@ def _read(path: Path) -> str:
 
 
 def cmd_form_draft(args: argparse.Namespace, settings: Settings) -> int:
-    from server.form_design import check_text, get_draft, save_draft
+    from server.form_design import get_draft
 
     if args.file is None:
         draft = _run(settings, lambda db: get_draft(db, args.form))
@@ -77,19 +78,26 @@ def cmd_form_draft(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         sys.stdout.write(draft.text)
         return 0
-    text = _read(args.file)
+    saved = _save_draft(settings, args.form, _read(args.file), args.file, args.lang)
+    return 1 if saved is None else 0
+
+
+def _save_draft(
+    settings: Settings, form_id: str, text: str, source: Path, lang: str
+) -> list[Any] | None:
+    """Save `text` as the form's draft and check it; its problems, or None when refused."""
+    from server.form_design import check_text, save_draft
 
     async def work(db: Any) -> Any:
-        draft, _ = await save_draft(db, _actor(), args.form, text)
-        return draft, await check_text(text, str(args.file))
+        draft, _ = await save_draft(db, _actor(), form_id, text)
+        return draft, await check_text(text, str(source))
 
     try:
         draft, checked = _run(settings, work)
     except Exception as exc:
-        return _refused(exc, args.lang)
-    print(
-        f"{settings.db_path}: draft of {args.form} saved from {args.file} ({draft.text_hash[:12]})"
-    )
+        _refused(exc, lang)
+        return None
+    print(f"{settings.db_path}: draft of {form_id} saved from {source} ({draft.text_hash[:12]})")
     for problem in checked.problems:  # kept all the same: a draft is work in progress
         line = f" (line {problem.line})" if problem.line else ""
         print(f"  {problem.pointer or '/'}: {problem.message}{line}", file=sys.stderr)
@@ -97,7 +105,53 @@ def cmd_form_draft(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"minsheng: {len(checked.problems)} problems to fix before publishing", file=sys.stderr
         )
-    return 0
+    return list(checked.problems)
+
+
+def cmd_form_import_xlsform(args: argparse.Namespace, settings: Settings) -> int:
+    """An XLSForm workbook as the form's draft, with what did not carry over listed by row."""
+    from forms.schema import form_id_problem
+    from forms.xlsform import XLSFormError, import_xlsform, schema_json
+    from forms.xlsform_sheets import MAX_FILE_BYTES
+
+    path: Path = args.file
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise SystemExit(
+                f"minsheng: {path}: {path.stat().st_size:,} bytes is over the limit of "
+                f"{MAX_FILE_BYTES // 1_000_000} MB"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"minsheng: cannot read {path}: {exc}") from exc
+    try:
+        imported = import_xlsform(data)
+    except XLSFormError as exc:
+        print(f"minsheng: {path}: {exc.text(args.lang)}", file=sys.stderr)
+        return 1
+    form_id = args.form or imported.form_id
+    if not form_id:
+        print(
+            f"minsheng: {path} names no form_id in its settings sheet: give one with --form",
+            file=sys.stderr,
+        )
+        return 1
+    problem = form_id_problem(form_id)
+    if problem:
+        print(f"minsheng: {problem}: give another with --form", file=sys.stderr)
+        return 1
+    for note in imported.notes:
+        print(f"  {note.text(args.lang)}")
+    print(
+        f"{path}: {len(imported.notes)} "
+        + (
+            "处未按原样转换，见上"
+            if args.lang == "zh"
+            else "things not converted as written, above"
+        )
+    )
+    problems = _save_draft(settings, form_id, schema_json(imported.schema), path, args.lang)
+    return 0 if problems == [] else 1
 
 
 def cmd_form_publish(args: argparse.Namespace, settings: Settings) -> int:
@@ -238,3 +292,16 @@ def add_parsers(forms: Any, with_db: Any) -> None:
     command("versions", "every version: who published, retired, restored it and when").set_defaults(
         people=cmd_form_versions
     )
+
+    imports: argparse.ArgumentParser = with_db(
+        forms.add_parser(
+            "import-xlsform",
+            help="save an XLSForm workbook (.xlsx) as a form's draft; list what is not converted",
+        )
+    )
+    imports.add_argument("file", type=Path, metavar="FILE", help="the XLSForm (.xlsx)")
+    imports.add_argument(
+        "--form", metavar="FORM_ID", help="the form id (default: form_id of the settings sheet)"
+    )
+    imports.add_argument("--lang", choices=("zh", "en"), default="zh", help="words of the notes")
+    imports.set_defaults(people=cmd_form_import_xlsform)

@@ -65,6 +65,7 @@ from server.html import principal_of, render_page
 from server.http import request_lang
 from server.pages import CSP, SECURITY_HEADERS
 from server.settings import Settings
+from server.xlsform_import import UPLOAD_LIMIT, import_workbook, uploaded
 
 # The phone page's policy, framed by this site only and sending nothing.
 PREVIEW_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'").replace(
@@ -305,6 +306,39 @@ class DesignerController(Controller):
             text=text,
             problems=checked.problems,
             checked=checked.schema is not None,
+        )
+
+    @post("/{form_id:str}/xlsform", status_code=200, request_max_body_size=UPLOAD_LIMIT)
+    async def xlsform(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        settings: NamedDependency[Settings],
+        principal: NamedDependency[Principal],
+        form_id: FromPath[str],
+    ) -> Response[str]:
+        """An XLSForm workbook (the `file` of the form) as the draft; the page again with
+        what did not carry over, row by row."""
+        await require(db, principal, "form.design", Form(form_id))
+        filename, data = await uploaded(request)
+        lang = request_lang(request)
+        try:
+            result, _ = await import_workbook(db, principal.actor, _form_id(form_id), data, lang)
+        except AppError as exc:
+            if exc.code not in ("no_file", "xlsform_invalid", "too_large"):
+                raise
+            return await _editor(
+                request, db, settings, form_id, status_code=exc.status, refused=exc.detail_in(lang)
+            )
+        return await _editor(
+            request,
+            db,
+            settings,
+            form_id,
+            imported_from=filename or "XLSForm",
+            xlsform_notes=result.notes,
+            problems=result.problems,
+            checked=not result.problems,
         )
 
     @post("/{form_id:str}/publish", status_code=303)

@@ -41,6 +41,13 @@ from server.form_design import (
     set_status,
 )
 from server.http import documented_body, json_body, request_lang
+from server.xlsform_import import (
+    UPLOAD_LIMIT,
+    UploadOperation,
+    XLSFormImport,
+    import_workbook,
+    uploaded,
+)
 
 T = TypeVar("T")
 
@@ -113,6 +120,43 @@ class FormDesignController(Controller):
             db, principal.actor, form_id, draft_text(update), update.based_on
         )
         return Response(draft, status_code=201 if created else 200)
+
+    @post(
+        "/draft/xlsform",
+        request_max_body_size=UPLOAD_LIMIT,
+        operation_class=UploadOperation,
+        responses={
+            201: ResponseSpec(XLSFormImport, description="a new draft (200: a draft replaced)"),
+            **documented_errors(
+                {
+                    **_WHO,
+                    413: "the file is over 5 MB (`too_large`)",
+                    422: "a bad form id (`bad_form_id`), no file (`no_file`), or a workbook that"
+                    " is not an XLSForm (`xlsform_invalid`, with `sheet`, `row` and `column`):"
+                    " nothing is saved",
+                }
+            ),
+        },
+    )
+    async def import_xlsform(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        form_id: FromPath[str],
+    ) -> Response[XLSFormImport]:
+        """Save an XLSForm workbook (.xlsx, the body or a multipart form's `file`) as the
+        form's draft, replacing any other: survey, choices and settings sheets, labels and
+        hints in Chinese and English, required, relevant, constraints and calculations.
+        `notes` lists everything not converted as written, by sheet, row and column; the
+        draft is checked (`problems`) but not published. 201 for a new draft, 200 for one
+        replaced."""
+        await require(db, principal, "form.design", Form(form_id))
+        _, data = await uploaded(request)
+        result, created = await import_workbook(
+            db, principal.actor, form_id, data, request_lang(request)
+        )
+        return Response(result, status_code=201 if created else 200)
 
     @post("/draft/check", status_code=200, responses=documented_errors({**_WHO, 404: "no draft"}))
     async def check(

@@ -227,3 +227,28 @@ def test_the_page_is_readable_on_a_phone(desk, world: World) -> None:
     page.locator("#preview").scroll_into_view_if_needed()
     shot(page, "designer_360_preview")
     assert page.console_errors == []
+
+
+def test_importing_an_xlsform_on_a_phone_shows_what_was_not_converted(desk) -> None:
+    from server.xlsform_import import XLSX
+    from tests.forms.xlsform_files import village_survey
+
+    form_id = f"village_{uuid.uuid4().hex[:6]}"
+    page = desk("designer", 360, 640)
+    page.goto(f"/design/{form_id}")
+    page.locator("form.xlsform").scroll_into_view_if_needed()
+    shot(page, "designer_xlsform_upload")
+    page.set_input_files(
+        "#xlsform", files=[{"name": "村级需求.xlsx", "mimeType": XLSX, "buffer": village_survey()}]
+    )
+    page.locator("form.xlsform button[type=submit]").click()
+    page.wait_for_load_state()
+    notes = page.locator("#xlsform-notes li")
+    assert notes.count() == 11
+    assert "survey 表第 36 行「type」" in notes.nth(9).inner_text()
+    assert "已将 村级需求.xlsx 导入为草稿" in page.locator(".notice").first.inner_text()
+    assert "村级需求调查表" in page.locator("#text").input_value()
+    page.locator(".notice").first.scroll_into_view_if_needed()
+    shot(page, "designer_xlsform_phone")
+    _until(lambda: "村基本情况" in _frame_text(page))
+    assert page.console_errors == []

@@ -42,9 +42,7 @@ def test_fast_and_reference_agree_on_the_test_suite(group: dict[str, Any]) -> No
         # Left to the reference (a pattern outside the shared subset): verdicts are its own.
         return
     for case in group["tests"]:
-        assert fast.is_valid(case["data"]) == reference.is_valid(case["data"]), case[
-            "description"
-        ]
+        assert fast.is_valid(case["data"]) == reference.is_valid(case["data"]), case["description"]
 
 
 def test_most_of_the_suite_goes_through_the_fast_path() -> None:

@@ -54,8 +54,10 @@ from server.links import create_link
 from server.pairings import pair
 from server.settings import Settings
 from server.users import token_hash
+from server.xlsform_import import XLSX
 from tests.conftest import form_pairs
 from tests.forms.small_forms import form, group, text
+from tests.forms.xlsform_files import HEADER, q, workbook
 from tests.roster_files import places_file
 from tests.world import (
     COUNTY,
@@ -78,6 +80,7 @@ def _jpeg() -> bytes:
 
 
 PHOTO = _jpeg()  # the house's photo in A1's and C1's answers; uploaded by each persona too
+XLSFORM = workbook([HEADER, q("text", "a", "甲", "A")])  # imported as a draft
 
 PERSONAS = (
     "anonymous",
@@ -635,6 +638,10 @@ ROWS: list[Row] = [
     Row("POST", "/design/{form_id:str}/preview", with_form("/design/household/preview", [("text", "x")]),
         DESIGNERS),
     Row("POST", "/design/{form_id:str}/qr", with_form("/design/{drafted}/qr"), DESIGNERS),
+    Row("POST", "/api/forms/{form_id:str}/draft/xlsform",
+        with_body("/api/forms/{drafted}/draft/xlsform", XLSFORM, XLSX), DESIGNERS),
+    Row("POST", "/design/{form_id:str}/xlsform",
+        with_upload("/design/{drafted}/xlsform", {}, "form.xlsx", XLSFORM), DESIGNERS),
     # A QR code's link shows one draft (no one's data) for a while, to a phone not logged in.
     PUBLIC("GET", "/preview/{token:str}", at("/preview/{preview_token}"), 200,
            at("/preview/p_not_a_token"), 404),

@@ -96,3 +96,62 @@ def test_diff_between_a_version_and_a_file_reads_as_changes(db, tmp_path, capsys
 def test_diff_of_an_unknown_version_fails_clearly(db, capsys) -> None:
     assert main(["form", "diff", "household", "1", "9", "--db", db]) == 1
     assert "9" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- import-xlsform
+
+
+def _draft(db: str, form_id: str) -> Any:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT text FROM form_drafts WHERE form_id = ?", (form_id,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def test_import_xlsform_saves_the_draft_and_lists_what_is_not_converted(
+    db, tmp_path, capsys
+) -> None:
+    from tests.forms.xlsform_files import village_survey
+
+    file = tmp_path / "village.xlsx"
+    file.write_bytes(village_survey())
+    assert main(["form", "import-xlsform", str(file), "--db", db, "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "survey row 36, type: not converted: minsheng has no audio recordings" in out
+    assert "survey row 33, relevant:" in out
+    assert "11 things not converted as written" in out
+    assert "draft of village_needs saved" in out  # the form id of the settings sheet
+    draft = _draft(db, "village_needs")
+    assert draft["title"] == "村级需求调查表" and "x-rules" in draft["properties"]["basic"]
+    assert ("cli", "form.draft.save") in _audit(db)
+    # The draft publishes as it is: it passed the check.
+    assert main(["form", "publish", "village_needs", "--db", db]) == 0
+    assert "published as version 1" in capsys.readouterr().out
+
+
+def test_import_xlsform_under_another_form_id(db, tmp_path, capsys) -> None:
+    from tests.forms.xlsform_files import HEADER, q, workbook
+
+    file = tmp_path / "small.xlsx"
+    file.write_bytes(workbook([HEADER, q("integer", "age", "年龄", "Age")]))
+    assert main(["form", "import-xlsform", str(file), "--db", db]) == 1
+    assert "--form" in capsys.readouterr().err  # no settings sheet, no form id
+    assert main(["form", "import-xlsform", str(file), "--form", "ages", "--db", db]) == 0
+    assert "survey 表第 2 行：" in capsys.readouterr().out  # the loose question's page
+    assert list(_draft(db, "ages")["properties"]["part_1"]["properties"]) == ["age"]
+
+
+def test_import_xlsform_refuses_a_broken_workbook_and_stores_nothing(db, tmp_path, capsys) -> None:
+    from tests.forms.xlsform_files import HEADER, q, workbook
+
+    file = tmp_path / "broken.xlsx"
+    file.write_bytes(workbook([HEADER, q("begin_group", "g", "组"), q("text", "a", "甲")]))
+    assert main(["form", "import-xlsform", str(file), "--form", "broken", "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert "survey 表第 2 行「type」：第 2 行的 begin_group 没有结束" in err
+    assert _draft(db, "broken") is None
+    (tmp_path / "notes.csv").write_text("type,name\n", encoding="utf-8")
+    assert (
+        main(["form", "import-xlsform", str(tmp_path / "notes.csv"), "--form", "x", "--db", db])
+        == 1
+    )
+    assert "不是 Excel 工作簿" in capsys.readouterr().err
