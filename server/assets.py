@@ -36,14 +36,15 @@ STATIC_FILES = (
     "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
-    "more.js",  # imported by app.js only for a form with alternatives, date-times or times
+    "more.js",  # imported by app.js only for a form with alternatives, date-times, times
     "photo.js",  # imported by app.js only for a form with a photo or location question
     "move.js",  # imported by app.js only to move a draft of a retired version (KEPT_LATER)
     "app.js",
 )
-# Form files the service worker keeps with the phone's other pages' (a page asks), not at
-# install: what a form's first visit does not need, even offline.
-KEPT_LATER = ("move.js",)
+# Form files the service worker does not keep at install: what only some forms load (a form
+# that does has its page hand them to the worker from the browser's cache, app.js offline),
+# and what a first visit never needs. They are kept with the phone's other pages' files.
+KEPT_LATER = ("more.js", "move.js")
 # The phone's other pages (我的联系户, a household's page, proposing a household, the
 # cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
 # worker once a page asks (sw.js MORE), since those pages open offline too; a form's

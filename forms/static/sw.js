@@ -18,9 +18,12 @@ self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
 });
 
+// 'keep': the other pages' files; {keep: [url]}: the files a page loaded before this worker
+// ran (a form's own extra code), from the browser's cache.
 self.addEventListener('message', (event) => {
-  if (event.data !== 'keep') return;
-  event.waitUntil(caches.open(STATIC).then((c) => Promise.all(MORE.map((u) => c.match(u).then((hit) => hit || c.add(u).catch(() => {}))))));
+  const own = (u) => new URL(u).origin === self.location.origin && new URL(u).pathname.startsWith('/static/');
+  const urls = event.data === 'keep' ? MORE : ((event.data && event.data.keep) || []).filter(own);
+  event.waitUntil(caches.open(STATIC).then((c) => Promise.all(urls.map((u) => c.match(u).then((hit) => hit || c.add(u).catch(() => {}))))));
 });
 
 self.addEventListener('activate', (event) => {
