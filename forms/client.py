@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from forms import messages
+from forms import form_logic, messages
 from forms.render import ANNOTATIONS, UI, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
 
@@ -82,14 +82,22 @@ def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
     return {a.value: [a.label, b.label] for a, b in zip(zh, en, strict=True)}
 
 
-def client_data(form_id: str, version: int, schema: dict[str, Any], lang: str) -> dict[str, Any]:
-    """Everything app.js needs: the schema to validate, the server's own messages, labels."""
+def client_data(
+    form_id: str, version: int, schema: dict[str, Any], lang: str, tz: str = "Asia/Shanghai"
+) -> dict[str, Any]:
+    """Everything app.js needs: the schema to validate, the server's own messages, labels,
+    and the time zone whose today the schema's rules read (the server's MINSHENG_TZ)."""
     catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
+    logic = form_logic.declares_logic(schema)
     return {
         "form": form_id,
         "version": version,
         "lang": lang,
-        "schema": validation_schema(schema),
+        "tz": tz,
+        "logic": logic,
+        "schema": form_logic.localized(validation_schema(schema), lang)
+        if logic
+        else validation_schema(schema),
         "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
         "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
         "types": messages.TYPE_NAMES,

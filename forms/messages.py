@@ -28,6 +28,15 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This question does not apply and must be left out",
     },
     "invalid": {"zh": "填写不正确", "en": "Invalid value"},
+    # A question the form works out from other answers (x-calculate, forms/form_logic.py).
+    "calculated": {
+        "zh": "此项由其他答案算出，应为 {value}",
+        "en": "Worked out from other answers: must be {value}",
+    },
+    "calculated_empty": {
+        "zh": "此项由其他答案算出，那些答案填好之前应留空",
+        "en": "Worked out from other answers: leave it empty until they are given",
+    },
     "too_many_values": {
         "zh": "答案过大：最多 {limit} 项内容",
         "en": "The answer is too large: at most {limit} values",

@@ -37,6 +37,7 @@ STATIC_FILES = (
     "store.js",
     "fields.js",
     "photo.js",  # imported by app.js only for a form with a photo or location question
+    "logic.js",  # imported by app.js only for a form with x-rules or x-calculate, once typed in
     "app.js",
 )
 # The phone's other pages (我的联系户, a household's page, proposing a household, the

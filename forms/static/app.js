@@ -5,7 +5,7 @@
 // What is shown lives in the address's #fragment, one history entry per page or record, so
 // a reload or Android's Back keeps the cadre where they were: #<id>/<n> is page n of a draft
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
-import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
+import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic, calculated } from './check.js';
 import * as store from './store.js';
 import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
@@ -439,8 +439,9 @@ function goBack() {
   else go({ id: draft.id, n: current - 1 }, 'replace');
 }
 
-function forward() {
+async function forward() {
   if (view !== 'page' || !draft || current >= REVIEW) return;
+  if (data.logic) await logic().then(recalc);
   clearIssues(pages[current]);
   const base = pages[current].dataset.path;
   const found = worded(issues(data, answers()).filter((i) => within(i.path, base) && i.path !== ''));
@@ -488,7 +489,7 @@ async function startNew() {
   }
   const last = (await mine()).filter(store.ours).sort(newest)[0], start = {};
   for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(start, path, get(last.answers, path));
-  for (const path of cfg.today || []) put(start, path, today());
+  for (const path of cfg.today || []) put(start, path, today(data.tz));
   const facts = await known(household);
   prefill(start, facts);
   const r = { id: store.newId(), form: data.form, version: data.version, household, user: store.session.user, status: 'draft', answers: start, saved: new Date().toISOString() };
@@ -606,6 +607,7 @@ async function flush() {
 // the draft is let go, and the record is shown with what becomes of it.
 async function submit() {
   if (view !== 'page' || current !== REVIEW || !draft) return;
+  if (data.logic) await logic().then(recalc);
   const given = answers();
   const found = worded(issues(data, given));
   if (found.length) {
@@ -651,14 +653,29 @@ async function renew(id) {
 
 // ---------------------------------------------------------------- events
 
-// After a change: questions shown or hidden, then the rules found again.
+// The schema's own rules and computed values (logic.js), fetched once the cadre first types
+// into a form declaring them: the first visit stays small, and the service worker keeps it.
+let logicCode = null;
+const logic = () => (logicCode = logicCode || (data.logic ? import('./logic.js').then(useLogic, () => (logicCode = null)) : Promise.resolve()));
+
+// Computed questions (read-only) show the value worked out from the answers, as they change.
+function recalc() {
+  for (const [path, value] of calculated(data, answers())) {
+    const el = form.elements.namedItem(path);
+    if (el && !(el instanceof RadioNodeList)) el.value = value === undefined ? '' : String(value);
+  }
+}
+
+// After a change: questions shown or hidden, computed values, then the rules found again.
 let settleTimer = null;
 function settle() {
   applyConditions();
+  recalc();
   liveRules();
 }
 form.addEventListener('input', (e) => {
   if (!draft || view !== 'page') return;
+  if (data.logic) logic().then(settle);
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);

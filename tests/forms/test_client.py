@@ -69,7 +69,9 @@ def _rule_cases(household: dict[str, Any]) -> list[Any]:
 def test_phone_finds_the_same_issues_as_the_server(schema, household) -> None:
     cases = _rule_cases(household)
     script = (
-        f"import {{ issues, message }} from '{STATIC / 'check.js'}';\n"
+        f"import {{ issues, message, useLogic }} from '{STATIC / 'check.js'}';\n"
+        f"import * as logic from '{STATIC / 'logic.js'}';\n"
+        "useLogic(logic);\n"
         "import fs from 'fs';\n"
         "const [data, cases] = JSON.parse(fs.readFileSync(0, 'utf8'));\n"
         "console.log(JSON.stringify(cases.map((a) => issues(data, a, '2026-01-01')"
