@@ -28,7 +28,8 @@ RUN_CORPUS = """async ([url, cases, today]) => {
     return v;
   };
   return cases.map((c) => {
-    try { return encode(logic.apply(c.rule, c.data, today)); } catch (e) { return { $js: 'throws' }; }
+    try { return encode(logic.apply(c.rule, c.data, today)); }
+    catch (e) { return { $js: 'throws' }; }
   });
 }"""
 

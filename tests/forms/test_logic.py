@@ -124,6 +124,11 @@ def test_rules_on_repeat_items_name_the_item() -> None:
 # ---------------------------------------------------------------- the form check
 
 
+DEEP: Any = True
+for _ in range(13):
+    DEEP = {"!": [DEEP]}
+
+
 def _with_rule(**rule: Any) -> dict[str, Any]:
     doc = schema()
     doc["properties"]["group"]["x-rules"] = [
@@ -149,65 +154,7 @@ def _with_rule(**rule: Any) -> dict[str, Any]:
             "",
             "",
         ),
-        (
-            {
-                "rule": {
-                    "!": [
-                        {
-                            "!": [
-                                {
-                                    "!": [
-                                        {
-                                            "!": [
-                                                {
-                                                    "!": [
-                                                        {
-                                                            "!": [
-                                                                {
-                                                                    "!": [
-                                                                        {
-                                                                            "!": [
-                                                                                {
-                                                                                    "!": [
-                                                                                        {
-                                                                                            "!": [
-                                                                                                {
-                                                                                                    "!": [
-                                                                                                        {
-                                                                                                            "!": [
-                                                                                                                {
-                                                                                                                    "!": [
-                                                                                                                        True
-                                                                                                                    ]
-                                                                                                                }
-                                                                                                            ]
-                                                                                                        }
-                                                                                                    ]
-                                                                                                }
-                                                                                            ]
-                                                                                        }
-                                                                                    ]
-                                                                                }
-                                                                            ]
-                                                                        }
-                                                                    ]
-                                                                }
-                                                            ]
-                                                        }
-                                                    ]
-                                                }
-                                            ]
-                                        }
-                                    ]
-                                }
-                            ]
-                        }
-                    ]
-                }
-            },
-            "/x-rules/0/rule",
-            "nested more than",
-        ),
+        ({"rule": DEEP}, "/x-rules/0/rule", "nested more than"),
         ({"rule": {"+": list(range(300))}}, "/x-rules/0/rule", "at most 200"),
         (
             {"rule": {"map": [[1], {"map": [[1], {"map": [[1], 1]}]}]}},
