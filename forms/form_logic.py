@@ -221,8 +221,8 @@ def fill_calculated(schema: dict[str, Any], answers: Any, today: str) -> Any:
 
 
 def localized(schema: Any, lang: str) -> Any:
-    """The schema with each x-rules message in the page's language only (zh when it has no
-    other): what the phone needs, and half the words."""
+    """The schema with each x-rules message as its words in the page's language (zh when it
+    has no other): what the phone needs, and half the words."""
     if isinstance(schema, list):
         return [localized(v, lang) for v in schema]
     if not isinstance(schema, dict):
@@ -232,7 +232,7 @@ def localized(schema: Any, lang: str) -> Any:
         out["x-calculate"] = schema["x-calculate"]
     if isinstance(schema.get("x-rules"), list):
         out["x-rules"] = [
-            {**rule, "message": {lang: rule["message"].get(lang) or rule["message"]["zh"]}}
+            {**rule, "message": rule["message"].get(lang) or rule["message"]["zh"]}
             if isinstance(rule, dict) and isinstance(rule.get("message"), dict)
             else rule
             for rule in schema["x-rules"]

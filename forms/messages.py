@@ -28,15 +28,6 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
         "en": "This question does not apply and must be left out",
     },
     "invalid": {"zh": "填写不正确", "en": "Invalid value"},
-    # A question the form works out from other answers (x-calculate, forms/form_logic.py).
-    "calculated": {
-        "zh": "此项由其他答案算出，应为 {value}",
-        "en": "Worked out from other answers: must be {value}",
-    },
-    "calculated_empty": {
-        "zh": "此项由其他答案算出，那些答案填好之前应留空",
-        "en": "Worked out from other answers: leave it empty until they are given",
-    },
     "too_many_values": {
         "zh": "答案过大：最多 {limit} 项内容",
         "en": "The answer is too large: at most {limit} values",
@@ -48,6 +39,19 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
     "more_errors": {
         "zh": "另有 {count} 处错误未列出，请先改正以上各处",
         "en": "{count} more errors not listed; fix the ones above first",
+    },
+}
+
+# A question the form works out from other answers (x-calculate, forms/form_logic.py): only
+# the server says these, since the phone fills the value itself, so the phone is not sent them.
+CALCULATE_MESSAGES: dict[str, dict[str, str]] = {
+    "calculated": {
+        "zh": "此项由其他答案算出，应为 {value}",
+        "en": "Worked out from other answers: must be {value}",
+    },
+    "calculated_empty": {
+        "zh": "此项由其他答案算出，那些答案填好之前应留空",
+        "en": "Worked out from other answers: leave it empty until they are given",
     },
 }
 
@@ -70,7 +74,7 @@ FORMAT_NAMES = {
 def _catalogue() -> dict[str, dict[str, str]]:
     from forms.rules import MESSAGES as RULE_MESSAGES
 
-    return {**SCHEMA_MESSAGES, **RULE_MESSAGES}
+    return {**SCHEMA_MESSAGES, **CALCULATE_MESSAGES, **RULE_MESSAGES}
 
 
 def render(code: str, params: dict[str, Any], lang: str) -> str:

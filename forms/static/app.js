@@ -5,7 +5,7 @@
 // What is shown lives in the address's #fragment, one history entry per page or record, so
 // a reload or Android's Back keeps the cadre where they were: #<id>/<n> is page n of a draft
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
-import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic, calculated } from './check.js';
+import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic, calculate } from './check.js';
 import * as store from './store.js';
 import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
@@ -441,7 +441,8 @@ function goBack() {
 
 async function forward() {
   if (view !== 'page' || !draft || current >= REVIEW) return;
-  if (data.logic) await logic().then(recalc);
+  await logic();
+  recalc();
   clearIssues(pages[current]);
   const base = pages[current].dataset.path;
   const found = worded(issues(data, answers()).filter((i) => within(i.path, base) && i.path !== ''));
@@ -607,7 +608,8 @@ async function flush() {
 // the draft is let go, and the record is shown with what becomes of it.
 async function submit() {
   if (view !== 'page' || current !== REVIEW || !draft) return;
-  if (data.logic) await logic().then(recalc);
+  await logic();
+  recalc();
   const given = answers();
   const found = worded(issues(data, given));
   if (found.length) {
@@ -653,18 +655,11 @@ async function renew(id) {
 
 // ---------------------------------------------------------------- events
 
-// The schema's own rules and computed values (logic.js), fetched once the cadre first types
-// into a form declaring them: the first visit stays small, and the service worker keeps it.
+// The schema's x-rules and x-calculate need logic.js, fetched once the cadre starts typing (the
+// first visit stays small; the service worker keeps it); a computed question shows its value.
 let logicCode = null;
-const logic = () => (logicCode = logicCode || (data.logic ? import('./logic.js').then(useLogic, () => (logicCode = null)) : Promise.resolve()));
-
-// Computed questions (read-only) show the value worked out from the answers, as they change.
-function recalc() {
-  for (const [path, value] of calculated(data, answers())) {
-    const el = form.elements.namedItem(path);
-    if (el && !(el instanceof RadioNodeList)) el.value = value === undefined ? '' : String(value);
-  }
-}
+const logic = () => data.logic && (logicCode = logicCode || import('./logic.js').then((m) => settle(useLogic(m)), () => (logicCode = null)));
+const recalc = () => calculate(form, data, answers());
 
 // After a change: questions shown or hidden, computed values, then the rules found again.
 let settleTimer = null;
@@ -675,7 +670,7 @@ function settle() {
 }
 form.addEventListener('input', (e) => {
   if (!draft || view !== 'page') return;
-  if (data.logic) logic().then(settle);
+  logic();
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);

@@ -282,15 +282,12 @@ export function ruleIssues(data, answers, on = today(data.tz), wrong = new Set()
   return [...declared, ...(RULES[data.form] || []).flatMap((rule) => rule(answers, on, data))];
 }
 
-// [pointer, value] of the computed questions (undefined: none yet), once logic.js is loaded.
-export const calculated = (data, answers) => (logic ? logic.calculated(data.schema, answers, today(data.tz)) : []);
+// The computed questions of `form` set to their values, once logic.js is loaded.
+export const calculate = (form, data, answers) => logic && logic.fill(form, data.schema, answers, today(data.tz));
 
-// Today where the surveys are made (the server's MINSHENG_TZ), whatever the phone's own zone.
-export function today(timeZone) {
-  const parts = new Intl.DateTimeFormat('en', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date());
-  const part = (type) => parts.find((p) => p.type === type).value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
-}
+// Today where the surveys are made (the server's MINSHENG_TZ), whatever the phone's own zone:
+// Swedish writes dates as YYYY-MM-DD.
+export const today = (timeZone) => new Date().toLocaleDateString('sv-SE', { timeZone });
 
 // Every issue with the answers, schema first, then the form's rules, one per field and code.
 export function issues(data, answers, on = today(data.tz)) {
@@ -304,7 +301,6 @@ export function issues(data, answers, on = today(data.tz)) {
 }
 
 export function message(data, issue) {
-  if (issue.message) return issue.message; // the form's own words (x-rules)
   const template = data.messages[issue.code] || data.messages.invalid;
   return template.replace(/\{(\w+)\}/g, (m, k) => (k in issue.params ? String(issue.params[k]) : m));
 }

@@ -360,7 +360,7 @@ export function prefill(start, { roster, last }) {
     if (get(last.answers, path) !== undefined) put(start, path, JSON.parse(JSON.stringify(get(last.answers, path))));
   }
   if (!roster) return start;
-  if (cfg.place) put(start, cfg.place, roster.village_code); // a form that asks for the village
+  if (cfg.place) put(start, cfg.place, roster.village_code);
   for (const [from, to] of Object.entries(r.fields || {})) if (roster[from]) put(start, to, roster[from]);
   const [path, value] = (r.category || {})[roster.category] || [];
   if (path && get(start, path) === undefined) put(start, path, value);

@@ -159,7 +159,7 @@ export function ruleIssues(schema, answers, today, lang, wrong = new Set()) {
     for (const r of node['x-rules'] || []) {
       if (!ready(node, r.rule, value) || reads(r.rule).some(([p]) => wrong.has(at + pointerOf(p)))) continue;
       if (truthy(apply(r.rule, value, today))) continue;
-      const text = r.message[lang] || r.message.zh;
+      const text = typeof r.message === 'string' ? r.message : r.message[lang] || r.message.zh; // a page's: its language's
       found.push({ path: at + pointerOf(r.field), code: r.id, params: {}, message: words(text, node, r.rule, value, today) });
     }
   }
@@ -187,4 +187,12 @@ export function calculated(schema, answers, today) {
     }
   }
   return found;
+}
+
+// The computed questions of a page's form set to their values (empty while they have none).
+export function fill(form, schema, answers, today) {
+  for (const [path, v] of calculated(schema, answers, today)) {
+    const el = form.elements.namedItem(path);
+    if (el) el.value = v ?? '';
+  }
 }
