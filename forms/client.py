@@ -13,6 +13,9 @@ from forms.render import ANNOTATIONS, UI, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs")
+# Codes only the server says, each sent with its message: an answer too large or too deep
+# (forms/bounds.py) and the count of errors past the listed ones (forms/validate.localize).
+SERVER_ONLY = frozenset(("too_many_values", "too_deep", "more_errors"))
 
 
 def validation_schema(schema: Any) -> Any:
@@ -99,7 +102,11 @@ def client_data(
         if logic
         else validation_schema(schema),
         "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
-        "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
+        "messages": {
+            code: entry.get(lang) or entry["zh"]
+            for code, entry in catalogue.items()
+            if code not in SERVER_ONLY
+        },
         "types": messages.TYPE_NAMES,
         "formats": messages.FORMAT_NAMES,
         "ui": UI[lang],

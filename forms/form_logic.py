@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from forms.issues import Issue, pointer
-from forms.logic import apply, number_text, read_var, reads, strict_equal, truthy
+from forms.logic import UNDEFINED, apply, read_var, reads, strict_equal, to_string, truthy
 
 # Half a fen, plus what binary floating point adds to 0.125 rounded to 0.13.
 TOLERANCE = 0.005 + 1e-9
@@ -107,7 +107,8 @@ def ready(node: dict[str, Any], logic: Any, value: dict[str, Any]) -> bool:
 
 
 def _shown(value: Any) -> str:
-    return "" if value is None else number_text(value) if _number(value) else str(value)
+    """A value in a message as the phone writes it (JavaScript's String(value))."""
+    return "" if value is None else to_string(value)
 
 
 def _words(text: str, logic: Any, value: dict[str, Any], today: str) -> str:
@@ -164,7 +165,7 @@ def calculated(schema: dict[str, Any], answers: Any, today: str) -> Iterator[tup
                 continue
             logic = question["x-calculate"]
             result: Any = apply(logic, value, today) if ready(node, logic, value) else None
-            if _number(result) and not math.isfinite(result):
+            if result is UNDEFINED or (_number(result) and not math.isfinite(result)):
                 result = None
             if _number(result) and question.get("type") == "number":
                 result = float(f"{result:.2f}")

@@ -25,7 +25,8 @@ Problem = tuple[str, str]
 
 RULE_KEYS = ("id", "rule", "field", "message")
 RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
-SCALARS = ("string", "number", "integer", "boolean")
+SCALARS = ("string", "number", "integer")
+CHOICES = ("oneOf", "anyOf", "enum", "const", "x-widget")
 # operation -> (fewest, most) arguments; None: no limit
 ARGUMENTS: dict[str, tuple[int, int | None]] = {
     **dict.fromkeys(("==", "===", "!=", "!==", ">", ">=", "/", "%", "in"), (2, 2)),
@@ -159,9 +160,13 @@ def _message(message: Any, at: Path) -> list[Problem]:
 def _calculation(parent: dict[str, Any], node: dict[str, Any], at: Path) -> list[Problem]:
     where = (*at, "x-calculate")
     found = logic_shape(node["x-calculate"], ("object", parent), where)
-    if node.get("type") not in SCALARS:
+    if node.get("type") not in SCALARS or any(k in node for k in CHOICES):
         found.append(
-            (pointer(*where), "a computed question is a text, a number, a whole number or yes/no")
+            (
+                pointer(*where),
+                "a computed question is a text, a number or a whole number typed in a box: not"
+                " a choice or yes/no, whose buttons a page cannot fill",
+            )
         )
     if any(op == "today" for op in _operations(node["x-calculate"])):
         found.append(

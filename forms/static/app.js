@@ -5,7 +5,7 @@
 // What is shown lives in the address's #fragment, one history entry per page or record, so
 // a reload or Android's Back keeps the cadre where they were: #<id>/<n> is page n of a draft
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
-import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic, calculate } from './check.js';
+import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic } from './check.js';
 import * as store from './store.js';
 import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
@@ -442,7 +442,6 @@ function goBack() {
 async function forward() {
   if (view !== 'page' || !draft || current >= REVIEW) return;
   await logic();
-  recalc();
   clearIssues(pages[current]);
   const base = pages[current].dataset.path;
   const found = worded(issues(data, answers()).filter((i) => within(i.path, base) && i.path !== ''));
@@ -609,7 +608,6 @@ async function flush() {
 async function submit() {
   if (view !== 'page' || current !== REVIEW || !draft) return;
   await logic();
-  recalc();
   const given = answers();
   const found = worded(issues(data, given));
   if (found.length) {
@@ -656,16 +654,15 @@ async function renew(id) {
 // ---------------------------------------------------------------- events
 
 // The schema's x-rules and x-calculate need logic.js, fetched once the cadre starts typing (the
-// first visit stays small; the service worker keeps it); a computed question shows its value.
+// first visit stays small; the service worker keeps it). Computed questions are then worked
+// out each time the answers are read (fields.js answers).
 let logicCode = null;
 const logic = () => data.logic && (logicCode = logicCode || import('./logic.js').then((m) => settle(useLogic(m)), () => (logicCode = null)));
-const recalc = () => calculate(form, data, answers());
 
-// After a change: questions shown or hidden, computed values, then the rules found again.
+// After a change: questions shown or hidden, then the rules found again.
 let settleTimer = null;
 function settle() {
   applyConditions();
-  recalc();
   liveRules();
 }
 form.addEventListener('input', (e) => {

@@ -282,8 +282,11 @@ export function ruleIssues(data, answers, on = today(data.tz), wrong = new Set()
   return [...declared, ...(RULES[data.form] || []).flatMap((rule) => rule(answers, on, data))];
 }
 
-// The computed questions of `form` set to their values, once logic.js is loaded.
-export const calculate = (form, data, answers) => logic && logic.fill(form, data.schema, answers, today(data.tz));
+// The answers with their computed questions worked out, and shown in `form`, once logic.js is loaded.
+export function calculate(form, data, answers) {
+  if (logic) logic.calculated(data.schema, answers, today(data.tz), form);
+  return answers;
+}
 
 // Today where the surveys are made (the server's MINSHENG_TZ), whatever the phone's own zone:
 // Swedish writes dates as YYYY-MM-DD.

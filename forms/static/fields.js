@@ -3,7 +3,7 @@
 // back), codes such as ID numbers read as they are written on paper, and what is known of
 // a household already (its roster entry, its last answer) filled in. Field names are
 // the JSON pointers of the answers, as forms/render.py names them.
-import { convert, prune, holds, normalizeCode, checkDigit, isDate } from './check.js';
+import { convert, prune, holds, normalizeCode, checkDigit, isDate, calculate } from './check.js';
 
 export const data = JSON.parse(document.getElementById('ms-data').textContent);
 export const T = data.ui;
@@ -24,7 +24,7 @@ function values() {
   return found;
 }
 export const rawAnswers = () => convert(data.schema, '', values());
-export const answers = () => prune(data.schema, rawAnswers());
+export const answers = () => calculate(form, data, prune(data.schema, rawAnswers()));
 
 // ---------------------------------------------------------------- conditional questions
 

@@ -174,8 +174,9 @@ function cents(v) {
 }
 
 // [pointer, value] of every computed question of the answers: undefined while it cannot be
-// worked out (a value it reads is missing) or comes out as no number.
-export function calculated(schema, answers, today) {
+// worked out (a value it reads is missing) or comes out as no number. Given a page's form,
+// each is also set in the answers and in the form's (read-only) field.
+export function calculated(schema, answers, today, form) {
   const found = [];
   for (const [node, value, at] of objects(schema, answers, '', [])) {
     for (const [k, q] of Object.entries(node.properties || {})) {
@@ -184,15 +185,12 @@ export function calculated(schema, answers, today) {
       if (v === null || (typeof v === 'number' && !Number.isFinite(v))) v = undefined;
       if (typeof v === 'number' && q.type === 'number') v = cents(v);
       found.push([at + esc(k), v]);
+      if (!form) continue;
+      if (v === undefined) delete value[k];
+      else value[k] = v;
+      const el = form.elements.namedItem(at + esc(k));
+      if (el) el.value = v ?? '';
     }
   }
   return found;
-}
-
-// The computed questions of a page's form set to their values (empty while they have none).
-export function fill(form, schema, answers, today) {
-  for (const [path, v] of calculated(schema, answers, today)) {
-    const el = form.elements.namedItem(path);
-    if (el) el.value = v ?? '';
-  }
 }

@@ -209,3 +209,36 @@ def test_check_reads_vars_inside_a_loop_against_the_items() -> None:
     ]
     doc["x-rules"][0]["rule"]["some"][1][">="][0]["var"] = "age"
     assert problems(doc) == []
+
+
+def test_check_refuses_a_computed_choice_a_page_cannot_fill() -> None:
+    doc = schema()
+    questions = doc["properties"]["group"]["properties"]
+    questions["all_poor"] = {
+        "type": "boolean",
+        "title": "全是贫困户",
+        "x-calculate": {"==": [{"var": "households"}, 3]},
+    }
+    questions["size"] = {
+        "type": "string",
+        "title": "规模",
+        "oneOf": [{"const": "s", "title": "小"}],
+        "x-calculate": "s",
+    }
+    found = dict(problems(doc))
+    assert "not a choice" in found["/properties/group/properties/all_poor/x-calculate"]
+    assert "not a choice" in found["/properties/group/properties/size/x-calculate"]
+
+
+def test_a_message_shows_read_values_as_the_phone_writes_them() -> None:
+    item = group(ok={"type": "boolean", "title": "好"}, n={"type": "number", "title": "数"})
+    item["x-rules"] = [
+        {
+            "id": "r",
+            "rule": {"and": [{"var": "ok"}, {"<": [{"var": "n"}, 1]}]},
+            "field": "n",
+            "message": {"zh": "{ok} {n} {other}"},
+        }
+    ]
+    found = rule_issues(form(g=item), {"g": {"ok": False, "n": 2.0}}, "2026-05-01")
+    assert found[0].words == {"zh": "false 2 {other}"}
