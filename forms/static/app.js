@@ -659,15 +659,16 @@ async function renew(id) {
 let logicCode = null;
 const logic = () => data.logic && (logicCode = logicCode || import('./logic.js').then((m) => settle(useLogic(m)), () => (logicCode = null)));
 
-// After a change: questions shown or hidden, then the rules found again.
+// After a change: logic.js fetched (the first time), questions shown or hidden, then the rules
+// found again.
 let settleTimer = null;
 function settle() {
+  logic();
   applyConditions();
   liveRules();
 }
 form.addEventListener('input', (e) => {
   if (!draft || view !== 'page') return;
-  logic();
   const el = e.target;
   if (el.name && el.name[0] === '/') {
     touched.add(el.name);

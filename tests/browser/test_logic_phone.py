@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import BARE, shot
+from tests.browser.test_form_browser import wait_until
 from tests.forms.test_logic import CORPUS
 from tests.logic_form import FORM_ID, schema
 
@@ -82,7 +83,7 @@ def test_phone_shows_the_computed_value_and_the_broken_rule_at_its_field(page, s
     page.fill('[name="/group/households"]', "30")
     page.fill('[name="/group/poor_households"]', "3")
     share = page.locator('[name="/group/poor_share"]')
-    page.wait_for_function("document.querySelector('[name=\"/group/poor_share\"]').value === '10'")
+    wait_until(page, "document.querySelector('[name=\"/group/poor_share\"]').value === '10'")
     assert share.get_attribute("readonly") is not None
     page.fill('[name="/group/poor_households"]', "31")
     slot = page.locator("#e\\/group\\/poor_households")
@@ -105,6 +106,6 @@ def test_household_first_visit_does_not_fetch_the_evaluator(page, server) -> Non
     page.wait_for_timeout(300)
     assert not [u for u in fetched if "/logic.js" in u]
     page.fill('[name="/survey/surveyor"]', "张三")
-    page.wait_for_function(
-        "[...performance.getEntriesByType('resource')].some((e) => e.name.includes('/logic.js'))"
+    wait_until(
+        page, "performance.getEntriesByType('resource').some((e) => /logic.js/.test(e.name))"
     )
