@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from forms import messages
+from forms import form_logic, messages
 from forms.refs import view_of
 from forms.render import ANNOTATIONS, UI, alternatives, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
+# Codes only the server says, each sent with its message: an answer too large or too deep
+# (forms/bounds.py) and the count of errors past the listed ones (forms/validate.localize).
+SERVER_ONLY = frozenset(("too_many_values", "too_deep", "more_errors"))
 
 
 def validation_schema(schema: Any) -> Any:
@@ -84,24 +87,39 @@ def option_labels(schema: dict[str, Any], at: str) -> dict[str, list[str]]:
 
 
 def client_data(
-    form_id: str, version: int, schema: dict[str, Any], lang: str, schema_key: str | None = None
+    form_id: str,
+    version: int,
+    schema: dict[str, Any],
+    lang: str,
+    schema_key: str | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """Everything app.js needs: the schema to validate, the server's own messages, labels,
-    and for a form whose view differs from it (forms/refs.py), the view its fields follow."""
+    for a form whose view differs from it (forms/refs.py) the view its fields follow, and
+    the time zone whose today the schema's rules read (the server's MINSHENG_TZ)."""
     catalogue = {**messages.SCHEMA_MESSAGES, **RULE_MESSAGES}
     shown = view_of(schema, schema_key)
     view = shown.schema
     shape: dict[str, Any] = {"view": validation_schema(view)} if shown.changed else {}
     if _needs_more(view):
         shape["more"] = True  # the page loads forms/static/more.js
+    logic = form_logic.declares_logic(schema)
     return {
         **shape,
         "form": form_id,
         "version": version,
         "lang": lang,
-        "schema": validation_schema(schema),
+        "tz": tz,
+        "logic": logic,
+        "schema": form_logic.localized(validation_schema(schema), lang)
+        if logic
+        else validation_schema(schema),
         "labels": {at: option_labels(schema, at) for at in RULE_LABELS.get(form_id, ())},
-        "messages": {code: entry.get(lang) or entry["zh"] for code, entry in catalogue.items()},
+        "messages": {
+            code: entry.get(lang) or entry["zh"]
+            for code, entry in catalogue.items()
+            if code not in SERVER_ONLY
+        },
         "types": messages.TYPE_NAMES,
         "formats": messages.FORMAT_NAMES,
         "ui": UI[lang],

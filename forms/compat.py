@@ -11,7 +11,8 @@ and make the compatibility report the designer acknowledges:
 - its type changed,
 - options removed from a choice,
 - a question newly required (a new one, or one that was optional),
-- a constraint tightened (a higher minimum, a shorter maxLength, a new pattern ...),
+- a constraint tightened (a higher minimum, a shorter maxLength, a new pattern, a new or
+  changed check of the form's own, `x-rules`, or computed value, `x-calculate` ...),
 - the condition under which a conditional question is asked changed.
 
 The rest (questions and options added, labels reworded, limits relaxed) is only
@@ -220,14 +221,25 @@ def _type_name(node: dict[str, Any]) -> str:
 
 def _shape(node: dict[str, Any]) -> tuple[str, dict[str, list[str]], dict[str, Any]]:
     """(kind, options, constraints) of a question."""
-    constraints = {k: node[k] for k in CONSTRAINTS if k in node}
+    constraints = {k: node[k] for k in CONSTRAINTS if k in node} | _logic(node)
     items = node.get("items")
     if node.get("type") == "array" and isinstance(items, dict):
         if items.get("type") == "object":
-            return "array of objects", {}, constraints
+            inner = {f"items.{k}": v for k, v in _logic(items).items()}
+            return "array of objects", {}, {**constraints, **inner}
         inner = {f"items.{k}": items[k] for k in CONSTRAINTS if k in items}
         return f"array of {_type_name(items)}", _options(items), {**constraints, **inner}
     return _type_name(node), _options(node), constraints
+
+
+def _logic(node: dict[str, Any]) -> dict[str, Any]:
+    """A question's own checks and computed value as constraints: each rule by its id (its
+    message is words), so any new or changed one may refuse what passed (forms/form_logic.py)."""
+    found = {"x-calculate": node["x-calculate"]} if "x-calculate" in node else {}
+    for rule in node.get("x-rules") or []:
+        if isinstance(rule, dict) and isinstance(rule.get("id"), str):
+            found[f"x-rules.{rule['id']}"] = rule.get("rule")
+    return found
 
 
 def _value_key(value: Any) -> str:
@@ -264,6 +276,7 @@ def diff_schemas(old: Any, new: Any) -> list[Change]:
         if worded:
             reworded = {k: new.get(k) for k in worded}
             changes.append(_change("label_changed", _root(new), old=worded, new=reworded))
+        changes += _compare_constraints(_root(old), _root(new))  # the survey's own x-rules
     gone = before.keys() - after.keys()
     changes += [
         _change("field_removed", q, breaking=True)
@@ -294,7 +307,8 @@ def compatibility(old: Any, new: Any) -> list[Change]:
 def _root(schema: dict[str, Any]) -> Question:
     en = _english(schema)
     title = str(schema.get("title") or "")
-    return Question("", "", "", title, str(en.get("title") or title), "object", {}, "", {}, {})
+    label = str(en.get("title") or title)
+    return Question("", "", "", title, label, "object", {}, "", _logic(schema), {})
 
 
 def _change(
@@ -450,6 +464,8 @@ def _text(c: Change, lang: str) -> str:
         (f"'{c.label_en}'" if en else f"「{c.label}」")
         if c.path
         else ("the form's title or help" if en else "表单的标题或说明")
+        if c.kind == "label_changed"
+        else ("the form" if en else "表单")
     )
     req = _REQUIRED_WORDS["en" if en else "zh"]
     if c.kind == "field_added":

@@ -17,6 +17,8 @@ class Issue:
     path: str  # JSON pointer into the answers, "" for the whole document
     code: str  # a key of forms.messages.MESSAGES
     params: dict[str, Any] = field(default_factory=dict)
+    # The message itself, by language, when the form wrote it (an x-rules entry's).
+    words: dict[str, str] | None = None
 
 
 def pointer(*parts: str | int) -> str:

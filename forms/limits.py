@@ -176,3 +176,11 @@ def size_problem(size: int) -> Problem | None:
     if size > MAX_TEXT_BYTES:
         return "", f"{size:,} bytes is over the limit of {_megabytes(MAX_TEXT_BYTES)}"
     return None
+
+# A form's JSON Logic (x-rules, x-calculate; forms/logic_check.py): each rule is evaluated
+# for every answer, on the phone at every keystroke, and an operation over a list inside
+# another multiplies the work by the list's length.
+MAX_LOGIC_NODES = 200  # operations and values of one rule or calculation
+MAX_LOGIC_DEPTH = 12  # operations inside one another
+MAX_LOGIC_LOOPS = 2  # map/filter/reduce/all/some/none inside one another
+MAX_RULES = 100  # x-rules entries of one object

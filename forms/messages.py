@@ -44,6 +44,19 @@ SCHEMA_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# A question the form works out from other answers (x-calculate, forms/form_logic.py): only
+# the server says these, since the phone fills the value itself, so the phone is not sent them.
+CALCULATE_MESSAGES: dict[str, dict[str, str]] = {
+    "calculated": {
+        "zh": "此项由其他答案算出，应为 {value}",
+        "en": "Worked out from other answers: must be {value}",
+    },
+    "calculated_empty": {
+        "zh": "此项由其他答案算出，那些答案填好之前应留空",
+        "en": "Worked out from other answers: leave it empty until they are given",
+    },
+}
+
 TYPE_NAMES = {
     "string": ("文字", "text"),
     "integer": ("整数", "a whole number"),
@@ -65,7 +78,7 @@ FORMAT_NAMES = {
 def _catalogue() -> dict[str, dict[str, str]]:
     from forms.rules import MESSAGES as RULE_MESSAGES
 
-    return {**SCHEMA_MESSAGES, **RULE_MESSAGES}
+    return {**SCHEMA_MESSAGES, **CALCULATE_MESSAGES, **RULE_MESSAGES}
 
 
 def render(code: str, params: dict[str, Any], lang: str) -> str:

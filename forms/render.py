@@ -313,7 +313,8 @@ def _field(
         "help": label(node, lang, "description"),
         "required": required,
         "unit": label(node, lang, "unit"),
-        "readonly": bool(node.get("readOnly")),
+        # a computed question (x-calculate) shows the value the phone or the server works out
+        "readonly": bool(node.get("readOnly") or "x-calculate" in node),
     }
     if value is None and fresh and "default" in node:
         value = node["default"]

@@ -1,9 +1,11 @@
-"""Form rules that JSON Schema cannot express.
+"""Form rules that neither JSON Schema nor the schema's own JSON Logic can express.
 
-A schema checks each answer on its own; these rules check answers against each
-other (an ID number against the birth date and sex typed beside it, the main
-cause of poverty against the members who would explain it) and against the
-world (today's date, the GB 11643 check digit). The server runs them after
+A schema checks each answer on its own, and its `x-rules` (forms/form_logic.py)
+compare answers with each other and with today (a survey date, the main cause of
+poverty against the members who would explain it). What is left here needs more
+than they can say: an ID number against the birth date and sex typed beside it,
+the GB 11643 check digit, one head among the members, a per-capita income worked
+out and rounded as the reports do, an option's label in a message. The server runs them after
 schema validation, on answers that may still be partly invalid, so every rule
 skips what it cannot check instead of raising. Each finding is an `Issue`
 whose path names the exact field a phone should mark.
@@ -64,26 +66,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "members.extra_head": {
         "zh": "第 {first} 位成员已是户主，每户只能有一位户主",
         "en": "Member {first} is already the head; a household has only one head",
-    },
-    "survey.date_in_future": {
-        "zh": "调查日期 {date} 晚于今天（{today}）",
-        "en": "Survey date {date} is after today ({today})",
-    },
-    "production.irrigated_exceeds_cultivated": {
-        "zh": "有效灌溉面积 {irrigated} 亩超过耕地面积 {cultivated} 亩",
-        "en": "Irrigated land of {irrigated} mu exceeds cultivated land of {cultivated} mu",
-    },
-    "causes.illness_without_ill_member": {
-        "zh": "主要致贫原因为因病，但没有成员的健康状况为长期慢性病或患有大病",
-        "en": "The main cause is illness, but no member has a chronic or serious illness",
-    },
-    "causes.disability_without_disabled_member": {
-        "zh": "主要致贫原因为因残，但没有成员的健康状况为残疾",
-        "en": "The main cause is disability, but no member is disabled",
-    },
-    "causes.schooling_without_student": {
-        "zh": "主要致贫原因为因学，但没有在校生",
-        "en": "The main cause is schooling costs, but no member is in school",
     },
     "causes.other_repeats_main": {
         "zh": "其他致贫原因不能包含主要致贫原因“{cause_zh}”",
@@ -242,59 +224,6 @@ def check_one_head(answers: dict[str, Any], today: date) -> Iterator[Issue]:
 # ---------------------------------------------------------------- other sections
 
 
-def check_survey_date(answers: dict[str, Any], today: date) -> Iterator[Issue]:
-    surveyed = _parse_iso_date(_section(answers, "survey").get("date"))
-    if surveyed is not None and surveyed > today:
-        yield Issue(
-            pointer("survey", "date"),
-            "survey.date_in_future",
-            {"date": surveyed.isoformat(), "today": today.isoformat()},
-        )
-
-
-def check_irrigated_land(answers: dict[str, Any], today: date) -> Iterator[Issue]:
-    production = _section(answers, "production")
-    irrigated = _number(production.get("irrigated_land"))
-    cultivated = _number(production.get("cultivated_land"))
-    if irrigated is not None and cultivated is not None and irrigated > cultivated:
-        yield Issue(
-            pointer("production", "irrigated_land"),
-            "production.irrigated_exceeds_cultivated",
-            {"irrigated": _format_amount(irrigated), "cultivated": _format_amount(cultivated)},
-        )
-
-
-def _in_school(member: dict[str, Any]) -> bool:
-    schooling = member.get("schooling")
-    return isinstance(schooling, str) and schooling != "not_in_school"
-
-
-# main cause -> (what a member must show for it, issue code)
-_CAUSE_EVIDENCE: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
-    "illness": (
-        lambda m: m.get("health") in ("chronic", "serious"),
-        "causes.illness_without_ill_member",
-    ),
-    "disability": (
-        lambda m: m.get("health") == "disabled",
-        "causes.disability_without_disabled_member",
-    ),
-    "schooling": (_in_school, "causes.schooling_without_student"),
-}
-
-
-def check_main_cause_has_member(answers: dict[str, Any], today: date) -> Iterator[Issue]:
-    """因病, 因残 and 因学 need a member who is ill, disabled or in school."""
-    main_cause = _section(answers, "causes").get("main_cause")
-    if not isinstance(main_cause, str) or main_cause not in _CAUSE_EVIDENCE:
-        return
-    if not isinstance(answers.get("members"), list):
-        return
-    shows_cause, code = _CAUSE_EVIDENCE[main_cause]
-    if not any(shows_cause(m) for _, m in _members(answers)):
-        yield Issue(pointer("causes", "main_cause"), code)
-
-
 def check_other_causes(answers: dict[str, Any], today: date) -> Iterator[Issue]:
     causes = _section(answers, "causes")
     main_cause, other_causes = causes.get("main_cause"), causes.get("other_causes")
@@ -347,12 +276,9 @@ def check_per_capita_income(answers: dict[str, Any], today: date) -> Iterator[Is
 
 RULES: dict[str, list[Rule]] = {
     "household": [
-        check_survey_date,
         check_one_head,
         check_id_numbers,
         check_duplicate_id_numbers,
-        check_irrigated_land,
-        check_main_cause_has_member,
         check_other_causes,
         check_per_capita_income,
     ],

@@ -142,6 +142,7 @@ def check_schema(schema: Any, source: str) -> None:
         raise SchemaProblem.of(source, metaschema + problems)
     # Imported here because the renderer builds on this module.
     from forms.answerable import unanswerable
+    from forms.logic_check import logic_problems
     from forms.needs import needs_problems
     from forms.patterns import pattern_problems
     from forms.refs import ViewTooBig, build_view
@@ -159,6 +160,7 @@ def check_schema(schema: Any, source: str) -> None:
     if view is not None:
         problems += [(view.where(at), why) for at, why in unanswerable(view.schema)]
     problems += needs_problems(schema)
+    problems += logic_problems(schema)
     if problems:
         raise SchemaProblem.of(source, list(dict.fromkeys(problems)))
 

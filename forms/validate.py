@@ -30,7 +30,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
-from forms import messages
+from forms import form_logic, messages
 from forms.bounds import MAX_ERRORS, oversized
 from forms.issues import Issue, pointer
 from forms.schema import canonical_json
@@ -295,12 +295,25 @@ def quickly_valid(schema: dict[str, Any], answers: Any, schema_key: str | None =
         return False
 
 
-def rule_issues(form_id: str, answers: Any, today: date) -> list[Issue]:
+def rule_issues(
+    form_id: str,
+    answers: Any,
+    today: date,
+    schema: dict[str, Any] | None = None,
+    wrong: frozenset[str] = frozenset(),
+) -> list[Issue]:
+    """The form's own rules: its schema's x-rules and x-calculate (forms/form_logic.py),
+    then its Python rules (forms/rules.py). `wrong` are the paths the schema refused: a
+    rule reading one waits, and a computed question refused there is not refused twice."""
     from forms.rules import RULES
 
     if not isinstance(answers, dict):
         return []
     found: list[Issue] = []
+    if schema is not None:
+        found += form_logic.rule_issues(schema, answers, today.isoformat(), wrong)
+        calculated = form_logic.calculate_issues(schema, answers, today.isoformat())
+        found += [i for i in calculated if i.path not in wrong]
     for rule in RULES.get(form_id, []):
         found.extend(rule(answers, today))
     return found
@@ -323,7 +336,8 @@ def check_answers(
         return too_big
     issues = schema_issues(schema, answers, schema_key)
     known = {(i.path, i.code) for i in issues}
-    for issue in rule_issues(form_id, answers, today or date.today()):
+    wrong = frozenset(i.path for i in issues)
+    for issue in rule_issues(form_id, answers, today or date.today(), schema, wrong):
         if (issue.path, issue.code) not in known:
             issues.append(issue)
     return issues
@@ -339,6 +353,12 @@ def localize(issues: Iterable[Issue], lang: str) -> list[dict[str, str]]:
         more = Issue("", "more_errors", {"count": len(listed) - MAX_ERRORS})
         listed = [*listed[:MAX_ERRORS], more]
     return [
-        {"path": i.path, "code": i.code, "message": messages.render(i.code, i.params, lang)}
+        {
+            "path": i.path,
+            "code": i.code,
+            "message": (i.words.get(lang) or i.words["zh"])
+            if i.words
+            else messages.render(i.code, i.params, lang),
+        }
         for i in listed
     ]

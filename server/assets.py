@@ -39,6 +39,7 @@ STATIC_FILES = (
     "more.js",  # imported by app.js only for a form with alternatives, date-times, times
     "photo.js",  # imported by app.js only for a form with a photo or location question
     "move.js",  # imported by app.js only to move a draft of a retired version (KEPT_LATER)
+    "logic.js",  # imported by app.js only for a form with x-rules or x-calculate, once typed in
     "app.js",
 )
 # Form files the service worker does not keep at install: what only some forms load (a form

@@ -218,7 +218,8 @@ async def phone_preview(
             switch_url="",
         )
         return _preview_response(html)
-    data = {**client_data(form_id, 0, checked.schema, lang), "csrf": ""}
+    zone = request.app.state.settings.timezone
+    data = {**client_data(form_id, 0, checked.schema, lang, zone), "csrf": ""}
     html = render_template(
         "preview.html",
         lang=lang,

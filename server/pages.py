@@ -27,6 +27,7 @@ from litestar.response import Redirect
 from markupsafe import escape
 
 from forms.client import client_data
+from forms.form_logic import fill_calculated
 from forms.form_post import answers_from_form, prune_hidden
 from forms.render import ITEM, UI, build_page, label, render_template
 from forms.schema import canonical_json
@@ -97,7 +98,7 @@ def brotli_tail(data: bytes) -> bytes:
 
 # A form's page is rendered and compressed once per version, language and address; each
 # visit adds its own last lines: the household, the session's CSRF token, who it is for.
-_pages: dict[tuple[str, int, str, str, str], _Page] = {}
+_pages: dict[tuple[str, int, str, str, str, str], _Page] = {}
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ def _render_form(
 ) -> str:
     """The page up to its last lines (see `visit_tail`)."""
     lang = request_lang(request)
-    data = client_data(form.form_id, form.version, form.schema, lang, form.schema_hash)
+    zone = request.app.state.settings.timezone  # the phone's "today" is the server's
+    data = client_data(form.form_id, form.version, form.schema, lang, form.schema_hash, zone)
     html = render_template(
         "form.html",
         lang=lang,
@@ -213,7 +215,8 @@ def _form_page(
     # language and address; each visit adds its own last lines, uncompressed, and a second
     # visit of the same session for the same household is a 304.
     lang = request_lang(request)
-    key = (form.form_id, form.version, form.schema_hash, lang, request.url.path)
+    zone: str = request.app.state.settings.timezone
+    key = (form.form_id, form.version, form.schema_hash, lang, request.url.path, zone)
     page = _pages.get(key)
     if page is None:
         if len(_pages) >= 64:
@@ -334,6 +337,8 @@ async def form_post(
     pairs = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
     key = form.schema_hash
     answers = prune_hidden(form.schema, answers_from_form(form.schema, pairs, key), key)
+    # A page without JavaScript cannot work out its computed questions: the server does.
+    fill_calculated(form.schema, answers, settings.today().isoformat())
     action = str(data.get("_action") or "send")
     lang = request_lang(request)
 

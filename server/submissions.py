@@ -396,7 +396,7 @@ async def _issues(form: FormVersion, answers: dict[str, Any], today: date | None
     """The answers' issues. A valid answer is known valid in microseconds and checked here;
     the reference's full error list can take milliseconds, so it is found off the event loop."""
     if quickly_valid(form.schema, answers, form.schema_hash):
-        return rule_issues(form.form_id, answers, today or date.today())
+        return rule_issues(form.form_id, answers, today or date.today(), form.schema)
     return await asyncio.to_thread(
         check_answers, form.form_id, form.schema, answers, today, schema_key=form.schema_hash
     )

@@ -5,7 +5,7 @@
 // What is shown lives in the address's #fragment, one history entry per page or record, so
 // a reload or Android's Back keeps the cadre where they were: #<id>/<n> is page n of a draft
 // (n = number of pages: the review), #<id> a record as sent, #list this phone's records.
-import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today } from './check.js';
+import { issues, ruleIssues, message, nodeAt, schemaIssues, idNumberIssues, typed, today, useLogic } from './check.js';
 import * as store from './store.js';
 import { data, T, form, $, fmt, get, answers, applyConditions, lock, answerText, fill, fold, refreshLines, forgetRemoved, setup, prefill, lockPlace, put } from './fields.js';
 
@@ -439,8 +439,9 @@ function goBack() {
   else go({ id: draft.id, n: current - 1 }, 'replace');
 }
 
-function forward() {
+async function forward() {
   if (view !== 'page' || !draft || current >= REVIEW) return;
+  await logic();
   clearIssues(pages[current]);
   const base = pages[current].dataset.path;
   const found = worded(issues(data, answers()).filter((i) => within(i.path, base) && i.path !== ''));
@@ -489,7 +490,7 @@ async function startNew() {
   }
   const last = (await mine()).filter(store.ours).sort(newest)[0], start = {};
   for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(start, path, get(last.answers, path));
-  for (const path of cfg.today || []) put(start, path, today());
+  for (const path of cfg.today || []) put(start, path, today(data.tz));
   const facts = await known(household);
   prefill(start, facts);
   const r = { id: store.newId(), form: data.form, version: data.version, household, user: store.session.user, status: 'draft', answers: start, saved: new Date().toISOString() };
@@ -608,6 +609,7 @@ async function flush() {
 // the draft is let go, and the record is shown with what becomes of it.
 async function submit() {
   if (view !== 'page' || current !== REVIEW || !draft) return;
+  await logic();
   const given = answers();
   const found = worded(issues(data, given));
   if (found.length) {
@@ -669,9 +671,17 @@ async function moveRetired() {
 
 // ---------------------------------------------------------------- events
 
-// After a change: questions shown or hidden, then the rules found again.
+// The schema's x-rules and x-calculate need logic.js, fetched once the cadre starts typing (the
+// first visit stays small; the service worker keeps it). Computed questions are then worked
+// out each time the answers are read (fields.js answers).
+let logicCode = null;
+const logic = () => data.logic && (logicCode = logicCode || import('./logic.js').then((m) => settle(useLogic(m)), () => (logicCode = null)));
+
+// After a change: logic.js fetched (the first time), questions shown or hidden, then the rules
+// found again.
 let settleTimer = null;
 function settle() {
+  logic();
   applyConditions();
   liveRules();
 }

@@ -225,20 +225,9 @@ export function netIncome(a) {
   return Number(fixed2(total)); // round(total, 2)
 }
 
-// main cause -> what a member must show for it, and the issue when none does
-const EVIDENCE = new Map([
-  ['illness', [(m) => m.health === 'chronic' || m.health === 'serious', 'causes.illness_without_ill_member']],
-  ['disability', [(m) => m.health === 'disabled', 'causes.disability_without_disabled_member']],
-  ['schooling', [(m) => typeof m.schooling === 'string' && m.schooling !== 'not_in_school', 'causes.schooling_without_student']],
-]);
-
 // The rules of forms/rules.py, in its order, each (answers, today, data) -> issues.
 const RULES = {
   household: [
-    function surveyDate(a, today) {
-      const survey = section(a, 'survey').date;
-      return isDate(survey || '') && survey > today ? [{ path: '/survey/date', code: 'survey.date_in_future', params: { date: survey, today } }] : [];
-    },
     function oneHead(a) {
       const members = memberList(a), found = [];
       const heads = members.filter(([, m]) => m.relation === 'head').map(([i]) => i);
@@ -272,18 +261,6 @@ const RULES = {
       }
       return found;
     },
-    function irrigatedLand(a) {
-      const { irrigated_land: irrigated, cultivated_land: cultivated } = section(a, 'production');
-      return isNumber(irrigated) && isNumber(cultivated) && irrigated > cultivated
-        ? [{ path: '/production/irrigated_land', code: 'production.irrigated_exceeds_cultivated', params: { irrigated: amount(irrigated), cultivated: amount(cultivated) } }]
-        : [];
-    },
-    function mainCauseHasMember(a) {
-      const main = section(a, 'causes').main_cause;
-      if (!EVIDENCE.has(main) || !Array.isArray(a.members)) return [];
-      const [shows, code] = EVIDENCE.get(main);
-      return memberList(a).some(([, m]) => shows(m)) ? [] : [{ path: '/causes/main_cause', code, params: {} }];
-    },
     function otherCauses(a, today, data) {
       const { main_cause: main, other_causes: others } = section(a, 'causes');
       if (typeof main !== 'string' || !Array.isArray(others) || !others.includes(main)) return [];
@@ -302,20 +279,33 @@ const RULES = {
   ],
 };
 
-// The form's own rules (forms/rules.py), on answers that may still break the schema.
-export function ruleIssues(data, answers, on = today()) {
+// The evaluator of the schema's own rules and computed values (logic.js), once loaded: a form
+// declaring x-rules or x-calculate loads it when the cadre starts typing (app.js).
+let logic = null;
+export const useLogic = (module) => (logic = module);
+
+// The form's own rules: its schema's x-rules (forms/form_logic.py), then forms/rules.py's,
+// on answers that may still break the schema.
+export function ruleIssues(data, answers, on = today(data.tz), wrong = new Set()) {
   if (!isObject(answers)) return [];
-  return (RULES[data.form] || []).flatMap((rule) => rule(answers, on, data));
+  const declared = logic ? logic.ruleIssues(data.schema, answers, on, data.lang, wrong) : [];
+  return [...declared, ...(RULES[data.form] || []).flatMap((rule) => rule(answers, on, data))];
 }
 
-export function today() {
-  const d = new Date(), p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+// The answers with their computed questions worked out, and shown in `form`, once logic.js is loaded.
+export function calculate(form, data, answers) {
+  if (logic) logic.calculated(data.schema, answers, today(data.tz), form);
+  return answers;
 }
+
+// Today where the surveys are made (the server's MINSHENG_TZ), whatever the phone's own zone:
+// Swedish writes dates as YYYY-MM-DD.
+export const today = (timeZone) => new Date().toLocaleDateString('sv-SE', { timeZone });
 
 // Every issue with the answers, schema first, then the form's rules, one per field and code.
-export function issues(data, answers, on = today()) {
-  const found = [...schemaIssues(data.schema, answers, data), ...ruleIssues(data, answers, on)];
+export function issues(data, answers, on = today(data.tz)) {
+  const schema = schemaIssues(data.schema, answers, data);
+  const found = [...schema, ...ruleIssues(data, answers, on, new Set(schema.map((i) => i.path)))];
   const seen = new Set();
   return found.filter((i) => {
     const key = i.path + ' ' + i.code;

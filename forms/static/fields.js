@@ -3,7 +3,7 @@
 // back), codes such as ID numbers read as they are written on paper, and what is known of
 // a household already (its roster entry, its last answer) filled in. Field names are
 // the JSON pointers of the answers, as forms/render.py names them.
-import { convert, prune, holds, normalizeCode, checkDigit, isDate, more } from './check.js';
+import { convert, prune, holds, normalizeCode, checkDigit, isDate, more, calculate } from './check.js';
 
 export const data = JSON.parse(document.getElementById('ms-data').textContent);
 // What the fields follow: the schema with references inlined (forms/refs.py), if it has any.
@@ -26,7 +26,7 @@ function values() {
   return found;
 }
 export const rawAnswers = () => convert(data.view, '', values());
-export const answers = () => prune(data.view, rawAnswers());
+export const answers = () => calculate(form, data, prune(data.view, rawAnswers()));
 
 // ---------------------------------------------------------------- conditional questions
 

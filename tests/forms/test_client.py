@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from forms import form_post
 from forms.client import client_data, validation_schema
@@ -69,11 +70,13 @@ def _rule_cases(household: dict[str, Any]) -> list[Any]:
 def test_phone_finds_the_same_issues_as_the_server(schema, household) -> None:
     cases = _rule_cases(household)
     script = (
-        f"import {{ issues, message }} from '{STATIC / 'check.js'}';\n"
+        f"import {{ issues, message, useLogic }} from '{STATIC / 'check.js'}';\n"
+        f"import * as logic from '{STATIC / 'logic.js'}';\n"
+        "useLogic(logic);\n"
         "import fs from 'fs';\n"
         "const [data, cases] = JSON.parse(fs.readFileSync(0, 'utf8'));\n"
         "console.log(JSON.stringify(cases.map((a) => issues(data, a, '2026-01-01')"
-        ".map((i) => [i.path, i.code, message(data, i)]).sort())));\n"
+        ".map((i) => [i.path, i.code, i.message || message(data, i)]).sort())));\n"
     )
     codes: set[str] = set()
     for lang in ("zh", "en"):
@@ -127,3 +130,15 @@ def test_phone_reads_typed_text_as_a_plain_post_does(schema) -> None:
 
     assert [as_json(v) for v in json.loads(run.stdout)] == [as_json(v) for v in server]
     assert form_post.typed(nodes["id_number"], "620523 1975 0102 123x") == "62052319750102123X"
+
+
+def test_phone_reads_today_in_the_servers_zone_not_its_own() -> None:
+    zones = ["Pacific/Kiritimati", "Pacific/Pago_Pago"]  # 25 hours apart: never the same day
+    script = (
+        f"import {{ today }} from '{STATIC / 'check.js'}';\n"
+        f"console.log(JSON.stringify({json.dumps(zones)}.map(today)));\n"
+    )
+    run = subprocess.run(
+        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout) == [datetime.now(ZoneInfo(z)).date().isoformat() for z in zones]

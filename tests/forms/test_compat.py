@@ -8,6 +8,7 @@ from typing import Any
 from forms.compat import compatibility, diff_schemas, questions
 from forms.schema import shipped_forms
 from tests.forms.small_forms import choice, form, group, text
+from tests.logic_form import schema as group_form
 
 
 def _base() -> dict[str, Any]:
@@ -177,3 +178,21 @@ def test_each_change_reads_in_both_languages() -> None:
     (change,) = compatibility(_base(), new)
     assert change.text("zh") == "删除了「姓名」"
     assert change.text("en") == "removed '姓名'"
+
+
+def test_a_new_or_changed_rule_of_the_form_is_a_tightened_constraint() -> None:
+    old = group_form()
+    new = copy.deepcopy(old)
+    rules = new["properties"]["group"]["x-rules"]
+    rules[0]["message"]["zh"] = "贫困户数超过户数"  # words only: no change to the answers
+    assert compatibility(old, new) == []
+    rules[0]["rule"] = {"<": [{"var": "poor_households"}, {"var": "households"}]}
+    new["x-rules"] = [{"id": "r", "rule": True, "field": "group", "message": {"zh": "总"}}]
+    found = [(c.kind, c.path, c.breaking) for c in compatibility(old, new)]
+    assert found == [("constraint_tightened", "", True), ("constraint_tightened", "/group", True)]
+    assert "表单" in compatibility(old, new)[0].text("zh")
+    dropped = copy.deepcopy(old)
+    dropped["properties"]["group"]["x-rules"].pop()
+    assert [(c.kind, c.breaking) for c in diff_schemas(old, dropped)] == [
+        ("constraint_relaxed", False)
+    ]
