@@ -807,9 +807,9 @@ async function offline() {
   other.searchParams.set('lang', data.lang === 'en' ? 'zh' : 'en');
   const want = controlled ? [url, other, new URL('/?lang=' + data.lang, url)] : [url];
   for (const u of want) if (!(await cache.match(u.href, { ignoreVary: true }))) await cache.add(u.href).catch(() => {});
-  const worker = (await navigator.serviceWorker.ready).active;
-  if (controlled) worker.postMessage('keep'); // the other pages' files
-  else worker.postMessage({ keep: performance.getEntriesByType('resource').map((e) => e.name) }); // this form's own
+  // Not awaited: a worker may never become ready (blocked, or its install failed offline).
+  const loaded = performance.getEntriesByType('resource').map((e) => e.name);
+  navigator.serviceWorker.ready.then((r) => r.active.postMessage(controlled ? 'keep' : { keep: loaded })); // the other pages' files, or this form's own
 }
 // Each field's checks are built while the phone is idle, so the first keystroke in a field
 // is as quick as the others.

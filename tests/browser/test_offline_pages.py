@@ -44,6 +44,7 @@ def test_english_page_uses_english_units_and_punctuation(page) -> None:
     assert units and set(units) == {"yuan"}
     page.evaluate("document.querySelectorAll('section.page').forEach((p, i) => p.hidden = i !== 0)")
     page.click("#next")  # nothing typed: the surveyor and who filled in are missing
+    page.wait_for_selector("#form-errors a")  # once the form's rules (logic.js) are in
     links = page.eval_on_selector_all("#form-errors a", "els => els.map(e => e.textContent)")
     assert "Surveyor: This field is required" in links
     assert not any("：" in text or "；" in text for text in links)
