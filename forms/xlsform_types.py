@@ -155,16 +155,6 @@ def typed(
         schema = _range(builder, row, cells, used)
     else:
         schema = dict(_SIMPLE_SCHEMAS[kind])
-        if kind in ("datetime", "time"):
-            note(
-                "type",
-                "手机上作为文字填写（"
-                + ("年-月-日T时:分" if kind == "datetime" else "时:分")
-                + "），表单检查尚不支持日期时间格式",
-                "typed as text on the phone ("
-                + ("YYYY-MM-DDTHH:MM" if kind == "datetime" else "HH:MM")
-                + "): the form check does not know date-time formats yet",
-            )
         if kind == "calculate":
             schema["readOnly"] = True
         if kind in ("barcode",):
@@ -183,8 +173,8 @@ _SIMPLE_SCHEMAS: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "barcode": {"type": "string", "maxLength": 200},
     "date": {"type": "string", "format": "date"},
-    "datetime": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"},
-    "time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "time": {"type": "string", "format": "time"},
     "image": {
         "type": "string",
         "x-widget": "photo",
