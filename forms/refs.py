@@ -146,10 +146,11 @@ class _Builder:
         for part in unquote(ref.partition("#")[2]).split("/")[1:]:
             key = part.replace("~1", "/").replace("~0", "~")
             if isinstance(node, list):
-                node, key = node[int(key)], int(key)  # type: ignore[assignment]
+                node = node[int(key)]
+                at.append(int(key))
             else:
                 node = node[key]
-            at.append(key)
+                at.append(key)
         return node, tuple(at)
 
     def parts(self, node: Any, origin: Path, seen: frozenset[Path]) -> list[Part]:

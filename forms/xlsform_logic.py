@@ -258,7 +258,7 @@ def _single_value(schema: dict[str, Any]) -> tuple[Path, list[Any]] | None:
 def literal(question: Question, value: Node) -> Any:
     """The value an answer to `question` has when XLSForm writes it as `value`."""
     if question.type == "boolean":
-        text = value.value if isinstance(value, Str) else str(value.value)  # type: ignore[union-attr]
+        text = value.value if isinstance(value, Str) else str(getattr(value, "value", value))
         if text not in question.yes_no:
             raise Unconvertible(
                 f"{text!r} 不是 ${{{question.name}}} 的答案",

@@ -25,7 +25,10 @@ CASES_FILE = HERE / "logic_cases.json"
 TODAY = "2026-05-01"
 VERSION = "2.0.5"
 
-V = lambda name: {"var": name}  # noqa: E731
+def V(name: str | int) -> dict[str, str | int]:
+    return {"var": name}
+
+
 MEMBERS = {
     "members": [
         {"name": "张三", "health": "healthy", "age": 40},

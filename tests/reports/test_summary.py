@@ -132,7 +132,7 @@ def current_answers(
         latest = dict(reviews.fetchall())
     finally:
         conn.close()
-    best: dict[str, sqlite3.Row] = {}
+    best: dict[str, tuple[tuple[str, str, int], sqlite3.Row]] = {}
     for row in rows:
         answers = json.loads(row["answers"])
         day = (answers.get("survey") or {}).get("date")
@@ -145,8 +145,8 @@ def current_answers(
         entity = row["household_id"] or row["village_code"]
         order = (day or "", row["received_at"], row["rowid"])
         if entity not in best or order > best[entity][0]:
-            best[entity] = (order, row)  # type: ignore[assignment]
-    return [json.loads(row["answers"]) for _, row in best.values()]  # type: ignore[misc]
+            best[entity] = (order, row)
+    return [json.loads(row["answers"]) for _, row in best.values()]
 
 
 def _nodes(summary: Summary) -> Iterator[Question | Repeat]:
