@@ -171,6 +171,7 @@ def _alternatives(
 ) -> None:
     """An object's oneOf/anyOf of objects: the phone asks which applies, then its questions."""
     shared = node.get("properties") or {}
+    asked: dict[str, int] = {}  # a question's name -> the alternative that asks it
     for index, branch in enumerate(node[keyword]):
         where = (*at, keyword, index)
         if not _has_title(branch):
@@ -190,8 +191,19 @@ def _alternatives(
                 )
             )
         for key, sub in (branch.get("properties") or {}).items():
-            if key not in shared:
-                _question(sub, (*where, "properties", key), found, in_repeat)
+            if key in shared:
+                continue
+            if key in asked:
+                found.append(
+                    (
+                        pointer(*where, "properties", key),
+                        f"alternatives {asked[key]} and {index} both ask {key!r}: the page "
+                        "would show it twice; ask it once in the object's own properties",
+                    )
+                )
+                continue
+            asked[key] = index
+            _question(sub, (*where, "properties", key), found, in_repeat)
 
 
 def _enum_problems(node: dict[str, Any], at: tuple[str | int, ...]) -> list[tuple[str, str]]:

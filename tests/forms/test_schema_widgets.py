@@ -92,6 +92,25 @@ def test_additional_properties_false_on_a_part_is_refused() -> None:
     assert "'b'" in found[0][1]
 
 
+def test_alternatives_asking_the_same_question_are_refused() -> None:
+    survey = form(
+        s={
+            "type": "object",
+            "title": "收入来源",
+            "oneOf": [
+                {"title": "务工", "properties": {"amount": text()}},
+                {"title": "种植", "properties": {"crop": text(), "amount": text()}},
+            ],
+        }
+    )
+    found = problems(survey)
+    assert [w for w, _ in found] == ["/properties/s/oneOf/1/properties/amount"]
+    assert "alternatives 0 and 1 both ask 'amount'" in found[0][1]
+    shared = copy.deepcopy(survey)  # asked once, in the object's own properties: fine
+    shared["properties"]["s"]["properties"] = {"amount": text()}
+    assert problems(shared) == []
+
+
 def test_a_problem_in_a_shared_definition_is_reported_where_it_is_written() -> None:
     survey = form(s=group(q={"$ref": "#/$defs/q"}))
     survey["$defs"] = {"q": {"type": "string", "title": "问", "format": "uri"}}
