@@ -215,6 +215,10 @@ def _issues_from(error: ValidationError) -> Iterator[Issue]:
         zh, en = messages.FORMAT_NAMES.get(error.validator_value, (error.validator_value,) * 2)
         yield Issue(pointer(*where), "format", {"format": zh, "format_en": en})
         return
+    if keyword in ("oneOf", "anyOf") and (inside := _in_chosen_alternative(error)):
+        for sub in inside:  # the answers took this alternative: its own issues, at their fields
+            yield from _issues_from(sub)
+        return
     if keyword in ("oneOf", "anyOf", "enum"):
         yield Issue(pointer(*where), "enum" if _is_choice(error) else "invalid")
         return
@@ -225,6 +229,33 @@ def _issues_from(error: ValidationError) -> Iterator[Issue]:
         yield Issue(pointer(*where), keyword, _limits(error))
         return
     yield Issue(pointer(*where), "invalid")
+
+
+def _in_chosen_alternative(error: ValidationError) -> list[ValidationError]:
+    """For an object's alternatives (a oneOf/anyOf of groups of questions) that its answers
+    do not pass: the errors of the alternative the answers took (the first whose own
+    questions they answer, as the page shows it: forms/render.py chosen_alternative)."""
+    branches, instance = error.validator_value, error.instance
+    if not (isinstance(branches, list) and isinstance(instance, dict)):
+        return []
+    if not all(isinstance(b, dict) and isinstance(b.get("properties"), dict) for b in branches):
+        return []
+    shared = (
+        set((error.schema or {}).get("properties") or {})
+        if isinstance(error.schema, dict)
+        else set()
+    )
+    chosen = next(
+        (i for i, b in enumerate(branches) if set(instance) & (set(b["properties"]) - shared)),
+        None,
+    )
+    if chosen is None:
+        return []
+    return [
+        e
+        for e in error.context or ()
+        if e.relative_schema_path and e.relative_schema_path[0] == chosen
+    ]
 
 
 def _is_choice(error: ValidationError) -> bool:

@@ -145,15 +145,37 @@ function at(schema, location) {
 const isChoice = (branches) => Array.isArray(branches) && branches.every((b) => b && typeof b === 'object' && 'const' in b);
 const QUOTED = /"((?:[^"\\]|\\.)*)"/g;
 
+// For an object's alternatives its answers do not pass: the keyword location of the one they
+// took (the first whose own questions they answer), whose errors are then its issues, at their
+// fields (forms/validate.py _in_chosen_alternative).
+function chosenBranches(schema, value, errors) {
+  const took = [];
+  for (const e of errors) {
+    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf') continue;
+    const owner = at(schema, e.keywordLocation.replace(/\/(oneOf|anyOf)$/, ''));
+    const branches = owner && owner[e.keyword];
+    if (!Array.isArray(branches) || !branches.every((b) => b && b.properties)) continue;
+    let answer = value;
+    for (const part of decodeURI(e.instanceLocation.slice(1)).split('/').slice(1)) answer = answer == null ? answer : answer[unesc(part)];
+    if (!isObject(answer)) continue;
+    const shared = owner.properties || {};
+    const k = branches.findIndex((b) => Object.keys(answer).some((q) => q in b.properties && !(q in shared)));
+    if (k >= 0 && errors.some((x) => x.keywordLocation.startsWith(`${e.keywordLocation}/${k}/`))) took.push(`${e.keywordLocation}/${k}/`);
+  }
+  return took;
+}
+
 // Issues {path, code, params} of `value` against `schema`, with paths under `base`.
 export function schemaIssues(schema, value, data, base = '') {
   const errors = validator(schema, false).validate(value).errors;
   const located = errors.map((e) => base + decodeURI(e.instanceLocation.slice(1)));
   const failed = new Set(located.filter((p, i) => errors[i].keyword !== 'false'));
-  const found = [];
+  const found = [], took = chosenBranches(schema, value, errors);
   errors.forEach((e, i) => {
     const path = located[i], kw = e.keyword, loc = e.keywordLocation;
-    if (/\/(oneOf|anyOf|not)\//.test(loc.replace(/\/(oneOf|anyOf)$/, ''))) return;
+    const inside = took.find((b) => loc.startsWith(b));
+    if (took.some((b) => b.startsWith(loc + '/'))) return; // its alternative's own issues say it
+    if (/\/(oneOf|anyOf|not)\//.test((inside ? loc.slice(inside.length) : loc).replace(/\/(oneOf|anyOf)$/, ''))) return;
     const limit = at(schema, loc);
     if (kw === 'required' || kw === 'dependentRequired') {
       const names = [...e.error.matchAll(QUOTED)].map((m) => m[1]);

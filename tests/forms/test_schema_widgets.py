@@ -208,6 +208,7 @@ CASES = [
     _with(main_crop="rice"),
     _with(income={"crop": "rice"}),
     _with(income={"employer": "砖厂", "crop": "corn"}),
+    _with(income={"crop": "corn", "area": -1}),  # at the field of the alternative taken
     _with(income={}),
     _with(plots=[{"name": "东坡", "seasons": [{"crop": "rice"}, {}]}]),
     {"farm": {"main_crop": "corn", "plots": []}},
@@ -238,7 +239,20 @@ def test_phone_and_server_find_the_same_issues(lang: str) -> None:
         server = localize(schema_issues(schema, answers), lang)
         codes |= {i["code"] for i in server}
         assert sorted(phone) == sorted([i["path"], i["code"], i["message"]] for i in server)
-    assert {"format", "enum", "invalid", "minProperties", "required"} <= codes
+    assert {"format", "enum", "invalid", "minProperties", "required", "minimum"} <= codes
+
+
+def test_a_wrong_answer_in_the_alternative_taken_is_shown_at_its_field() -> None:
+    schema = farm_form()
+    found = schema_issues(schema, _with(income={"crop": "rice", "area": -1}))
+    assert sorted((i.path, i.code) for i in found) == [
+        ("/farm/income/area", "minimum"),
+        ("/farm/income/crop", "enum"),
+    ]
+    # None taken yet: the group itself asks for a choice.
+    assert [(i.path, i.code) for i in schema_issues(schema, _with(income={}))] == [
+        ("/farm/income", "invalid")
+    ]
 
 
 def test_phone_types_a_date_time_and_a_time_as_a_plain_post_does() -> None:
