@@ -44,6 +44,13 @@ async def answerable_villages(db: Database, principal: Principal) -> list[Villag
     return [_choice(v) for v in found]
 
 
+async def example_villages(db: Database, limit: int = 20) -> list[VillageChoice]:
+    """The first villages of the list of places: what a form's preview offers, to show how
+    its village questions look (whoever will answer it sees their own)."""
+    rows = await db.fetch_all("SELECT * FROM villages ORDER BY code LIMIT ?", (limit,))
+    return [_choice(Village(**dict(r))) for r in rows]
+
+
 async def village_issues(
     db: Database,
     principal: Principal,

@@ -5,6 +5,7 @@ and through a page sent without JavaScript."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -121,3 +122,13 @@ async def test_page_shown_again_keeps_the_village_chosen(client) -> None:
     again = await client.post(f"/f/{FORM_ID}/v/1", content=urlencode(body), headers=FORM_POST)
     assert again.status_code == 422
     assert f'<option value="{VILLAGE_A}" selected>' in again.text
+
+
+async def test_the_designers_preview_shows_some_villages_of_the_list(client, world) -> None:
+    preview = await client.post(
+        f"/design/{FORM_ID}/preview",
+        content=urlencode({"text": json.dumps(schema(), ensure_ascii=False)}),
+        headers={**FORM_POST, **world.as_("designer")},
+    )
+    assert preview.status_code == 200
+    assert VILLAGE_A in _offered(preview.text) and "ms-villages" not in preview.text
