@@ -49,10 +49,12 @@ export async function cascade(select, labels = {}, inside = false) {
   const drop = (n) => {
     while (lists.length > n) lists.pop().closest('.lvl').remove();
   };
+  let run = 0; // lists drawn again from the <select> (a saved answer put back) start a new run
   // The list of the places under `parent`, after the list it was chosen in (or first).
-  async function level(parent, after) {
+  async function level(parent, after, mine = run) {
     drop(after);
     const found = ((await children(full(parent))) || []).filter(leads);
+    if (mine !== run) return; // drawn again meanwhile
     if (!found.length) return lists.length === 0 && box.remove();
     const q = box.appendChild(document.createElement('div')), label = q.appendChild(document.createElement('label'));
     const list = document.createElement('select');
@@ -76,7 +78,7 @@ export async function cascade(select, labels = {}, inside = false) {
       if (chosen && chosen.level !== 'village') level(chosen.prefix, here);
       else drop(here);
     });
-    if (picked && picked.level !== 'village') await level(picked.prefix, here);
+    if (picked && picked.level !== 'village') await level(picked.prefix, here, mine);
   }
   const q = select.closest('.q');
   // What the question answers, in words: the village under its township.
@@ -91,5 +93,6 @@ export async function cascade(select, labels = {}, inside = false) {
   if (!lists.length) return; // offline with nothing kept: the plain list stays
   plain.hidden = true;
   said();
-  if (inside) select.form.addEventListener('ms-filled', () => (said(), level(top, 0)));
+  const shown = () => (lists.length ? lists[lists.length - 1].value : '') === select.value;
+  if (inside) select.form.addEventListener('ms-filled', () => (said(), shown() || level(top, 0, ++run)));
 }
