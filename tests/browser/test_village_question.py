@@ -17,7 +17,7 @@ from forms.demo import demo_households, demo_villages
 from server.db import Database, now_iso
 from server.form_versions import publish
 from server.testing import live_server
-from tests.browser.conftest import BARE, _bare, new_phone, new_tab, shot
+from tests.browser.conftest import BARE, _bare, log_in, new_phone, new_tab, shot
 from tests.browser.test_form_browser import api, open_form, tap, to_summary, wait_until
 from tests.places_form import FORM_ID, schema
 from tests.world import VILLAGE_A, VILLAGE_B, World, seed_file
@@ -118,4 +118,32 @@ def test_cadre_picks_a_township_then_a_village_and_it_is_stored(browser, server)
     page.wait_for_selector(TOWNSHIP)
     page.select_option(TOWNSHIP, label="磐安镇")
     _wait_options(page, ["请选择", "石家窑村"])
+    context.close()
+
+
+def test_without_javascript_the_village_is_chosen_from_one_list_by_township(
+    browser, server
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        base_url=server,
+        locale="zh-CN",
+        java_script_enabled=False,
+    )
+    log_in(context)
+    page = context.new_page()
+    page.goto(f"/f/{FORM_ID}?household={BARE}")
+    plain = '[name="/visit/village"]'
+    groups = page.eval_on_selector_all(
+        f"{plain} optgroup", "gs => gs.map((g) => [g.label, [...g.children].map((o) => o.text)])"
+    )
+    assert groups == [["磐安镇", ["石家窑村"]], ["大石镇", ["南坪村"]]]
+    page.select_option(plain, VILLAGE_B)
+    page.fill('[name="/visit/note"]', "修路")
+    shot(page, "village-question-no-javascript")
+    assert not page.evaluate("document.documentElement.scrollWidth > innerWidth")
+    page.click("#send")
+    page.wait_for_url("**/done/**")
+    [stored] = api(server, f"/api/forms/{FORM_ID}/submissions")["items"]
+    assert stored["answers"]["visit"] == {"village": VILLAGE_B, "note": "修路"}
     context.close()
