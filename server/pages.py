@@ -251,24 +251,20 @@ def _form_page(
     offered = {
         c.split(";")[0].strip() for c in request.headers.get("accept-encoding", "").split(",")
     }
-    if context.villages is not None:
-        # Each visitor's villages go where the page marks them (forms/places.py), so this
-        # page is compressed for each visit (quickly: it is a small form's), not spliced.
-        whole = fill_villages(page.html, list(context.villages)).encode() + tail
-        if "br" in offered:
-            body, headers["Content-Encoding"] = brotli.compress(whole, quality=5), "br"
-        elif "gzip" in offered:
-            body = gzip.compress(whole, compresslevel=6, mtime=0)
-            headers["Content-Encoding"] = "gzip"
-        else:
-            body = whole
-    elif "br" in offered:
+    if "br" in offered and context.villages is None:
         body, headers["Content-Encoding"] = page.br + brotli_tail(tail), "br"
+        return Response(body, media_type=MediaType.HTML, headers=headers)
+    # A page with village questions has each visitor's villages put where it marks them
+    # (forms/places.py): it is compressed for each visit, at a quick setting, not spliced.
+    shown = page.html if context.villages is None else fill_villages(page.html, [*context.villages])
+    whole = shown.encode() + tail
+    if "br" in offered:
+        body, headers["Content-Encoding"] = brotli.compress(whole, quality=5), "br"
     elif "gzip" in offered:
-        body = gzip.compress(page.html.encode() + tail, compresslevel=6, mtime=0)
+        body = gzip.compress(whole, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
     else:
-        body = page.html.encode() + tail
+        body = whole
     return Response(body, media_type=MediaType.HTML, headers=headers)
 
 

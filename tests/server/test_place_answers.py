@@ -132,3 +132,11 @@ async def test_the_designers_preview_shows_some_villages_of_the_list(client, wor
     )
     assert preview.status_code == 200
     assert VILLAGE_A in _offered(preview.text) and "ms-villages" not in preview.text
+
+
+async def test_every_encoding_of_the_page_carries_the_visitors_villages(client) -> None:
+    await _published(client)
+    for encoding in ("br", "gzip", "identity"):
+        page = await client.get(f"/f/{FORM_ID}", headers={"Accept-Encoding": encoding})
+        assert page.headers.get("content-encoding", "identity") == encoding
+        assert _offered(page.text) == [VILLAGE_A] and page.text.endswith("</html>\n")
