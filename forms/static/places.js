@@ -66,6 +66,8 @@ export async function cascade(select, labels = {}, inside = false) {
     q.lastChild.appendChild(list);
     list.add(new Option(labels.choose || '—', ''));
     for (const p of found) list.add(new Option(p.name, p.prefix));
+    list.disabled = select.disabled; // a sent record's lists, drawn again, stay locked (fields.js lock)
+    list._locked = select._locked;
     lists.push(list);
     const here = lists.length;
     const picked = found.find((p) => select.value && select.value.startsWith(p.prefix));
