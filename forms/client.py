@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from forms import form_logic, messages
+from forms.places import VILLAGE
 from forms.refs import view_of
 from forms.render import ANNOTATIONS, UI, alternatives, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
@@ -151,13 +152,16 @@ def _repeats(node: dict[str, Any]) -> bool:
 
 def _needs_more(view: Any) -> bool:
     """Whether the phone needs forms/static/more.js: an object's alternatives, a date-time or
-    a time somewhere in the form."""
+    a time, or a village question (which more.js turns into a township and a village list)
+    somewhere in the form."""
     stack = [view]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            if node.get("format") in ("date-time", "time") or (
-                node.get("type") == "object" and alternatives(node)
+            if (
+                node.get("format") in ("date-time", "time")
+                or node.get("x-widget") == VILLAGE
+                or (node.get("type") == "object" and alternatives(node))
             ):
                 return True
             items = node.get("items")

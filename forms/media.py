@@ -55,55 +55,70 @@ def widget_problems(node: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
     return found
 
 
-# Where a schema's photo questions are, worked out once per schema (key: its hash): the
-# answers are then walked only along those paths, and not at all for a form without one.
-_SHAPES: dict[str, Any] = {}
+# Where a schema's questions of one widget are, worked out once per schema and widget (key:
+# its hash): the answers are then walked only along those paths, and not at all for a form
+# without one.
+_SHAPES: dict[tuple[str, str], Any] = {}
 
 
 def photo_refs(
     schema: dict[str, Any], answers: Any, schema_key: str | None = None
 ) -> list[tuple[str, str]]:
     """(JSON pointer of the answer, photo id) of every photo the answers name, in order."""
+    return widget_answers(schema, answers, PHOTO, schema_key)
+
+
+def widget_answers(
+    schema: dict[str, Any], answers: Any, widget: str, schema_key: str | None = None
+) -> list[tuple[str, str]]:
+    """(JSON pointer, answer) of every non-empty text answer to a question with this
+    `x-widget` (a photo's id, a village's code), in order."""
+    shape = widget_shape(schema, widget, schema_key)
+    return list(_answers(shape, widget, answers, "")) if shape is not None else []
+
+
+def widget_shape(schema: dict[str, Any], widget: str, schema_key: str | None = None) -> Any:
+    """The schema cut down to the paths that lead to a question with this `x-widget`;
+    None for a form without one."""
     if schema_key is None:
-        shape = _photo_shape(form_view(schema))
-    elif schema_key in _SHAPES:
-        shape = _SHAPES[schema_key]
-    else:
+        return _shape(form_view(schema), widget)
+    key = (schema_key, widget)
+    if key not in _SHAPES:
         if len(_SHAPES) >= 256:
             _SHAPES.clear()
-        shape = _SHAPES[schema_key] = _photo_shape(form_view(schema, schema_key))
-    return list(_photos(shape, answers, "")) if shape is not None else []
+        _SHAPES[key] = _shape(form_view(schema, schema_key), widget)
+    return _SHAPES[key]
 
 
-def _photo_shape(node: Any) -> Any:
-    """The schema cut down to the paths that lead to a photo: PHOTO for a photo, an
-    object's {key: shape}, an array's [shape]; None where no photo is below."""
+def _shape(node: Any, widget: str) -> Any:
+    """The schema cut down to the paths that lead to the widget: `widget` for one of its
+    questions, an object's {key: shape}, an array's [shape]; None where none is below."""
     if not isinstance(node, dict):
         return None
-    if node.get("x-widget") == PHOTO:
-        return PHOTO
+    if node.get("x-widget") == widget:
+        return widget
     kind = node.get("type")
     if kind == "object":
-        inner = {key: _photo_shape(sub) for key, sub in _properties(node).items()}
+        inner = {key: _shape(sub, widget) for key, sub in _properties(node).items()}
         kept = {key: shape for key, shape in inner.items() if shape is not None}
         return kept or None
     if kind == "array":
-        items = _photo_shape(node.get("items"))
+        items = _shape(node.get("items"), widget)
         return [items] if items is not None else None
     return None
 
 
-def _photos(shape: Any, answers: Any, at: str) -> Iterator[tuple[str, str]]:
-    if shape == PHOTO:
+def _answers(shape: Any, widget: str, answers: Any, at: str) -> Iterator[tuple[str, str]]:
+    if shape == widget:
         if isinstance(answers, str) and answers:
             yield at, answers
     elif isinstance(shape, dict) and isinstance(answers, dict):
         for key, sub in shape.items():
             if key in answers:
-                yield from _photos(sub, answers[key], at + pointer(key))
+                yield from _answers(sub, widget, answers[key], at + pointer(key))
     elif isinstance(shape, list) and isinstance(answers, list):
         for index, item in enumerate(answers):
-            yield from _photos(shape[0], item, f"{at}/{index}")
+            yield from _answers(shape[0], widget, item, f"{at}/{index}")
 
 
 def _properties(node: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from forms.issues import pointer
 from forms.media import LOCATION, PHOTO
+from forms.places import LEVELS, VILLAGE, village_mark
 from forms.refs import form_view
 from forms.schema import canonical_json
 from forms.validate import validator_for
@@ -79,7 +80,7 @@ class Field:
     """One question, group or repeat group of the page, with its current answer and errors."""
 
     # text textarea number date email tel radio select checkboxes yesno const group repeat
-    # photo location
+    # photo location village
     kind: str
     name: str  # JSON pointer of the answer
     type: str  # the JSON type the answer converts to
@@ -320,6 +321,8 @@ def _field(
         value = node["default"]
     if widget == PHOTO:
         return Field(kind=PHOTO, value=value, **common)
+    if widget == VILLAGE:  # its villages are each visitor's own: see forms/places.py
+        return Field(kind=VILLAGE, value=value, **common)
     if widget == LOCATION and kind_type == "object":
         # Its parts are filled by the phone's GPS, never typed: carried as hidden fields.
         fix = value if isinstance(value, dict) else {}
@@ -751,6 +754,8 @@ def environment() -> Environment:
     )
     env.globals["UI"] = UI
     env.globals["MEDIA_UI"] = MEDIA_UI
+    env.globals["PLACES_UI"] = LEVELS
+    env.globals["village_mark"] = village_mark
     # The page's data for its script as UTF-8 rather than \\u escapes (a Chinese character
     # is 3 bytes, not 6) and without spaces: about 0.5 KB less on a first visit, compressed.
     # `tojson` still escapes < > & and ' for a <script> element.

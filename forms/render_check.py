@@ -12,8 +12,9 @@ from typing import Any
 
 from forms.issues import pointer
 from forms.media import LOCATION, PHOTO, widget_problems
+from forms.places import VILLAGE, village_problems
 
-WIDGETS = {"radio", "select", "checkboxes", "textarea", "yesno", PHOTO, LOCATION}
+WIDGETS = {"radio", "select", "checkboxes", "textarea", "yesno", PHOTO, LOCATION, VILLAGE}
 # the only formats both the server and the phone check (forms/validate.py FORMAT_CHECKER)
 FORMATS = {"date", "email", "date-time", "time"}
 SCALARS = {"string", "integer", "number", "boolean"}
@@ -94,6 +95,8 @@ def _question(
         found.extend((pointer(*at, *where), problem) for where, problem in problems)
         if widget == LOCATION or problems:
             return  # a location's parts are not questions of their own
+    if widget == VILLAGE:
+        found.extend((pointer(*at, *where), why) for where, why in village_problems(node))
     choice_kw = next((k for k in ("oneOf", "anyOf") if k in node), None)
     if choice_kw and kind == "object" and _is_alternatives(node[choice_kw]):
         _alternatives(node, choice_kw, at, found, in_repeat)

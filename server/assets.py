@@ -36,7 +36,9 @@ STATIC_FILES = (
     "photos.js",  # imported by store.js only for an answer naming a photo
     "store.js",
     "fields.js",
-    "more.js",  # imported by app.js only for a form with alternatives, date-times, times
+    "places.js",  # imported by more.js only for a form with a village question (and home.js)
+    "more.js",  # imported by app.js only for a form with alternatives, date-times, times or
+    # village questions
     "photo.js",  # imported by app.js only for a form with a photo or location question
     "move.js",  # imported by app.js only to move a draft of a retired version (KEPT_LATER)
     "logic.js",  # imported by app.js only for a form with x-rules or x-calculate, once typed in
@@ -45,14 +47,14 @@ STATIC_FILES = (
 # Form files the service worker does not keep at install: what only some forms load (a form
 # that does has its page hand them to the worker from the browser's cache, app.js offline),
 # and what a first visit never needs. They are kept with the phone's other pages' files.
-KEPT_LATER = ("more.js", "move.js")
+KEPT_LATER = ("places.js", "more.js", "move.js")
 # The phone's other pages (我的联系户, a household's page, proposing a household, the
 # cadre's needs at /needs/mine): not loaded by the form page, but kept by the service
 # worker once a page asks (sw.js MORE), since those pages open offline too; a form's
 # first visit does not ask, to stay small. Some import the form's
 # modules, so they come after them. /needs/mine is styled as the staff pages are, so
 # admin.css is kept too; needs.js keeps the cadre's steps on the phone until sent.
-PHONE_FILES = ("home.css", "places.js", "home.js", "admin.css", "needs.css", "needs.js")
+PHONE_FILES = ("home.css", "home.js", "admin.css", "needs.css", "needs.js")
 # The designer's page and phone preview: served like the others, but not kept by the
 # service worker, which keeps what the phone needs. After STATIC_FILES: preview.js
 # imports fields.js.

@@ -12,7 +12,10 @@
   household of a village paired with them; records the steps taken on those
   households' needs; reads the reports (and form summaries) of villages paired with
   them; makes and revokes those households' own links, and prints their QR sheet.
-- household (a personal link): fills its own form for itself, nothing else.
+  In a village question (forms/places.py) an official names a village of their area,
+  a cadre one they work in (paired whole or through a household).
+- household (a personal link): fills its own form for itself, nothing else; in a village
+  question it may name only its own village.
 - photos (server/media.py): uploaded by whoever fills forms, read as the answer naming
   them is read (before one does, by their uploader only).
 
@@ -245,6 +248,18 @@ async def _works_in(db: Database, p: Principal, r: Resource) -> bool:
     return bool(rows)
 
 
+async def _name_village(db: Database, p: Principal, r: Resource) -> bool:
+    """village.answer: name a village in an answer (a village question, forms/places.py):
+    where one works (as household.propose), and for a household's link its own village."""
+    _, village = _where(r)
+    if p.kind == "link":
+        row = await db.fetch_one(
+            "SELECT village_code FROM households WHERE id = ?", (p.household_id or "",)
+        )
+        return row is not None and village is not None and row["village_code"] == village
+    return await _works_in(db, p, r)
+
+
 async def _review(db: Database, p: Principal, r: Resource) -> bool:
     _, village = _where(r)
     return p.role == "official" and _under(p.place_prefix, village)
@@ -306,6 +321,7 @@ RULES: dict[str, Any] = {
     "household.list": _list,
     "household.propose": _works_in,
     "household.review": _review,
+    "village.answer": _name_village,
     "link.manage": _link,
     # a village's printed QR sheet; it lists only the households one may make links for
     "link.sheet": _works_in,

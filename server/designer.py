@@ -35,6 +35,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from forms.client import client_data
+from forms.places import fill_villages, has_mark
 from forms.render import build_page, render_template
 from forms.schema import form_id_problem
 from server.assets import asset_url
@@ -64,6 +65,7 @@ from server.form_versions import get_version
 from server.html import principal_of, render_page
 from server.http import request_lang
 from server.pages import CSP, SECURITY_HEADERS
+from server.place_answers import example_villages
 from server.settings import Settings
 from server.xlsform_import import UPLOAD_LIMIT, import_workbook, uploaded
 
@@ -235,6 +237,8 @@ async def phone_preview(
         asset=asset_url,
         switch_url="",
     )
+    if has_mark(html):  # a village question: how it looks, with some villages of the list
+        html = fill_villages(html, await example_villages(request.app.state.db))
     return _preview_response(html)
 
 

@@ -29,6 +29,7 @@ from markupsafe import escape
 from forms.client import client_data
 from forms.form_logic import fill_calculated
 from forms.form_post import answers_from_form, prune_hidden
+from forms.places import VillageChoice, fill_villages, has_village_question
 from forms.render import ITEM, UI, build_page, label, render_template
 from forms.schema import canonical_json
 from server.assets import (
@@ -44,6 +45,7 @@ from server.errors import AppError, not_found
 from server.form_versions import FormVersion, get_version, version_states
 from server.households import HouseholdRecord, household_in_scope
 from server.http import request_lang
+from server.place_answers import answerable_villages
 from server.places import place_names
 from server.settings import Settings
 from server.submissions import SubmissionCreate, create_submission, get_submission
@@ -112,6 +114,9 @@ class FormContext:
     # moves its drafts of a retired version to the current one (forms/static/move.js).
     current: int | None = None
     retired: tuple[int, ...] = ()
+    # The villages its village questions offer this visitor (forms/places.py); None for a
+    # form without one, whose page is then the same for everyone up to its last lines.
+    villages: tuple[VillageChoice, ...] | None = None
 
     @property
     def household_id(self) -> str | None:
@@ -124,14 +129,19 @@ async def form_context(
     """Authorize opening a form (for a household, when one is named)."""
     await require(db, principal, "form.read", Form(form.form_id))
     current, retired = await version_states(db, form.form_id)
+    villages = None
+    if has_village_question(form.schema, form.schema_hash):
+        villages = tuple(await answerable_villages(db, principal))
     if principal.kind == "link":
         household_id = principal.household_id
     if not household_id:
-        return FormContext(principal, None, current=current, retired=retired)
+        return FormContext(principal, None, current=current, retired=retired, villages=villages)
     household = await household_in_scope(db, principal, "submission.create", household_id)
     names = await place_names(db, [household.village_code])
     place = names.get(household.village_code, "")
-    return FormContext(principal, household, place, current=current, retired=retired)
+    return FormContext(
+        principal, household, place, current=current, retired=retired, villages=villages
+    )
 
 
 def _switch_url(request: Request[Any, Any, Any], lang: str) -> str:
@@ -226,6 +236,8 @@ def _form_page(
     # The same session and household is the same page, whenever it was made: a 304 leaves
     # the phone the copy it has, whose `at` is still after that session's login.
     same = visit_tail(context, "").encode()
+    if context.villages is not None:  # and the same villages offered, for a village question
+        same += msgspec.json.encode(context.villages)
     etag = '"' + hashlib.sha256(page.digest.encode() + same).hexdigest()[:20] + '"'
     tail = visit_tail(context, now_iso()).encode()
     headers = {
@@ -239,13 +251,20 @@ def _form_page(
     offered = {
         c.split(";")[0].strip() for c in request.headers.get("accept-encoding", "").split(",")
     }
-    if "br" in offered:
+    if "br" in offered and context.villages is None:
         body, headers["Content-Encoding"] = page.br + brotli_tail(tail), "br"
+        return Response(body, media_type=MediaType.HTML, headers=headers)
+    # A page with village questions has each visitor's villages put where it marks them
+    # (forms/places.py): it is compressed for each visit, at a quick setting, not spliced.
+    shown = page.html if context.villages is None else fill_villages(page.html, [*context.villages])
+    whole = shown.encode() + tail
+    if "br" in offered:
+        body, headers["Content-Encoding"] = brotli.compress(whole, quality=5), "br"
     elif "gzip" in offered:
-        body = gzip.compress(page.html.encode() + tail, compresslevel=6, mtime=0)
+        body = gzip.compress(whole, compresslevel=6, mtime=0)
         headers["Content-Encoding"] = "gzip"
     else:
-        body = page.html.encode() + tail
+        body = whole
     return Response(body, media_type=MediaType.HTML, headers=headers)
 
 
@@ -345,6 +364,8 @@ async def form_post(
     def again(status: int, **extra: Any) -> Response[Any]:
         tail = visit_tail(context, now_iso())
         html = _render_form(request, form, answers=answers, **extra) + tail
+        if context.villages is not None:
+            html = fill_villages(html, list(context.villages))
         return Response(
             html,
             status_code=status,

@@ -42,6 +42,7 @@ from server.http import documented_body, json_body, request_lang
 from server.media import attach_media
 from server.needs_sync import sync_needs
 from server.pagination import MAX_OFFSET, check_offset, decode_cursor, encode_cursor
+from server.place_answers import village_issues
 from server.reviews import Review, latest_review
 from server.settings import Settings
 from server.subjects import Subject, subject_of
@@ -360,6 +361,9 @@ async def _checked(
     if form.status != "published":
         raise await retired_error(db, form_id, body.version)
     issues = await _issues(form, body.answers, today)
+    wrong = {issue.path for issue in issues}  # a code the schema refused is not looked up
+    named = await village_issues(db, principal, form.schema, body.answers, form.schema_hash)
+    issues += [issue for issue in named if issue.path not in wrong]
     if issues:
         raise AppError(
             422,
@@ -517,7 +521,9 @@ _CREATE_ERRORS = documented_errors(
         " `household_unknown`, `village_required`, `village_unknown`), invalid answers"
         " (`invalid_answers`: `errors` lists path, code and message of each), or"
         " `corrects` names no answer of this household (`corrects_unknown`), or a photo it"
-        " names was not uploaded first by its sender (`photo_missing`, `errors` at each)",
+        " names was not uploaded first by its sender (`photo_missing`, `errors` at each), or"
+        " a village question names a village not on the list of places (`village_unknown`)"
+        " or not one of the sender's (`village_not_yours`), in `errors` at the question",
         503: "the database is busy or its storage failed; nothing stored, retry later",
         507: "the server's storage is full; nothing stored, retry later",
     }

@@ -71,3 +71,14 @@ more.fill = (saved) => {
     for (const r of form.querySelectorAll(`[name="${el.dataset.alt}"][value="${el.dataset.altI}"]`)) r.checked = true;
   }
 };
+
+// A village question (forms/places.py): its villages, put in its list by the server, chosen
+// as a township, then one of its villages (places.js, fetched for such a form only).
+if (typeof document !== 'undefined') {
+  const villages = document.querySelectorAll('#form select[data-places]');
+  if (villages.length) {
+    import('./places.js').then(({ cascade }) => {
+      for (const select of villages) cascade(select, JSON.parse(select.dataset.places), true);
+    });
+  }
+}

@@ -6,7 +6,10 @@
 // without JavaScript shows, and what may be chosen) into one list per level below the
 // places its villages share, each offering only what leads to one of them; with
 // data-root="<code prefix>" and no options, any village under that place. The <select>
-// keeps the value chosen, so the form sends what it always did.
+// keeps the value chosen, so the form sends what it always did. `inside` (a form's village
+// question, forms/places.py): the lists go into the question, in place of its <select>, so
+// its label and errors stay in view; the question says its answer as "township village" for
+// the summary, and the lists follow the <select> when a saved answer is put in the form.
 const KEY = 'ms-places:';
 const WIDTHS = [2, 4, 6, 9, 12];
 
@@ -34,7 +37,7 @@ function root(codes) {
   return codes[0].slice(0, width);
 }
 
-export async function cascade(select, labels = {}) {
+export async function cascade(select, labels = {}, inside = false) {
   const allowed = [...select.options].map((o) => o.value).filter(Boolean);
   const top = select.dataset.root || (allowed.length > 1 ? root(allowed) : null);
   if (!top) return; // one village, or none: nothing to pick between
@@ -43,14 +46,19 @@ export async function cascade(select, labels = {}) {
   const box = document.createElement('div');
   box.className = 'cascade';
   const lists = [];
+  const drop = (n) => {
+    while (lists.length > n) lists.pop().closest('.lvl').remove();
+  };
+  let run = 0; // lists drawn again from the <select> (a saved answer put back) start a new run
   // The list of the places under `parent`, after the list it was chosen in (or first).
-  async function level(parent, after) {
-    while (lists.length > after) lists.pop().closest('.q').remove();
+  async function level(parent, after, mine = run) {
+    drop(after);
     const found = ((await children(full(parent))) || []).filter(leads);
+    if (mine !== run) return; // drawn again meanwhile
     if (!found.length) return lists.length === 0 && box.remove();
     const q = box.appendChild(document.createElement('div')), label = q.appendChild(document.createElement('label'));
     const list = document.createElement('select');
-    q.className = 'q';
+    q.className = inside ? 'lvl' : 'q lvl';
     list.id = `${select.id}-${found[0].level}`;
     label.htmlFor = list.id;
     label.textContent = labels[found[0].level] || found[0].level;
@@ -58,6 +66,8 @@ export async function cascade(select, labels = {}) {
     q.lastChild.appendChild(list);
     list.add(new Option(labels.choose || '—', ''));
     for (const p of found) list.add(new Option(p.name, p.prefix));
+    list.disabled = select.disabled; // a sent record's lists, drawn again, stay locked (fields.js lock)
+    list._locked = select._locked;
     lists.push(list);
     const here = lists.length;
     const picked = found.find((p) => select.value && select.value.startsWith(p.prefix));
@@ -65,14 +75,26 @@ export async function cascade(select, labels = {}) {
     list.addEventListener('change', () => {
       const chosen = found.find((p) => p.prefix === list.value);
       select.value = chosen && chosen.level === 'village' ? chosen.code : '';
-      select.dispatchEvent(new Event('change', { bubbles: true }));
+      said();
+      for (const type of ['input', 'change']) select.dispatchEvent(new Event(type, { bubbles: true }));
       if (chosen && chosen.level !== 'village') level(chosen.prefix, here);
-      else while (lists.length > here) lists.pop().closest('.q').remove();
+      else drop(here);
     });
-    if (picked && picked.level !== 'village') await level(picked.prefix, here);
+    if (picked && picked.level !== 'village') await level(picked.prefix, here, mine);
   }
   const q = select.closest('.q');
-  q.after(box);
+  // What the question answers, in words: the village under its township.
+  const said = () => {
+    if (!inside) return;
+    const o = select.selectedOptions[0];
+    q.dataset.answer = o && o.value ? `${o.parentElement.label || ''} ${o.textContent}`.trim() : '';
+  };
+  const plain = inside ? select.closest('.in') : q;
+  plain.before(box);
   await level(top, 0);
-  if (lists.length) q.hidden = true; // offline with nothing kept: the plain list stays
+  if (!lists.length) return; // offline with nothing kept: the plain list stays
+  plain.hidden = true;
+  said();
+  const shown = () => (lists.length ? lists[lists.length - 1].value : '') === select.value;
+  if (inside) select.form.addEventListener('ms-filled', () => (said(), shown() || level(top, 0, ++run)));
 }
