@@ -13,6 +13,7 @@ from forms.places import VILLAGE
 from forms.refs import view_of
 from forms.render import ANNOTATIONS, UI, alternatives, choices
 from forms.rules import MESSAGES as RULE_MESSAGES
+from forms.schema import form_subject
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 # Codes only the server says, each sent with its message: an answer too large or too deep
@@ -105,6 +106,8 @@ def client_data(
     if _needs_more(view):
         shape["more"] = True  # the page loads forms/static/more.js
     logic = form_logic.declares_logic(schema)
+    if form_subject(schema) == "village":
+        shape["subject"] = "village"  # started without a household: it names its village
     return {
         **shape,
         "form": form_id,

@@ -68,6 +68,18 @@ def village_answers(
     return widget_answers(schema, answers, VILLAGE, schema_key)
 
 
+def answered_village(
+    schema: dict[str, Any], answers: Any, schema_key: str | None = None
+) -> str | None:
+    """For a village-level form (`x-subject: village`), the village its answers name in
+    a village question outside any repeat group: what the answer is about when the
+    sender did not name it beside the answers (a page sent without JavaScript, say)."""
+    for where, code in village_answers(schema, answers, schema_key):
+        if not any(part.isdigit() for part in where.split("/")):
+            return code
+    return None
+
+
 def village_mark(value: Any) -> str:
     """What the renderer leaves in a village question's <select>: the answer it shows."""
     code = value if isinstance(value, str) and value.isascii() and value.isdigit() else ""

@@ -29,8 +29,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from forms.issues import Issue
 from forms.media import photo_refs
+from forms.places import answered_village
 from forms.rules import derive
-from forms.schema import canonical_json
+from forms.schema import canonical_json, form_subject
 from forms.validate import check_answers, localize, quickly_valid, rule_issues
 from server import audit
 from server.auth import Principal
@@ -356,7 +357,10 @@ async def _checked(
     # A household's link fills one form only: asked before the form is looked up.
     await require(db, principal, "form.read", Form(form_id))
     form = await get_version(db, form_id, body.version)
-    subject = await subject_of(db, form.schema, body.household_id, body.village_code)
+    village = body.village_code
+    if village is None and body.household_id is None and form_subject(form.schema) == "village":
+        village = answered_village(form.schema, body.answers, form.schema_hash)
+    subject = await subject_of(db, form.schema, body.household_id, village)
     await require(db, principal, "submission.create", subject.resource)
     if form.status != "published":
         raise await retired_error(db, form_id, body.version)

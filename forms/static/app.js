@@ -484,14 +484,14 @@ function releaseDraft() {
 // the cadre picks one on 我的联系户 first.
 async function startNew() {
   releaseDraft();
-  if (!household) {
+  if (!household && data.subject !== 'village') { // a village-level form names its village itself
     await showList();
     return tell(T.pick_household);
   }
   const last = (await mine()).filter(store.ours).sort(newest)[0], start = {};
   for (const path of cfg.carry || []) if (last && get(last.answers, path) !== undefined) put(start, path, get(last.answers, path));
   for (const path of cfg.today || []) put(start, path, today(data.tz));
-  const facts = await known(household);
+  const facts = household ? await known(household) : {};
   prefill(start, facts);
   const r = { id: store.newId(), form: data.form, version: data.version, household, user: store.session.user, status: 'draft', answers: start, saved: new Date().toISOString() };
   await store.hold(r.id, taken);

@@ -23,6 +23,7 @@ from tests.places_form import FORM_ID, schema
 from tests.world import VILLAGE_A, VILLAGE_B, World, seed_file
 
 pytestmark = pytest.mark.browser
+VILLAGE_FORM = "village_visit"  # the same questions, answered per village
 TOWNSHIP = '[id="f/visit/village-township"]'
 VILLAGE = '[id="f/visit/village-village"]'
 
@@ -55,6 +56,7 @@ async def _village_form(db_path: Path, world: World) -> None:
 
     try:
         await publish(db, FORM_ID, schema(), actor="test")
+        await publish(db, VILLAGE_FORM, {**schema(), "x-subject": "village"}, actor="test")
         await db.write(pair)
     finally:
         await db.close()
@@ -146,4 +148,24 @@ def test_without_javascript_the_village_is_chosen_from_one_list_by_township(
     page.wait_for_url("**/done/**")
     [stored] = api(server, f"/api/forms/{FORM_ID}/submissions")["items"]
     assert stored["answers"]["visit"] == {"village": VILLAGE_B, "note": "修路"}
+    context.close()
+
+
+def test_a_village_level_form_starts_without_a_household_and_is_filed_under_its_village(
+    browser, server
+) -> None:
+    context = new_phone(browser, server)
+    page = new_tab(context)
+    open_form(page, f"/f/{VILLAGE_FORM}")  # no household: the form names its village
+    page.wait_for_selector(TOWNSHIP)
+    page.select_option(TOWNSHIP, label="大石镇")
+    _wait_options(page, ["请选择", "南坪村"])
+    page.select_option(VILLAGE, label="南坪村")
+    page.fill('[name="/visit/note"]', "村级走访")
+    to_summary(page)
+    tap(page, "#send")
+    wait_until(page, "document.querySelectorAll('#records li.sent').length === 1")
+    [stored] = api(server, f"/api/forms/{VILLAGE_FORM}/submissions")["items"]
+    assert stored["village_code"] == VILLAGE_B and stored.get("household_id") is None
+    assert page.console_errors == []
     context.close()

@@ -140,3 +140,38 @@ async def test_every_encoding_of_the_page_carries_the_visitors_villages(client) 
         page = await client.get(f"/f/{FORM_ID}", headers={"Accept-Encoding": encoding})
         assert page.headers.get("content-encoding", "identity") == encoding
         assert _offered(page.text) == [VILLAGE_A] and page.text.endswith("</html>\n")
+
+
+async def test_a_village_level_form_is_about_the_village_its_village_question_names(
+    client, world
+) -> None:
+    """Answered per village (`x-subject: village`): sent with no village beside the answers
+    (as the phone and a page without JavaScript send it), the answer is about the village
+    chosen in its village question, and is the sender's only if that village is theirs."""
+    survey = schema()
+    survey["x-subject"] = "village"
+    assert await publish(client.app.state.db, FORM_ID, survey, actor="t") == 1
+    cadre_b = world.as_("cadre_b")  # paired with VILLAGE_B as a whole
+
+    async def send(answers: dict[str, Any]) -> Any:
+        body = {"id": new_id(), "version": 1, "answers": answers}
+        return await client.post(API, json=body, headers=cadre_b)
+
+    stored = await send({"visit": {"village": VILLAGE_B, "note": "村级走访"}})
+    assert stored.status_code == 201, stored.text
+    row = await client.app.state.db.fetch_one(
+        "SELECT village_code, household_id FROM submissions WHERE id = ?", (stored.json()["id"],)
+    )
+    assert tuple(row) == (VILLAGE_B, None)
+    refused = await send({"visit": {"village": VILLAGE_A, "note": "不是我的村"}})
+    assert refused.status_code in (403, 422), refused.text
+    nothing = await send({"visit": {"note": "没选村"}})
+    assert nothing.status_code == 422 and nothing.json()["code"] == "village_required"
+    plain = urlencode({"/visit/village": VILLAGE_B, "/visit/note": "无脚本", "_action": "send"})
+    sent = await client.post(f"/f/{FORM_ID}/v/1", content=plain, headers={**FORM_POST, **cadre_b})
+    assert sent.status_code in (200, 303), sent.text[:500]
+    count = await client.app.state.db.fetch_one(
+        "SELECT count(*) FROM submissions WHERE form_id = ? AND village_code = ?",
+        (FORM_ID, VILLAGE_B),
+    )
+    assert count[0] == 2
