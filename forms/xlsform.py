@@ -318,14 +318,6 @@ class _Assembler:
                 if must:
                     required.append(item.name)
                 continue
-            if not holder:
-                self.note(
-                    item,
-                    "relevant",
-                    "已转换为整页的条件：服务器按条件检查，但手机上此页总是显示，条件不成立时其答案不保存",
-                    "converted as a condition of the whole page: the server checks it, but the "
-                    "phone shows the page always and drops its answers while the condition fails",
-                )
             branch: dict[str, Any] = {"properties": {item.name: schema}}
             if must:
                 branch["required"] = [item.name]

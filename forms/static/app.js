@@ -211,16 +211,19 @@ function showOnly(which) {
 function showPage(n) {
   showOnly('page');
   current = Math.max(0, Math.min(n, REVIEW));
+  if (!asked(current)) current = nextAsked(current); // an address kept from before it failed
   pages.forEach((p, i) => (p.hidden = i !== current));
   intro.hidden = current !== 0;
   if (current < REVIEW) refreshLines(pages[current]);
   if (current < REVIEW && pages[current].querySelector('.media')) media();
   summary.hidden = current !== REVIEW;
-  back.hidden = current === 0;
+  back.hidden = !pages.some((p, i) => i < current && asked(i));
   next.hidden = current === REVIEW;
   sendButton.hidden = current !== REVIEW;
-  progress.querySelector('progress').value = Math.min(current + 1, REVIEW);
-  progress.querySelector('span').textContent = current < REVIEW ? fmt(T.page, { n: current + 1, total: REVIEW }) : T.summary;
+  const shown = pages.filter((p, i) => asked(i)), at = shown.indexOf(pages[current]);
+  progress.querySelector('progress').max = shown.length;
+  progress.querySelector('progress').value = current < REVIEW ? at + 1 : shown.length;
+  progress.querySelector('span').textContent = current < REVIEW ? fmt(T.page, { n: at + 1, total: shown.length }) : T.summary;
   if (current === REVIEW) {
     summary.querySelector('h2').textContent = T.summary;
     buildSummary(true);
@@ -238,6 +241,7 @@ function buildSummary(editable) {
   const list = summary.querySelector('dl');
   list.textContent = '';
   pages.forEach((page, n) => {
+    if (!asked(n)) return;
     const head = document.createElement('dt');
     head.className = 'sec';
     head.textContent = page.querySelector('h2').textContent;
@@ -433,10 +437,16 @@ addEventListener('popstate', () => {
   go(to, 'none');
 });
 
+// Pages asked only under a condition that fails are passed over (fields.js applyConditions).
+const asked = (n) => n >= REVIEW || !('off' in pages[n].dataset);
+const nextAsked = (n) => { for (n++; !asked(n); n++); return n; };
+const lastAsked = (n) => { for (n--; n > 0 && !asked(n); n--); return Math.max(n, 0); };
+
 function goBack() {
   if (!draft) return;
-  if (history.state && history.state.from === `#${draft.id}/${current - 1}`) history.back();
-  else go({ id: draft.id, n: current - 1 }, 'replace');
+  const to = lastAsked(current);
+  if (history.state && history.state.from === `#${draft.id}/${to}`) history.back();
+  else go({ id: draft.id, n: to }, 'replace');
 }
 
 async function forward() {
@@ -449,7 +459,7 @@ async function forward() {
     showIssues(found);
     return listIssues(found);
   }
-  go({ id: draft.id, n: current + 1 });
+  go({ id: draft.id, n: nextAsked(current) });
 }
 
 // ---------------------------------------------------------------- drafts

@@ -48,6 +48,13 @@ export function applyConditions() {
       if ('req' in el.dataset) need(el, !off);
     }
   }
+  // A page asked only under a condition (a top-level group): passed over while it fails.
+  for (const el of form.querySelectorAll('section.page[data-page-if]')) {
+    el._if = el._if || JSON.parse(el.dataset.pageIf);
+    const off = holds(el._if, raw) !== (el.dataset.pageWhen === 'then');
+    if (off !== 'off' in el.dataset) off ? (el.dataset.off = '') : delete el.dataset.off;
+    for (const input of el.querySelectorAll('input,select,textarea')) if (!input._locked) input.disabled = off;
+  }
   for (const el of form.querySelectorAll('[data-req-if]')) {
     el._req = el._req || JSON.parse(el.dataset.reqIf);
     need(el, holds(el._req, get(raw, el.dataset.reqAt) || {}) === (el.dataset.reqWhen === 'then'));
