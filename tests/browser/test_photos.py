@@ -198,10 +198,20 @@ def test_a_photo_the_server_no_longer_has_is_uploaded_again(
     to_summary(page)
     before = stored_count(server)
     # The photo goes up; the answer after it does not (the signal went).
-    page.route("**/api/forms/household/submissions*", lambda route: route.abort())
+    lost: list[str] = []
+
+    def signal_gone(route: Any) -> None:
+        lost.append(route.request.url)
+        route.abort()
+
+    page.route("**/api/forms/household/submissions*", signal_gone)
     tap(page, "#send")
     wait_until(page, "document.querySelectorAll('#records li.waiting').length === 1")
-    assert uploads == [201] and stored_count(server) == before
+    for _ in range(200):  # the record waits at once; its photo and answer go after it
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    assert lost and uploads == [201] and stored_count(server) == before
     conn = sqlite3.connect(seeded[0])
     with conn:
         assert conn.execute("DELETE FROM media WHERE id = ?", (photo_id,)).rowcount == 1
