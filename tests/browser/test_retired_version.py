@@ -90,7 +90,8 @@ def test_an_answer_for_a_retired_version_moves_to_the_current_one(
     page.goto(f"/f/household/v/1?household={BARE}")
     page.wait_for_selector(READY)
     assert FORM + "#" in page.url  # a retired version's page sends the phone on
-    notice = page.inner_text("#notice")
+    wait_until(page, "document.getElementById('notice').textContent.includes('第 2 版')")
+    notice = page.inner_text("#notice")  # said once move.js is in: not awaited by the page
     assert "已移到现行的第 2 版" in notice and "phone（13812345678）" in notice
     shot(page, "retired-version-moved-360")
     to_summary(page)
