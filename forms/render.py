@@ -30,6 +30,7 @@ from forms.media import LOCATION, PHOTO
 from forms.places import LEVELS, VILLAGE, village_mark
 from forms.refs import form_view
 from forms.schema import canonical_json
+from forms.subschemas import chosen_alternative
 from forms.validate import validator_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -463,15 +464,6 @@ def alternatives(node: Mapping[str, Any]) -> list[dict[str, Any]]:
         ):
             return branches
     return []
-
-
-def chosen_alternative(branches: list[dict[str, Any]], shared: Any, value: Any) -> int | None:
-    """The alternative an answer took: the first whose own questions it answers."""
-    answered = set(value) if isinstance(value, dict) else set()
-    for index, branch in enumerate(branches):
-        if answered & (set(branch["properties"]) - set(shared or {})):
-            return index
-    return None
 
 
 def _alternative_fields(

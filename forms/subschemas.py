@@ -76,3 +76,12 @@ def subschemas(schema: Any) -> Iterator[Subschema]:
         if isinstance(node, dict):
             below = [((*path, *step), sub, depth + down) for step, sub, down in children(node)]
             stack.extend(reversed(below))
+
+
+def chosen_alternative(branches: list[dict[str, Any]], shared: Any, value: Any) -> int | None:
+    """The alternative an answer took: the first whose own questions it answers."""
+    answered = set(value) if isinstance(value, dict) else set()
+    for index, branch in enumerate(branches):
+        if answered & (set(branch["properties"]) - set(shared or {})):
+            return index
+    return None

@@ -34,6 +34,7 @@ from forms import form_logic, messages
 from forms.bounds import MAX_ERRORS, oversized
 from forms.issues import Issue, pointer
 from forms.schema import canonical_json
+from forms.subschemas import chosen_alternative
 
 # Only the formats the phone's validator checks too, so both sides agree: date and email
 # as jsonschema checks them, date-time and time (RFC 3339, with an offset) as below and as
@@ -234,21 +235,14 @@ def _issues_from(error: ValidationError) -> Iterator[Issue]:
 def _in_chosen_alternative(error: ValidationError) -> list[ValidationError]:
     """For an object's alternatives (a oneOf/anyOf of groups of questions) that its answers
     do not pass: the errors of the alternative the answers took (the first whose own
-    questions they answer, as the page shows it: forms/render.py chosen_alternative)."""
+    questions they answer, as the page shows it: forms.subschemas.chosen_alternative)."""
     branches, instance = error.validator_value, error.instance
     if not (isinstance(branches, list) and isinstance(instance, dict)):
         return []
     if not all(isinstance(b, dict) and isinstance(b.get("properties"), dict) for b in branches):
         return []
-    shared = (
-        set((error.schema or {}).get("properties") or {})
-        if isinstance(error.schema, dict)
-        else set()
-    )
-    chosen = next(
-        (i for i, b in enumerate(branches) if set(instance) & (set(b["properties"]) - shared)),
-        None,
-    )
+    shared = error.schema.get("properties") if isinstance(error.schema, dict) else None
+    chosen = chosen_alternative(branches, shared, instance)
     if chosen is None:
         return []
     return [

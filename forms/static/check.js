@@ -61,15 +61,21 @@ export function typed(node, raw) {
   return raw;
 }
 
+// An object's questions: its own, those asked under a condition and those of its alternatives.
+export function questions(node) {
+  const props = Object.assign({}, node.properties);
+  for (const [, then, els] of conditions(node)) {
+    for (const b of [then, els]) for (const k in b.properties || {}) if (!(k in props)) props[k] = b.properties[k];
+  }
+  for (const b of alternatives(node)) for (const k in b.properties) if (!(k in props)) props[k] = b.properties[k];
+  return props;
+}
+
 // values: Map of field name (a JSON pointer) -> list of strings, as a form POST sends them.
 export function convert(node, name, values) {
   const t = node.type;
   if (t === 'object') {
-    const props = Object.assign({}, node.properties);
-    for (const [, then, els] of conditions(node)) {
-      for (const b of [then, els]) for (const k in b.properties || {}) if (!(k in props)) props[k] = b.properties[k];
-    }
-    for (const b of alternatives(node)) for (const k in b.properties) if (!(k in props)) props[k] = b.properties[k];
+    const props = questions(node);
     const out = {}, need = node.required || [];
     for (const k in props) {
       const v = convert(props[k], name + esc(k), values);

@@ -1,16 +1,7 @@
 // A draft or an answer of a version the designer retired, moved to the current version: the
 // answers the current version still asks for, as they were; the rest listed (JSON pointers).
 // Fetched only by a form page when this phone holds such a record (app.js moveRetired).
-import { conditions, holds } from './check.js';
-
-// A node's questions, those asked under a condition included (as check.js convert).
-function questions(node) {
-  const props = Object.assign({}, node.properties);
-  for (const [, then, els] of conditions(node)) {
-    for (const b of [then, els]) for (const k in b.properties || {}) if (!(k in props)) props[k] = b.properties[k];
-  }
-  return props;
-}
+import { questions, holds } from './check.js';
 
 function fits(node, value) {
   try {
